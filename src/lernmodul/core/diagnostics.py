@@ -1,0 +1,165 @@
+"""Diagnostics: every problem the compiler finds, with a code, a place and a message in de or en."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class DiagCode(enum.Enum):
+    """Each code: (severity, English template, German template). Templates use str.format."""
+
+    NOT_UTF8 = (Severity.ERROR, "file is not UTF-8 (invalid byte 0x{byte})",
+                "Datei ist nicht UTF-8-kodiert (ungültiges Byte 0x{byte})")
+    EMPTY_FILE = (Severity.ERROR, "file is empty", "Datei ist leer")
+    NO_COURSE = (Severity.ERROR, "no course.md found", "keine course.md gefunden")
+    NO_FRONT_MATTER = (Severity.ERROR, "missing front matter (a block between --- lines at the top)",
+                       "Front Matter fehlt (ein Block zwischen ---‑Zeilen am Anfang)")
+    YAML_ERROR = (Severity.ERROR, "malformed YAML: {detail}", "fehlerhaftes YAML: {detail}")
+    NOT_A_MAPPING = (Severity.ERROR, "front matter must be key: value pairs",
+                     "Front Matter muss aus Schlüssel: Wert-Paaren bestehen")
+    UNKNOWN_KEY = (Severity.ERROR, "unknown key '{key}'{hint}", "unbekannter Schlüssel „{key}“{hint}")
+    MISSING_KEY = (Severity.ERROR, "missing required key '{key}'",
+                   "Pflichtschlüssel „{key}“ fehlt")
+    BAD_VALUE = (Severity.ERROR, "'{key}' {expected}, got {got}",
+                 "„{key}“ {expected}, gefunden: {got}")
+    UNSUPPORTED_FORMAT = (Severity.ERROR, "unsupported format {got} (this version reads format 1)",
+                          "nicht unterstütztes Format {got} (diese Version liest Format 1)")
+    NUMERIC_VERSION = (Severity.WARNING,
+                       "version {got} is a number in YAML; put it in quotes to keep it exact",
+                       "Version {got} ist in YAML eine Zahl; in Anführungszeichen setzen, "
+                       "damit sie exakt bleibt")
+    BAD_ID = (Severity.ERROR, "id '{id}' may only contain a-z, 0-9, '-' and '_' and must start "
+              "with a letter or digit",
+              "Kennung „{id}“ darf nur a–z, 0–9, „-“ und „_“ enthalten und muss mit einem "
+              "Buchstaben oder einer Ziffer beginnen")
+    DUPLICATE_ID = (Severity.ERROR, "duplicate id '{id}' (first used at {first})",
+                    "doppelte Kennung „{id}“ (zuerst verwendet in {first})")
+    MISSING_UNIT_FILE = (Severity.ERROR, "unit file '{name}' listed in 'units' does not exist",
+                         "die unter „units“ genannte Datei „{name}“ existiert nicht")
+    UNLISTED_UNIT = (Severity.WARNING, "'{name}' is not listed in course.md 'units' and is "
+                     "ignored (start the name with '_' to mark a draft)",
+                     "„{name}“ steht nicht in „units“ der course.md und wird ignoriert "
+                     "(Entwürfe mit „_“ beginnen lassen)")
+    NO_UNITS = (Severity.ERROR, "the course has no units", "der Kurs hat keine Einheiten")
+    UNKNOWN_QUESTION_TYPE = (Severity.ERROR, "unknown question type '{got}'{hint}",
+                             "unbekannter Fragetyp „{got}“{hint}")
+    BAD_QUESTION_PARAM = (Severity.ERROR, "bad question parameter '{got}': {detail}",
+                          "ungültiger Fragenparameter „{got}“: {detail}")
+    NESTED_QUESTION = (Severity.ERROR, "a question cannot stand inside {outer}",
+                       "eine Frage kann nicht innerhalb von {outer} stehen")
+    NO_STEM = (Severity.ERROR, "question has no text before its answer list",
+               "Frage hat keinen Text vor der Antwortliste")
+    NO_ANSWER_LIST = (Severity.ERROR, "question has no answer list",
+                      "Frage hat keine Antwortliste")
+    NOT_A_TASK_LIST = (Severity.ERROR, "answer '{text}' needs a box: '- [x]' (right) or '- [ ]' "
+                       "(wrong)",
+                       "Antwort „{text}“ braucht ein Kästchen: „- [x]“ (richtig) oder „- [ ]“ "
+                       "(falsch)")
+    WRONG_CORRECT_COUNT = (Severity.ERROR, "'{type}' question needs exactly one [x], found {got}",
+                           "Frage vom Typ „{type}“ braucht genau ein [x], gefunden: {got}")
+    NO_CORRECT = (Severity.ERROR, "'multiple' question needs at least one [x]",
+                  "Frage vom Typ „multiple“ braucht mindestens ein [x]")
+    TOO_FEW_OPTIONS = (Severity.ERROR, "'{type}' question needs at least {min} answers, found {got}",
+                       "Frage vom Typ „{type}“ braucht mindestens {min} Antworten, gefunden: {got}")
+    TRUEFALSE_OPTIONS = (Severity.ERROR, "'truefalse' question needs exactly two answers, found {got}",
+                         "Frage vom Typ „truefalse“ braucht genau zwei Antworten, gefunden: {got}")
+    BAD_MATCH_ITEM = (Severity.ERROR, "match item '{text}' needs the form 'left => right'",
+                      "Zuordnungseintrag „{text}“ braucht die Form „links => rechts“")
+    BAD_ANSWER_ITEM = (Severity.ERROR, "answer '{text}' must start with '= '",
+                       "Antwort „{text}“ muss mit „= “ beginnen")
+    NOT_A_NUMBER = (Severity.ERROR, "'{text}' is not a number (e.g. '= 42' or '= 3,5 ± 0,5')",
+                    "„{text}“ ist keine Zahl (z. B. „= 42“ oder „= 3,5 ± 0,5“)")
+    ONE_NUMBER = (Severity.ERROR, "'number' question takes exactly one answer item, found {got}",
+                  "Frage vom Typ „number“ hat genau einen Antworteintrag, gefunden: {got}")
+    EXTRA_CONTENT = (Severity.WARNING, "content after the explanation is ignored",
+                     "Inhalt nach der Erklärung wird ignoriert")
+    DERIVED_ID = (Severity.WARNING, "question has no id; using '{id}' (statistics are lost when "
+                  "questions are reordered)",
+                  "Frage hat keine Kennung; verwendet wird „{id}“ (Statistiken gehen verloren, "
+                  "wenn Fragen umsortiert werden)")
+    MISSING_MEDIA = (Severity.ERROR, "image '{src}' does not exist",
+                     "Bild „{src}“ existiert nicht")
+    EXTERNAL_MEDIA = (Severity.WARNING, "image '{src}' is loaded from another site; put it under "
+                      "media/",
+                      "Bild „{src}“ wird von einer fremden Seite geladen; unter media/ ablegen")
+    MISSING_ALT = (Severity.WARNING, "image '{src}' has no alternative text",
+                   "Bild „{src}“ hat keinen Alternativtext")
+    DRAW_TOO_LARGE = (Severity.ERROR, "draw {draw} is larger than the pool of {pool} questions"
+                      "{where}",
+                      "draw {draw} ist größer als der Pool von {pool} Fragen{where}")
+    QUIZ_WITHOUT_QUESTIONS = (Severity.ERROR, "unit has a quiz but no questions",
+                              "Einheit hat ein Quiz, aber keine Fragen")
+    EXAM_WITHOUT_QUESTIONS = (Severity.ERROR, "the exam has no questions to draw from",
+                              "die Prüfung hat keine Fragen, aus denen gezogen werden kann")
+    EXAM_REQUIRED_NO_EXAM = (Severity.ERROR, "completion requires the exam but course.md has no "
+                             "'exam' settings",
+                             "Abschluss verlangt die Prüfung, aber course.md hat keine "
+                             "„exam“-Einstellungen")
+    UNKNOWN_BLOCK = (Severity.WARNING, "'{text}' is not a known block (note, tip, warning, "
+                     "example, question); it is shown as text",
+                     "„{text}“ ist kein bekannter Block (note, tip, warning, example, question); "
+                     "er wird als Text angezeigt")
+    UNCLOSED_BLOCK = (Severity.ERROR, "block '{text}' is not closed with ':::'",
+                      "Block „{text}“ wird nicht mit „:::“ geschlossen")
+    RAW_HTML = (Severity.WARNING, "raw HTML is not rendered and appears as text",
+                "HTML wird nicht ausgeführt und erscheint als Text")
+    UNUSED_ANSWER_CONTENT = (Severity.WARNING, "'{type}' question: {detail}",
+                             "Frage vom Typ „{type}“: {detail}")
+
+    @property
+    def severity(self) -> Severity:
+        return self.value[0]
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem at one place. `line` and `column` are 1-based; 0 means 'the whole file'."""
+
+    code: DiagCode
+    path: str
+    line: int
+    column: int
+    args: tuple[tuple[str, str], ...] = field(default=())
+    severity: Severity = Severity.ERROR
+
+    @classmethod
+    def make(cls, code: DiagCode, path: str, line: int, column: int = 1,
+             severity: Severity | None = None, **args: object) -> Diagnostic:
+        return cls(code, path, line, column, tuple((k, str(v)) for k, v in args.items()),
+                   severity or code.severity)
+
+    def message(self, language: str = "en") -> str:
+        template = self.code.value[2] if language == "de" else self.code.value[1]
+        args = dict(self.args)
+        suggestion = args.pop("suggestion", "")
+        if suggestion:
+            args["hint"] = (f" (meinten Sie „{suggestion}“?)" if language == "de"
+                            else f" (did you mean '{suggestion}'?)")
+        else:
+            args["hint"] = ""
+        return template.format(**args)
+
+    def format(self, language: str = "en", strict: bool = False) -> str:
+        severity = Severity.ERROR if strict else self.severity
+        return (f"{self.path}:{self.line}:{self.column}: {severity.value}: "
+                f"{self.message(language)} [{self.code.slug}]")
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+def count(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> tuple[int, int]:
+    """Returns (errors, warnings)."""
+    errors = sum(1 for d in diagnostics if d.is_error)
+    return errors, len(diagnostics) - errors

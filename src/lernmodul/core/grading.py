@@ -1,0 +1,259 @@
+"""Grading: a scorer per question type (SCORERS registry), quiz and exam assembly from a seed,
+and pass/fail by pass mark. Pure: responses come in as plain values, randomness as a Random."""
+
+from __future__ import annotations
+
+import math
+import random
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .compiler.questions import parse_number
+from .model import Course, Question, QuestionType, Scoring, Unit
+
+#: A response, by question type:
+#: single/truefalse: option id (str); multiple: a set of option ids; order: a sequence of
+#: option ids in the learner's order; match: a mapping of left option id -> right option id
+#: (the id of the option whose right side was chosen); number and text: the typed string.
+Response = str | frozenset[str] | tuple[str, ...] | Mapping[str, str] | None
+
+MAX_TEXT_LENGTH = 500
+
+
+class InvalidResponse(ValueError):
+    """The response does not fit the question (foreign option id, wrong shape, too long)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    points: float
+    max_points: float
+    is_correct: bool
+    #: per option id: was the learner's choice for it right (for feedback marks)
+    marks: tuple[tuple[str, bool], ...] = ()
+
+    @property
+    def share(self) -> float:
+        return self.points / self.max_points if self.max_points else 0.0
+
+
+Scorer = Callable[[Question, Response], Score]
+
+
+def _ids(question: Question) -> frozenset[str]:
+    return frozenset(o.id for o in question.options)
+
+
+def _score(question: Question, share: float, marks: tuple[tuple[str, bool], ...] = ()) -> Score:
+    share = min(1.0, max(0.0, share))
+    # rounding keeps 1/3 + 1/3 + 1/3 from landing a hair below the pass mark
+    points = round(question.points * share, 6)
+    return Score(points, question.points, math.isclose(share, 1.0), marks)
+
+
+def score_choice(question: Question, response: Response) -> Score:
+    """single and truefalse: 1 × points if the checked option is chosen."""
+    if response is None or response == "":
+        return _score(question, 0.0)
+    if not isinstance(response, str) or response not in _ids(question):
+        raise InvalidResponse("unknown option")
+    option = question.option(response)
+    right = option is not None and option.is_correct
+    return _score(question, 1.0 if right else 0.0, ((response, right),))
+
+
+def score_multiple(question: Question, response: Response) -> Score:
+    """all: all and only the checked ones; partial: +1/k per right, −1/k per wrong, floor 0."""
+    if response is None:
+        response = frozenset()
+    if isinstance(response, str) or not isinstance(response, frozenset | set | tuple | list):
+        raise InvalidResponse("expected a set of options")
+    chosen = frozenset(response)
+    if not chosen <= _ids(question):
+        raise InvalidResponse("unknown option")
+    correct = frozenset(o.id for o in question.options if o.is_correct)
+    marks = tuple((o.id, o.is_correct) for o in question.options if o.id in chosen)
+    if question.scoring is Scoring.PARTIAL:
+        k = len(correct)
+        share = (len(chosen & correct) - len(chosen - correct)) / k if k else 0.0
+        return _score(question, share, marks)
+    return _score(question, 1.0 if chosen == correct else 0.0, marks)
+
+
+def score_order(question: Question, response: Response) -> Score:
+    """all in order; partial: the share of items in their right place."""
+    expected = tuple(o.id for o in question.options)
+    if response is None:
+        return _score(question, 0.0)
+    if isinstance(response, str) or not isinstance(response, tuple | list):
+        raise InvalidResponse("expected an order of items")
+    given = tuple(response)
+    if sorted(given) != sorted(expected):
+        raise InvalidResponse("the order must name every item once")
+    marks = tuple((item, item == want) for item, want in zip(given, expected, strict=True))
+    right = sum(1 for _, ok in marks if ok)
+    if question.scoring is Scoring.PARTIAL:
+        return _score(question, right / len(expected), marks)
+    return _score(question, 1.0 if right == len(expected) else 0.0, marks)
+
+
+def score_match(question: Question, response: Response) -> Score:
+    """each pair right; partial by pairs. Pairs with identical right sides are interchangeable."""
+    if response is None:
+        response = {}
+    if not isinstance(response, Mapping):
+        raise InvalidResponse("expected pairs")
+    ids = _ids(question)
+    if not set(response) <= ids or not set(response.values()) <= ids:
+        raise InvalidResponse("unknown option")
+    right_text = {o.id: o.match_text for o in question.options}
+    marks = tuple((o.id, right_text.get(response.get(o.id, ""), None) == o.match_text)
+                  for o in question.options)
+    right = sum(1 for _, ok in marks if ok)
+    if question.scoring is Scoring.PARTIAL:
+        return _score(question, right / len(question.options), marks)
+    return _score(question, 1.0 if right == len(question.options) else 0.0, marks)
+
+
+def score_number(question: Question, response: Response) -> Score:
+    """within tolerance; a comma as decimal separator is accepted."""
+    if response is None or (isinstance(response, str) and not response.strip()):
+        return _score(question, 0.0)
+    if not isinstance(response, str) or len(response) > 50:
+        raise InvalidResponse("expected a number")
+    value = parse_number(response.replace(" ", "").replace("\u202f", ""))
+    if value is None:
+        raise InvalidResponse("not a number")
+    right = any(abs(value - a.value) <= a.tolerance + 1e-9 for a in question.number_answers)
+    return _score(question, 1.0 if right else 0.0)
+
+
+def normalize_text(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+def score_text(question: Question, response: Response) -> Score:
+    """case and surrounding space ignored; exact otherwise."""
+    if response is None:
+        return _score(question, 0.0)
+    if not isinstance(response, str) or len(response) > MAX_TEXT_LENGTH:
+        raise InvalidResponse("answer too long")
+    given = normalize_text(response)
+    right = bool(given) and any(normalize_text(a) == given for a in question.text_answers)
+    return _score(question, 1.0 if right else 0.0)
+
+
+SCORERS: dict[QuestionType, Scorer] = {
+    QuestionType.SINGLE: score_choice,
+    QuestionType.TRUEFALSE: score_choice,
+    QuestionType.MULTIPLE: score_multiple,
+    QuestionType.ORDER: score_order,
+    QuestionType.MATCH: score_match,
+    QuestionType.NUMBER: score_number,
+    QuestionType.TEXT: score_text,
+}
+
+
+def grade(question: Question, response: Response) -> Score:
+    """Scores one response; raises InvalidResponse when it does not fit the question."""
+    return SCORERS[question.type](question, response)
+
+
+# --- assembly: which questions, in which order, with which option order -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DrawnQuestion:
+    """A question as presented in one attempt: its id and the order its options are shown in.
+    For `match`, `option_order` is the order of the right-hand choices."""
+
+    question_id: str
+    option_order: tuple[str, ...] = ()
+
+
+def _present(question: Question, rng: random.Random, shuffle: bool) -> DrawnQuestion:
+    ids = [o.id for o in question.options]
+    if question.type in (QuestionType.ORDER, QuestionType.MATCH):
+        # never show an order question in its solution order, nor match pairs side by side
+        original = list(ids)
+        for _ in range(10):
+            rng.shuffle(ids)
+            if ids != original or len(ids) < 2:
+                break
+    elif shuffle and question.type is not QuestionType.TRUEFALSE:
+        rng.shuffle(ids)
+    return DrawnQuestion(question.id, tuple(ids))
+
+
+def draw_questions(pool: Sequence[Question], rng: random.Random, *, draw: int | None = None,
+                   shuffle: bool = True) -> tuple[DrawnQuestion, ...]:
+    """Draws `draw` questions (all when None) from the pool; with `shuffle`, questions and
+    options are shuffled. The same seed gives the same attempt."""
+    chosen = list(pool)
+    if draw is not None and draw < len(chosen):
+        chosen = rng.sample(chosen, draw)
+        if not shuffle:
+            order = {q.id: n for n, q in enumerate(pool)}
+            chosen.sort(key=lambda q: order[q.id])
+    elif shuffle:
+        rng.shuffle(chosen)
+    return tuple(_present(q, rng, shuffle) for q in chosen)
+
+
+def assemble_quiz(unit: Unit, seed: int) -> tuple[DrawnQuestion, ...]:
+    """The unit quiz for one attempt, replayable from its seed."""
+    if unit.quiz is None:
+        return ()
+    return draw_questions(unit.quiz_questions, random.Random(seed), draw=unit.quiz.draw,
+                          shuffle=unit.quiz.shuffle)
+
+
+def assemble_exam(course: Course, seed: int) -> tuple[DrawnQuestion, ...]:
+    """The final exam for one attempt: exam.md's questions plus `draw` per unit pool (or
+    `questions` from all pools together; with neither and no exam.md, every unit question)."""
+    exam = course.exam
+    if exam is None:
+        return ()
+    rng = random.Random(seed)
+    pools = [u.questions for u in course.units if u.questions]
+    picked: list[Question] = list(course.exam_questions)
+    if exam.draw is not None:
+        for pool in pools:
+            picked.extend(rng.sample(list(pool), min(exam.draw, len(pool))))
+    elif exam.questions is not None:
+        everything = [q for pool in pools for q in pool]
+        picked.extend(rng.sample(everything, min(exam.questions, len(everything))))
+    elif not course.exam_questions:
+        picked.extend(q for pool in pools for q in pool)
+    if exam.shuffle:
+        rng.shuffle(picked)
+    return tuple(_present(q, rng, exam.shuffle) for q in picked)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    points: float
+    max_points: float
+    pass_mark: float
+    scores: tuple[tuple[str, Score], ...]
+
+    @property
+    def share(self) -> float:
+        return self.points / self.max_points if self.max_points else 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.max_points > 0 and self.share + 1e-9 >= self.pass_mark
+
+
+def grade_attempt(questions: Mapping[str, Question], drawn: Sequence[DrawnQuestion],
+                  responses: Mapping[str, Response], pass_mark: float) -> Result:
+    """Grades every drawn question (an unanswered one scores 0) and applies the pass mark.
+    Raises InvalidResponse for a response to a question that was not drawn."""
+    drawn_ids = [d.question_id for d in drawn]
+    if not set(responses) <= set(drawn_ids):
+        raise InvalidResponse("response to a question that is not part of this attempt")
+    scores = tuple((qid, grade(questions[qid], responses.get(qid))) for qid in drawn_ids)
+    return Result(round(sum(s.points for _, s in scores), 6),
+                  sum(s.max_points for _, s in scores), pass_mark, scores)

@@ -1,0 +1,171 @@
+"""The course model: frozen dataclasses the compiler builds and the rest of lernmodul reads."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class QuestionType(enum.Enum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    TRUEFALSE = "truefalse"
+    ORDER = "order"
+    MATCH = "match"
+    NUMBER = "number"
+    TEXT = "text"
+
+
+class Scoring(enum.Enum):
+    ALL = "all"
+    PARTIAL = "partial"
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """An answer option (single/multiple/truefalse), an item to order, or a match pair.
+
+    For `order` the options stand in the right order. For `match`, `html`/`text` are the left
+    side and `match_html`/`match_text` the right side that belongs to it.
+    """
+
+    id: str
+    html: str
+    text: str
+    is_correct: bool = False
+    feedback_html: str = ""
+    match_html: str = ""
+    match_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NumberAnswer:
+    value: float
+    tolerance: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    type: QuestionType
+    stem_html: str
+    points: float = 1.0
+    scoring: Scoring = Scoring.ALL
+    is_inline: bool = False
+    options: tuple[Option, ...] = ()
+    number_answers: tuple[NumberAnswer, ...] = ()
+    text_answers: tuple[str, ...] = ()
+    explanation_html: str = ""
+    unit_id: str | None = None  # None for exam-only questions
+    path: str = ""
+    line: int = 0
+
+    def option(self, option_id: str) -> Option | None:
+        for option in self.options:
+            if option.id == option_id:
+                return option
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class QuizSettings:
+    pass_mark: float
+    draw: int | None = None  # None: all questions
+    shuffle: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A piece of a unit's body: sanitised HTML, or the place of an inline question."""
+
+    html: str = ""
+    question_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    id: str
+    title: str
+    path: str
+    duration: int | None = None
+    objectives: tuple[str, ...] = ()
+    body: tuple[Segment, ...] = ()
+    questions: tuple[Question, ...] = ()
+    quiz: QuizSettings | None = None
+    media: tuple[str, ...] = ()
+
+    @property
+    def quiz_questions(self) -> tuple[Question, ...]:
+        """The questions of the unit quiz: every question that is not shown inline."""
+        return tuple(q for q in self.questions if not q.is_inline)
+
+    @property
+    def html(self) -> str:
+        return "".join(s.html for s in self.body)
+
+
+class ExamRequirement(enum.Enum):
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    units: str = "all"  # "all" or "none"
+    exam: ExamRequirement = ExamRequirement.REQUIRED
+
+
+@dataclass(frozen=True, slots=True)
+class ExamSettings:
+    pass_mark: float
+    draw: int | None = None  # questions per unit pool
+    questions: int | None = None  # or: this many from all pools together
+    max_attempts: int = 0  # 0 = unlimited
+    time_limit: int | None = None  # minutes
+    shuffle: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateSettings:
+    title: str
+    valid_months: int | None = None
+    signatory: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    id: str
+    title: str
+    version: str
+    language: str
+    format: int = 1
+    summary: str = ""
+    audience: str = ""
+    duration: int | None = None
+    intro_html: str = ""
+    units: tuple[Unit, ...] = ()
+    completion: Completion = field(default_factory=Completion)
+    exam: ExamSettings | None = None
+    exam_questions: tuple[Question, ...] = ()  # from exam.md: exam only
+    exam_intro_html: str = ""
+    certificate: CertificateSettings | None = None
+
+    @property
+    def total_duration(self) -> int:
+        """Minutes: course.md's duration, else the sum of the units'."""
+        if self.duration is not None:
+            return self.duration
+        return sum(u.duration or 0 for u in self.units)
+
+    def unit(self, unit_id: str) -> Unit | None:
+        for unit in self.units:
+            if unit.id == unit_id:
+                return unit
+        return None
+
+    def questions(self) -> dict[str, Question]:
+        """Every question of the course by id: unit questions and exam-only questions."""
+        found = {q.id: q for u in self.units for q in u.questions}
+        found.update((q.id, q) for q in self.exam_questions)
+        return found
