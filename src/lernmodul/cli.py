@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import click
 
 
@@ -9,6 +13,44 @@ import click
 @click.version_option(package_name="lernmodul")
 def main() -> None:
     """lernmodul: e-learning modules and a quiz engine."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--lang", type=click.Choice(["en", "de"]), default="en", show_default=True,
+              help="Language of the messages.")
+def check(paths: tuple[Path, ...], strict: bool, as_json: bool, lang: str) -> None:
+    """Compile the courses under PATHS and report every problem.
+
+    PATH is a course folder (with course.md) or a folder of course folders. Exit status:
+    0 without errors, 1 with errors (or warnings with --strict), 2 on usage errors."""
+    from lernmodul.content import load_courses
+    from lernmodul.core.export import course_summary, diagnostic_summary
+
+    results = [result for path in paths for result in load_courses(path)]
+    diagnostics = [d for r in results for d in r.diagnostics]
+    errors = sum(1 for d in diagnostics if d.is_error)
+    warnings = len(diagnostics) - errors
+    failed = errors > 0 or (strict and warnings > 0)
+    if as_json:
+        click.echo(json.dumps({
+            "courses": [course_summary(r.course) for r in results if r.course is not None],
+            "diagnostics": [diagnostic_summary(d, lang) for d in diagnostics],
+        }, ensure_ascii=False, indent=2))
+    else:
+        for diagnostic in diagnostics:
+            click.echo(diagnostic.format(lang, strict=strict))
+        courses = [r.course for r in results if r.course is not None]
+        units = sum(len(c.units) for c in courses)
+        questions = sum(len(c.questions()) for c in courses)
+        click.echo(f"{len(courses)} course(s), {units} unit(s), {questions} question(s): "
+                   f"{errors} error(s), {warnings} warning(s)"
+                   + (" (strict: warnings are errors)" if strict and warnings else ""),
+                   err=failed)
+    sys.exit(1 if failed else 0)
 
 
 def _register_app_commands() -> None:
