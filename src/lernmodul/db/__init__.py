@@ -1,0 +1,28 @@
+"""Persistence: SQLAlchemy models, engine/session set-up and Alembic migrations. No Flask here."""
+
+from lernmodul.db.engine import make_engine, make_session_factory
+from lernmodul.db.models import (
+    AuditLog,
+    Base,
+    CourseVersion,
+    Enrolment,
+    LoginThrottle,
+    OrgUnit,
+    Role,
+    User,
+    UserRole,
+)
+
+__all__ = [
+    "AuditLog",
+    "Base",
+    "CourseVersion",
+    "Enrolment",
+    "LoginThrottle",
+    "OrgUnit",
+    "Role",
+    "User",
+    "UserRole",
+    "make_engine",
+    "make_session_factory",
+]

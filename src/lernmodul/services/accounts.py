@@ -1,0 +1,282 @@
+"""Accounts: create, authenticate, change password, deactivate, end sessions, demo accounts."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lernmodul.db.models import OrgUnit, Role, User, UserRole
+from lernmodul.services import login_throttle
+from lernmodul.services.audit import record_event
+from lernmodul.services.passwords import (
+    PasswordProblem,
+    check_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+
+
+class AccountError(Exception):
+    """A use-case refusal with a code the edge turns into a message."""
+
+    def __init__(self, code: str, problems: Iterable[PasswordProblem] = ()) -> None:
+        super().__init__(code)
+        self.code = code
+        self.problems = list(problems)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise LookupError(f"no user {user_id}")
+    return user
+
+
+def find_user_by_login(session: Session, login: str) -> User | None:
+    """By e-mail (contains @) or personnel number."""
+    login = login.strip()
+    if not login:
+        return None
+    if "@" in login:
+        clause = User.email == normalise_email(login)
+    else:
+        clause = User.personnel_number == login
+    return session.scalars(select(User).options(selectinload(User.roles)).where(clause)).first()
+
+
+def create_user(
+    session: Session,
+    *,
+    hasher: PasswordHasher,
+    email: str,
+    name: str,
+    password: str | None,
+    roles: Iterable[tuple[str, int | None]] = ((Role.LEARNER.value, None),),
+    personnel_number: str | None = None,
+    org_unit_id: int | None = None,
+    locale: str | None = None,
+    is_demo: bool = False,
+    now: datetime,
+    actor_id: int | None = None,
+) -> User:
+    """Creates an account; raises AccountError("email_taken" | "weak_password" | "bad_role")."""
+    email = normalise_email(email)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccountError("email_taken")
+    if personnel_number is not None and session.scalar(
+        select(User.id).where(User.personnel_number == personnel_number)
+    ):
+        raise AccountError("personnel_number_taken")
+    role_rows = []
+    for role, unit in roles:
+        if role not in {r.value for r in Role}:
+            raise AccountError("bad_role")
+        role_rows.append(UserRole(role=role, org_unit_id=unit))
+    password_hash = None
+    if password is not None:
+        problems = check_password(password, personal=(email, name))
+        if problems:
+            raise AccountError("weak_password", problems)
+        password_hash = hash_password(hasher, password)
+    user = User(
+        email=email,
+        name=name.strip(),
+        personnel_number=personnel_number,
+        password_hash=password_hash,
+        org_unit_id=org_unit_id,
+        locale=locale,
+        is_demo=is_demo,
+        created_at=now,
+        roles=role_rows,
+    )
+    session.add(user)
+    session.flush()
+    record_event(session, action="user.create", at=now, actor_id=actor_id, target=f"user:{user.id}")
+    return user
+
+
+class LoginOutcome(enum.Enum):
+    OK = "ok"
+    INVALID = "invalid"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    outcome: LoginOutcome
+    user: User | None = None
+    retry_after_seconds: int = 0
+
+
+def authenticate(
+    session: Session,
+    *,
+    hasher: PasswordHasher,
+    login: str,
+    password: str,
+    ip: str | None,
+    now: datetime,
+    limits: login_throttle.ThrottleLimits,
+    allow_demo: bool,
+) -> LoginResult:
+    """Checks the throttle, then the password; records the outcome in the same transaction.
+
+    Unknown account, wrong password, inactive account and (in production) demo account all
+    give the same INVALID outcome and take the same time.
+    """
+    rows = login_throttle.lock_throttles(
+        session, [login_throttle.account_key(login), login_throttle.ip_key(ip)], now
+    )
+    state = login_throttle.check_throttles(rows, now, limits)
+    if state.is_blocked:
+        return LoginResult(
+            LoginOutcome.THROTTLED, retry_after_seconds=int(state.retry_after.total_seconds()) + 1
+        )
+    user = find_user_by_login(session, login)
+    if len(password) > 128:
+        ok = False  # never hash megabytes; still counts as a failure
+    else:
+        ok = verify_password(hasher, user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active or (user.is_demo and not allow_demo):
+        login_throttle.record_failure(session, rows, now, limits)
+        record_event(
+            session,
+            action="login.failure",
+            at=now,
+            actor_id=None,
+            target=f"user:{user.id}" if user else None,
+            detail={"ip": ip},
+        )
+        return LoginResult(LoginOutcome.INVALID)
+    login_throttle.record_success(session, rows)
+    if user.password_hash and needs_rehash(hasher, user.password_hash):
+        user.password_hash = hash_password(hasher, password)
+    record_event(session, action="login.success", at=now, actor_id=user.id, detail={"ip": ip})
+    return LoginResult(LoginOutcome.OK, user=user)
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Every session of this user stops working on its next request."""
+    user.session_version += 1
+    session.flush()
+
+
+def log_out(session: Session, user: User, *, now: datetime) -> None:
+    end_sessions(session, user)
+    record_event(session, action="logout", at=now, actor_id=user.id)
+
+
+def change_password(
+    session: Session,
+    *,
+    hasher: PasswordHasher,
+    user: User,
+    current_password: str,
+    new_password: str,
+    now: datetime,
+) -> None:
+    """Raises AccountError("wrong_password" | "weak_password" | "same_password")."""
+    if not verify_password(hasher, user.password_hash, current_password[:128]):
+        raise AccountError("wrong_password")
+    problems = check_password(new_password, personal=(user.email, user.name))
+    if problems:
+        raise AccountError("weak_password", problems)
+    if new_password == current_password:
+        raise AccountError("same_password")
+    user.password_hash = hash_password(hasher, new_password)
+    end_sessions(session, user)
+    record_event(session, action="password.change", at=now, actor_id=user.id)
+
+
+def set_password(
+    session: Session, *, hasher: PasswordHasher, user: User, password: str, now: datetime
+) -> None:
+    """Sets a password without knowing the old one (administration, demo set-up)."""
+    problems = check_password(password, personal=(user.email, user.name))
+    if problems:
+        raise AccountError("weak_password", problems)
+    user.password_hash = hash_password(hasher, password)
+    end_sessions(session, user)
+    record_event(session, action="password.set", at=now, target=f"user:{user.id}")
+
+
+def deactivate_user(
+    session: Session, user: User, *, now: datetime, actor_id: int | None = None
+) -> None:
+    user.is_active = False
+    end_sessions(session, user)
+    record_event(
+        session, action="user.deactivate", at=now, actor_id=actor_id, target=f"user:{user.id}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    email: str
+    name: str
+    password: str
+    role: Role
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("lernende@example.org", "Lea Lernende", "demo-lernende-2025", Role.LEARNER),
+    DemoAccount("trainer@example.org", "Tim Trainer", "demo-trainer-2025", Role.TRAINER),
+    DemoAccount("personal@example.org", "Petra Personal", "demo-personal-2025", Role.HR),
+    DemoAccount("admin@example.org", "Anton Admin", "demo-admin-2025", Role.ADMIN),
+)
+
+
+def ensure_demo_accounts(
+    session: Session, *, hasher: PasswordHasher, now: datetime
+) -> tuple[DemoAccount, ...]:
+    """Creates (or resets) the demo org units and accounts. For development only: the
+    caller checks the environment, and production refuses demo accounts at login."""
+    root = session.scalar(select(OrgUnit).where(OrgUnit.name == "Stadtverwaltung (Demo)"))
+    if root is None:
+        root = OrgUnit(name="Stadtverwaltung (Demo)", created_at=now)
+        session.add(root)
+        session.flush()
+    unit = session.scalar(select(OrgUnit).where(OrgUnit.name == "Bürgeramt (Demo)"))
+    if unit is None:
+        unit = OrgUnit(name="Bürgeramt (Demo)", parent_id=root.id, created_at=now)
+        session.add(unit)
+        session.flush()
+    for demo in DEMO_ACCOUNTS:
+        scope = root.id if demo.role is Role.HR else None
+        user = find_user_by_login(session, demo.email)
+        if user is None:
+            user = create_user(
+                session,
+                hasher=hasher,
+                email=demo.email,
+                name=demo.name,
+                password=demo.password,
+                roles=[(demo.role.value, scope)],
+                org_unit_id=unit.id,
+                is_demo=True,
+                now=now,
+            )
+        else:
+            user.is_active = True
+            user.is_demo = True
+            if not verify_password(hasher, user.password_hash, demo.password):
+                user.password_hash = hash_password(hasher, demo.password)
+            if demo.role.value not in user.role_names:
+                user.roles.append(UserRole(role=demo.role.value, org_unit_id=scope))
+    session.flush()
+    return DEMO_ACCOUNTS
