@@ -265,8 +265,8 @@ def _compile_unit(files: Mapping[str, bytes], name: str, path: str, names: froze
         return None
     unit_id = meta.identifier("id")
     title = meta.text("title", required=True)
-    if not unit_id or not title:
-        return None
+    duration = meta.integer("duration", minimum=1)
+    objectives = meta.text_list("objectives")
     quiz = None
     section = meta.section("quiz", QUIZ_KEYS)
     if section is not None:
@@ -276,10 +276,10 @@ def _compile_unit(files: Mapping[str, bytes], name: str, path: str, names: froze
                             shuffle=section.boolean("shuffle", True))
     elif "quiz" in meta.data and meta.data["quiz"] is None:
         meta.problem("quiz", "needs settings such as 'pass_mark: 0.75'", None)
+    if not unit_id or not title:
+        return None
     questions = tuple(_with_unit(q, unit_id) for q in doc.questions)
-    unit = Unit(id=unit_id, title=title, path=path,
-                duration=meta.integer("duration", minimum=1),
-                objectives=meta.text_list("objectives"),
+    unit = Unit(id=unit_id, title=title, path=path, duration=duration, objectives=objectives,
                 body=_drop_title(tuple(doc.segments), doc.first_heading, title),
                 questions=questions, quiz=quiz, media=tuple(dict.fromkeys(doc.media)))
     if quiz is not None:
