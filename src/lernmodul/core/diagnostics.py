@@ -6,6 +6,40 @@ import enum
 from dataclasses import dataclass, field
 
 
+#: German for the English phrases that stand inside messages (expected values, details).
+PHRASES_DE = {
+    "known are id=…, points=…, scoring=all|partial, inline":
+        "bekannt sind id=…, points=…, scoring=all|partial, inline",
+    "points must be a number > 0": "points muss eine Zahl > 0 sein",
+    "scoring is 'all' or 'partial'": "scoring ist „all“ oder „partial“",
+    "scoring=partial has no effect": "scoring=partial hat keine Wirkung",
+    "must be a language code such as de or en": "muss ein Sprachcode wie de oder en sein",
+    "cannot be combined with 'draw'": "kann nicht mit „draw“ kombiniert werden",
+    "needs settings such as 'pass_mark: 0.75'": "braucht Einstellungen wie „pass_mark: 0.75“",
+    "must be a list of texts": "muss eine Liste von Texten sein",
+    "must be a mapping of keys": "muss aus Schlüsseln bestehen",
+    "must be a share between 0 and 1 (e.g. 0.8 for 80 %)":
+        "muss ein Anteil zwischen 0 und 1 sein (z. B. 0.8 für 80 %)",
+    "must be text": "muss Text sein",
+    "must be true or false": "muss true oder false sein",
+    "must be one of ": "muss eines davon sein: ",
+    "must be a whole number ≥ ": "muss eine ganze Zahl ≥ ",
+    "nothing": "nichts",
+    "a list": "eine Liste",
+    "a mapping": "eine Zuordnung",
+}
+
+
+def _german(text: str) -> str:
+    for english, german in PHRASES_DE.items():
+        if text == english:
+            return german
+        if english.endswith(" ") and text.startswith(english):
+            rest = text[len(english):]
+            return german + rest + (" sein" if english.startswith("must be a whole") else "")
+    return text
+
+
 class Severity(enum.Enum):
     ERROR = "error"
     WARNING = "warning"
@@ -16,6 +50,10 @@ class DiagCode(enum.Enum):
 
     NOT_UTF8 = (Severity.ERROR, "file is not UTF-8 (invalid byte 0x{byte})",
                 "Datei ist nicht UTF-8-kodiert (ungültiges Byte 0x{byte})")
+    PARSER_FAILURE = (Severity.ERROR, "the Markdown parser failed on this file ({detail}); "
+                      "simplify the marked area",
+                      "der Markdown-Parser ist an dieser Datei gescheitert ({detail}); "
+                      "bitte die Stelle vereinfachen")
     EMPTY_FILE = (Severity.ERROR, "file is empty", "Datei ist leer")
     NO_COURSE = (Severity.ERROR, "no course.md found", "keine course.md gefunden")
     NO_FRONT_MATTER = (Severity.ERROR, "missing front matter (a block between --- lines at the top)",
@@ -141,6 +179,9 @@ class Diagnostic:
     def message(self, language: str = "en") -> str:
         template = self.code.value[2] if language == "de" else self.code.value[1]
         args = dict(self.args)
+        if language == "de":
+            args = {k: _german(v) if k in ("expected", "detail", "got") else v
+                    for k, v in args.items()}
         suggestion = args.pop("suggestion", "")
         if suggestion:
             args["hint"] = (f" (meinten Sie „{suggestion}“?)" if language == "de"

@@ -48,7 +48,13 @@ class Context:
 def parse_document(text: str, ctx: Context) -> Document:
     md = make_parser()
     env: dict[str, object] = {}
-    tokens = md.parse(text, env)
+    try:
+        tokens = md.parse(text, env)
+    except (IndexError, KeyError, ValueError, RecursionError) as exc:
+        # a defect in a parser plugin must not take the whole course down: report the file
+        ctx.diagnostics.append(Diagnostic.make(DiagCode.PARSER_FAILURE, ctx.path, 1, 1,
+                                               detail=type(exc).__name__))
+        return Document(ctx.path)
     lines = text.split("\n")
     doc = Document(ctx.path)
     _decorate(tokens, ctx, doc, lines)

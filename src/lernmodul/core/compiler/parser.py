@@ -60,6 +60,9 @@ def decode_source(data: bytes) -> tuple[str, tuple[int, int, int] | None]:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")
+    if not text.endswith("\n"):
+        # the container plugin indexes past the end of a source whose last line is a '>'
+        text += "\n"
     return text, problem
 
 
