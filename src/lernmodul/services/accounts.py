@@ -234,10 +234,10 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("lernende@example.org", "Lea Lernende", "demo-lernende-2025", Role.LEARNER),
-    DemoAccount("trainer@example.org", "Tim Trainer", "demo-trainer-2025", Role.TRAINER),
-    DemoAccount("personal@example.org", "Petra Personal", "demo-personal-2025", Role.HR),
-    DemoAccount("admin@example.org", "Anton Admin", "demo-admin-2025", Role.ADMIN),
+    DemoAccount("lernende@example.org", "Lea Lernende", "lesen-lernen-2025", Role.LEARNER),
+    DemoAccount("trainer@example.org", "Tim Trainer", "tafel-kreide-2025", Role.TRAINER),
+    DemoAccount("personal@example.org", "Petra Personal", "akten-ordner-2025", Role.HR),
+    DemoAccount("admin@example.org", "Anton Admin", "schalt-zentrale-2025", Role.ADMIN),
 )
 
 

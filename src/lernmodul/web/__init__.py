@@ -1,0 +1,61 @@
+"""The Flask app: `create_app(test_config=None)` wires config, database, auth, i18n, blueprints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFProtect
+from jinja2 import FileSystemLoader
+
+from lernmodul.web import access, database, i18n, security, sessions
+from lernmodul.web import auth as auth_settings
+from lernmodul.web.config import default_instance_path, load_config
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Builds the app. `test_config` (applied last) may also set INSTANCE_PATH."""
+    instance_path = Path(
+        (test_config or {}).get("INSTANCE_PATH") or default_instance_path()
+    ).resolve()
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        instance_relative_config=True,
+        static_folder="static",
+        template_folder=None,
+    )
+    instance_path.mkdir(parents=True, exist_ok=True)
+    load_config(app.config, instance_path, test_config)
+    app.jinja_loader = FileSystemLoader(app.config["TEMPLATES_PATH"])  # type: ignore[assignment]
+    app.jinja_env.autoescape = True
+
+    # Order matters: request id first, CSRF before the role guard, sessions (timeouts)
+    # before the guard, the database before everything that reads users.
+    security.init_app(app)
+    database.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    auth_settings.init_app(app)
+    sessions.init_app(app)
+    access.init_app(app)
+
+    from lernmodul.web.admin import bp as admin_bp
+    from lernmodul.web.auth.views import bp as auth_bp
+    from lernmodul.web.hr import bp as hr_bp
+    from lernmodul.web.learner import bp as learner_bp
+    from lernmodul.web.public import bp as public_bp
+    from lernmodul.web.trainer import bp as trainer_bp
+
+    for blueprint in (public_bp, auth_bp, learner_bp, trainer_bp, hr_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        return {"current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])}
+
+    return app

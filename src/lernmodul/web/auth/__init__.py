@@ -1,0 +1,42 @@
+"""Sign-in, sign-out and password change; the password hasher and login limits of the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from flask import Flask, current_app
+
+from lernmodul.services.login_throttle import ThrottleLimits
+from lernmodul.services.passwords import HashParameters, make_hasher
+
+EXTENSION_KEY = "lernmodul.auth"
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    hasher: PasswordHasher
+    limits: ThrottleLimits
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION_KEY] = AuthSettings(
+        hasher=make_hasher(
+            HashParameters(
+                time_cost=app.config["PASSWORD_HASH_TIME_COST"],
+                memory_cost=app.config["PASSWORD_HASH_MEMORY_COST"],
+                parallelism=app.config["PASSWORD_HASH_PARALLELISM"],
+            )
+        ),
+        limits=ThrottleLimits(
+            per_account=app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+            per_ip=app.config["LOGIN_MAX_FAILURES_PER_IP"],
+            window=timedelta(minutes=app.config["LOGIN_THROTTLE_MINUTES"]),
+        ),
+    )
+
+
+def auth_settings(app: Flask | None = None) -> AuthSettings:
+    settings: AuthSettings = (app or current_app).extensions[EXTENSION_KEY]
+    return settings

@@ -1,0 +1,118 @@
+"""Views of the auth area: /login, /logout, /password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from lernmodul.db.models import User, utcnow
+from lernmodul.services import accounts
+from lernmodul.services.passwords import PasswordProblem
+from lernmodul.web.access import login_required_any, public
+from lernmodul.web.auth import auth_settings
+from lernmodul.web.auth.forms import LoginForm, PasswordChangeForm
+from lernmodul.web.database import get_session
+from lernmodul.web.navigation import home_url, safe_next_url
+from lernmodul.web.security_log import log_security_event
+from lernmodul.web.sessions import end_session, start_session
+
+bp = Blueprint("auth", __name__)
+
+
+def password_problem_message(problem: PasswordProblem) -> str:
+    messages = {
+        PasswordProblem.TOO_SHORT: _("Use at least 12 characters."),
+        PasswordProblem.TOO_LONG: _("Use at most 128 characters."),
+        PasswordProblem.COMMON: _(
+            "This password is too common or too easy to guess. Choose a different one."
+        ),
+        PasswordProblem.CONTAINS_PERSONAL_DATA: _(
+            "The password must not contain your name or e-mail address."
+        ),
+    }
+    return messages[problem]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Response | str | tuple[str, int, dict[str, str]]:
+    target = safe_next_url(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target or home_url(current_user))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        settings = auth_settings()
+        result = accounts.authenticate(
+            get_session(),
+            hasher=settings.hasher,
+            login=form.login.data or "",
+            password=form.password.data or "",
+            ip=request.remote_addr,
+            now=utcnow(),
+            limits=settings.limits,
+            allow_demo=current_app.config["ENV"] == "development",
+        )
+        if result.outcome is accounts.LoginOutcome.THROTTLED:
+            log_security_event("login.throttled", login=form.login.data)
+            minutes = max(1, (result.retry_after_seconds + 59) // 60)
+            error = _(
+                "Too many failed sign-in attempts. For your protection, signing in is blocked "
+                "for %(minutes)s minutes. Please try again later.",
+                minutes=minutes,
+            )
+            html = render_template("auth/login.html", form=form, error=error)
+            return html, 429, {"Retry-After": str(result.retry_after_seconds)}
+        if result.outcome is accounts.LoginOutcome.INVALID:
+            log_security_event("login.failure", login=form.login.data)
+            error = _("The e-mail address, personnel number or password is not correct.")
+        else:
+            user = result.user
+            assert user is not None
+            start_session(user)
+            log_security_event("login.success", user_id=user.id)
+            return redirect(target or home_url(user))
+    return render_template("auth/login.html", form=form, error=error)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required_any
+def logout() -> Response:
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    accounts.log_out(get_session(), user, now=utcnow())
+    log_security_event("logout", user_id=user.id)
+    end_session()
+    flash(_("You have been signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required_any
+def change_password() -> Response | str:
+    form = PasswordChangeForm()
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                get_session(),
+                hasher=auth_settings().hasher,
+                user=user,
+                current_password=form.current_password.data or "",
+                new_password=form.new_password.data or "",
+                now=utcnow(),
+            )
+        except accounts.AccountError as error:
+            if error.code == "wrong_password":
+                form.current_password.errors = [_("The current password is not correct.")]
+            elif error.code == "same_password":
+                form.new_password.errors = [_("The new password must differ from the current one.")]
+            else:
+                form.new_password.errors = [password_problem_message(p) for p in error.problems]
+        else:
+            log_security_event("password.changed", user_id=user.id)
+            start_session(user)  # this browser stays signed in; every other session ends
+            flash(_("Your password has been changed. Other sessions have been signed out."), "info")
+            return redirect(home_url(user))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,169 @@
+"""The app's commands on `lernmodul`: db upgrade/downgrade, run-dev, users create."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask
+
+from lernmodul.db import migrate
+from lernmodul.db.engine import session_scope
+from lernmodul.db.models import Role, utcnow
+from lernmodul.services import accounts
+from lernmodul.web.auth import auth_settings
+from lernmodul.web.database import get_database
+
+DEV_HOST = "127.0.0.1"
+DEV_PORT = 5000
+
+
+def register(group: click.Group) -> None:
+    group.add_command(db)
+    group.add_command(run_dev)
+    group.add_command(users)
+
+
+def _make_app() -> Flask:
+    from lernmodul.web import create_app
+
+    return create_app()
+
+
+@click.group()
+def db() -> None:
+    """Database schema (Alembic migrations shipped with the package)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrates the database to REVISION (default: the newest)."""
+    app = _make_app()
+    engine = get_database(app).engine
+    migrate.upgrade(engine, revision)
+    click.echo(f"database at revision {migrate.current_revision(engine)}")
+
+
+@db.command("downgrade")
+@click.option("--revision", default="-1", show_default=True, help="target, e.g. -1 or base")
+def db_downgrade(revision: str) -> None:
+    """Migrates the database back to REVISION (default: one step)."""
+    app = _make_app()
+    engine = get_database(app).engine
+    migrate.downgrade(engine, revision)
+    click.echo(f"database at revision {migrate.current_revision(engine)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Prints the database's revision and the newest one shipped."""
+    engine = get_database(_make_app()).engine
+    click.echo(f"current: {migrate.current_revision(engine)}  head: {migrate.head_revision()}")
+
+
+@click.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([r.value for r in Role]),
+    default=[Role.ADMIN.value],
+    show_default=True,
+)
+@click.option("--personnel-number", default=None)
+@click.password_option(help="prompted (hidden, twice) when not given")
+def users_create(
+    email: str, name: str, roles: tuple[str, ...], personnel_number: str | None, password: str
+) -> None:
+    """Creates an account, by default an administrator (a fresh installation has none)."""
+    app = _make_app()
+    database = get_database(app)
+    try:
+        with session_scope(database.sessions) as session:
+            user = accounts.create_user(
+                session,
+                hasher=auth_settings(app).hasher,
+                email=email,
+                name=name,
+                password=password,
+                roles=[(role, None) for role in roles],
+                personnel_number=personnel_number,
+                now=utcnow(),
+            )
+            user_id = user.id
+    except accounts.AccountError as error:
+        raise click.ClickException(_account_error_text(error)) from None
+    click.echo(
+        f"created user {user_id} <{accounts.normalise_email(email)}> roles: {', '.join(roles)}"
+    )
+
+
+def _account_error_text(error: accounts.AccountError) -> str:
+    texts = {
+        "email_taken": "an account with this e-mail address exists already",
+        "personnel_number_taken": "an account with this personnel number exists already",
+        "bad_role": "unknown role",
+    }
+    if error.code == "weak_password":
+        reasons = {
+            "too_short": "at least 12 characters",
+            "too_long": "at most 128 characters",
+            "common": "not a common or easily guessed password",
+            "personal": "not containing the name or e-mail address",
+        }
+        return "password rejected; it must be " + "; ".join(
+            reasons[p.value] for p in error.problems
+        )
+    return texts.get(error.code, error.code)
+
+
+def load_courses(app: Flask) -> None:
+    """Hook for `run-dev`: imports the courses under COURSES_PATH into the database.
+
+    The learner journey fills this in (compile each course, store a CourseVersion).
+    """
+    del app
+
+
+def prepare_dev(app: Flask) -> tuple[accounts.DemoAccount, ...]:
+    """Migrates, loads courses and (in development only) ensures the demo accounts."""
+    database = get_database(app)
+    migrate.upgrade(database.engine)
+    load_courses(app)
+    if app.config["ENV"] != "development":
+        return ()
+    with session_scope(database.sessions) as session:
+        return accounts.ensure_demo_accounts(
+            session, hasher=auth_settings(app).hasher, now=utcnow()
+        )
+
+
+@click.command("run-dev")
+@click.option("--host", default=DEV_HOST, show_default=True)
+@click.option("--port", default=DEV_PORT, show_default=True, type=int)
+def run_dev(host: str, port: int) -> None:
+    """Development server: migrate, demo accounts, serve on http://127.0.0.1:5000."""
+    os.environ.setdefault("LERNMODUL_ENV", "development")
+    app = _make_app()
+    demo = prepare_dev(app)
+    if demo:
+        click.echo("Demo accounts (development only):")
+        for account in demo:
+            click.echo(f"  {account.role.value:8} {account.email:24} password: {account.password}")
+    else:
+        click.echo("Production configuration: no demo accounts. Create an administrator with")
+        click.echo("  lernmodul users create --email ... --name ...")
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    sys.stdout.flush()
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)

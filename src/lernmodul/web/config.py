@@ -1,0 +1,140 @@
+"""Configuration: defaults, instance/config.py, LERNMODUL_* environment, then test config."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Config
+
+import lernmodul
+
+PACKAGE_DIR = Path(lernmodul.__file__).resolve().parent
+_CHECKOUT = PACKAGE_DIR.parents[1]
+ENV_PREFIX = "LERNMODUL"
+
+
+def checkout_root() -> Path | None:
+    """The source checkout this package runs from (editable install), if any."""
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "src" / "lernmodul").is_dir():
+        return _CHECKOUT
+    return None
+
+
+def data_dir(name: str) -> Path:
+    """The checkout's `templates/` or `courses/`, else the copy shipped in the wheel."""
+    root = checkout_root()
+    if root is not None and (root / name).is_dir():
+        return root / name
+    return PACKAGE_DIR / "_data" / name
+
+
+def default_instance_path() -> Path:
+    env = os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH")
+    if env:
+        return Path(env).resolve()
+    root = checkout_root()
+    if root is not None:
+        return root / "instance"
+    return Path(sys.prefix) / "var" / "lernmodul-instance"
+
+
+class DefaultConfig:
+    ENV = "production"  # development | production
+    DATABASE_URL: str | None = None  # default: SQLite in the instance folder
+    SECRET_KEY: str | None = None  # default: generated once into instance/secret_key
+    TEMPLATES_PATH: str | None = None
+    COURSES_PATH: str | None = None
+
+    # Sessions (B3): idle and absolute limits are checked on the server on every request.
+    SESSION_COOKIE_NAME = "lernmodul_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE: bool | None = None  # default: True in production
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 9
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # Login throttle (A3)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_IP = 50
+    LOGIN_THROTTLE_MINUTES = 15
+
+    # argon2id parameters (A2); tests lower them.
+    PASSWORD_HASH_TIME_COST = 3
+    PASSWORD_HASH_MEMORY_COST = 65536
+    PASSWORD_HASH_PARALLELISM = 4
+
+    # Requests
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = 9 * 3600
+    PROXY_FIX_X_FOR = 0  # number of trusted reverse proxies setting X-Forwarded-For
+    PROXY_FIX_X_PROTO = 0
+
+    # Internationalisation
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+    LANGUAGES = ("de", "en")
+    LANGUAGE_COOKIE_NAME = "lernmodul_lang"
+
+    # Shown on the accessibility statement and the privacy notice.
+    OPERATOR_NAME = "Musterbehörde (bitte in instance/config.py eintragen)"
+    OPERATOR_ADDRESS = "Musterstraße 1, 12345 Musterstadt"
+    CONTACT_EMAIL = "barrierefreiheit@example.org"
+    PRIVACY_CONTACT_EMAIL = "datenschutz@example.org"
+    ENFORCEMENT_BODY = "Schlichtungsstelle nach § 16 BGG"
+    ENFORCEMENT_URL = "https://www.schlichtungsstelle-bgg.de"
+    STATEMENT_DATE = "2025-01-01"
+
+
+def load_config(config: Config, instance_path: Path, test_config: dict[str, Any] | None) -> None:
+    """Fills `config` in the documented order and derives the remaining defaults."""
+    config.from_object(DefaultConfig)
+    config.from_pyfile(str(instance_path / "config.py"), silent=True)
+    config.from_prefixed_env(ENV_PREFIX)
+    if test_config is not None:
+        config.update(test_config)
+
+    if config["ENV"] not in {"development", "production"}:
+        raise RuntimeError(
+            f"{ENV_PREFIX}_ENV must be development or production, not {config['ENV']!r}"
+        )
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{instance_path / 'lernmodul.sqlite'}"
+    if not config.get("TEMPLATES_PATH"):
+        config["TEMPLATES_PATH"] = str(data_dir("templates"))
+    if not config.get("COURSES_PATH"):
+        config["COURSES_PATH"] = str(data_dir("courses"))
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        config["SESSION_COOKIE_SECURE"] = config["ENV"] == "production"
+    config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret_key(instance_path)
+    config["DEBUG"] = False if config["ENV"] == "production" else bool(config.get("DEBUG"))
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """Reads instance/secret_key, creating it once (atomically, mode 0600) if missing."""
+    path = instance_path / "secret_key"
+    instance_path.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Write a private temporary file, then link it into place: of several workers
+        # starting at once, exactly one key wins and nobody reads a half-written file.
+        fd, tmp = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48) + "\n")
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    key = path.read_text("ascii").strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty; delete it or set {ENV_PREFIX}_SECRET_KEY")
+    return key

@@ -1,0 +1,72 @@
+"""Flask-Babel: German by default, English selectable; catalogues compiled on start.
+
+The `.po` files under `translations/` are the source; the `.mo` files are build
+products (git-ignored). `compile_catalogues` writes them next to the `.po` files when
+they are missing or older, or into the instance folder when the package is read-only.
+Update the catalogues after changing strings with:
+
+    pybabel extract -F babel.cfg -o /tmp/messages.pot .
+    pybabel update -i /tmp/messages.pot -d src/lernmodul/web/translations
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, request
+from flask_babel import Babel
+from flask_login import current_user
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    directory = compile_catalogues(TRANSLATIONS_DIR, Path(app.instance_path) / "translations")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def select_locale() -> str:
+    """The language cookie, else the user's saved choice, else German."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(current_app.config["LANGUAGE_COOKIE_NAME"])
+    if chosen in languages:
+        return str(chosen)
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return str(current_user.locale)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def compile_catalogues(source: Path, fallback: Path) -> Path:
+    """Compiles every stale `.po` under `source`; returns the directory holding the `.mo`."""
+    try:
+        _compile_into(source, source)
+        return source
+    except OSError:
+        _compile_into(source, fallback)
+        return fallback
+
+
+def _compile_into(source: Path, target: Path) -> None:
+    for po_path in sorted(source.glob("*/LC_MESSAGES/*.po")):
+        mo_path = target / po_path.relative_to(source).with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as handle:
+            catalogue = read_po(handle, locale=po_path.parts[-3])
+        # Write aside and rename: workers starting together never read half a file.
+        fd, tmp = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                write_mo(out, catalogue, use_fuzzy=False)
+            os.replace(tmp, mo_path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,93 @@
+"""Signed-in sessions: Flask-Login, server-side invalidation and idle/absolute timeouts.
+
+The session cookie holds "<user id>:<session version>". Logout, password change and
+deactivation bump `users.session_version`, so every older cookie, even a copied one,
+stops working on its next request. Idle (30 min) and absolute (9 h) limits are checked
+on the server from timestamps inside the signed cookie.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import LoginManager, current_user, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from lernmodul.db.models import User
+from lernmodul.web.access import PUBLIC, endpoint_access
+from lernmodul.web.database import get_session
+from lernmodul.web.security_log import log_security_event
+
+login_manager = LoginManager()
+
+LOGIN_AT = "login_at"
+SEEN_AT = "seen_at"
+SEEN_RESOLUTION_SECONDS = 30  # rewrite the cookie at most this often
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
+    app.before_request(_enforce_timeouts)
+
+
+@login_manager.user_loader
+def _load_user(token: str) -> User | None:
+    user_id, _sep, version = token.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = get_session().scalar(
+        select(User).options(selectinload(User.roles)).where(User.id == int(user_id))
+    )
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    if user.is_demo and current_app.config["ENV"] == "production":
+        return None
+    return user
+
+
+def start_session(user: User) -> None:
+    """A fresh session for a just-authenticated user: nothing from before login survives."""
+    session.clear()
+    login_user(user, remember=False, fresh=True)
+    now = int(time.time())
+    session[LOGIN_AT] = now
+    session[SEEN_AT] = now
+    session.permanent = True
+
+
+def end_session() -> None:
+    logout_user()
+    session.clear()
+
+
+def _enforce_timeouts() -> Response | None:
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = int(time.time())
+    login_at = session.get(LOGIN_AT)
+    seen_at = session.get(SEEN_AT)
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    absolute = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    if (
+        not isinstance(login_at, int)
+        or not isinstance(seen_at, int)
+        or now - seen_at > idle
+        or now - login_at > absolute
+    ):
+        log_security_event("session.expired", user_id=current_user.id)
+        end_session()
+        flash(_("Your session has expired. Please sign in again."), "info")
+        endpoint = request.endpoint
+        if endpoint is not None and endpoint_access(current_app, endpoint) == PUBLIC:
+            return None
+        return redirect(url_for("auth.login"))
+    if now - seen_at >= SEEN_RESOLUTION_SECONDS:
+        session[SEEN_AT] = now
+    return None

@@ -1,0 +1,5 @@
+"""The trainers' area (course management and item statistics come later)."""
+
+from lernmodul.web.trainer.views import bp
+
+__all__ = ["bp"]
