@@ -18,6 +18,7 @@ SCRIPT_LOCATION = "lernmodul.db:migrations"
 def make_config() -> Config:
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.set_main_option("path_separator", "os")
     return config
 
 

@@ -17,8 +17,14 @@ from lernmodul.web.config import default_instance_path, load_config
 csrf = CSRFProtect()
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Builds the app. `test_config` (applied last) may also set INSTANCE_PATH."""
+def create_app(
+    test_config: dict[str, Any] | None = None, *, default_env: str = "production"
+) -> Flask:
+    """Builds the app. `test_config` (applied last) may also set INSTANCE_PATH.
+
+    `default_env` is the ENV used when neither instance/config.py nor LERNMODUL_ENV sets
+    one (`run-dev` passes "development").
+    """
     instance_path = Path(
         (test_config or {}).get("INSTANCE_PATH") or default_instance_path()
     ).resolve()
@@ -30,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=None,
     )
     instance_path.mkdir(parents=True, exist_ok=True)
-    load_config(app.config, instance_path, test_config)
+    load_config(app.config, instance_path, test_config, default_env=default_env)
     app.jinja_loader = FileSystemLoader(app.config["TEMPLATES_PATH"])  # type: ignore[assignment]
     app.jinja_env.autoescape = True
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -25,10 +24,10 @@ def register(group: click.Group) -> None:
     group.add_command(users)
 
 
-def _make_app() -> Flask:
+def _make_app(default_env: str = "production") -> Flask:
     from lernmodul.web import create_app
 
-    return create_app()
+    return create_app(default_env=default_env)
 
 
 @click.group()
@@ -152,8 +151,7 @@ def prepare_dev(app: Flask) -> tuple[accounts.DemoAccount, ...]:
 @click.option("--port", default=DEV_PORT, show_default=True, type=int)
 def run_dev(host: str, port: int) -> None:
     """Development server: migrate, demo accounts, serve on http://127.0.0.1:5000."""
-    os.environ.setdefault("LERNMODUL_ENV", "development")
-    app = _make_app()
+    app = _make_app(default_env="development")
     demo = prepare_dev(app)
     if demo:
         click.echo("Demo accounts (development only):")

@@ -93,9 +93,16 @@ class DefaultConfig:
     STATEMENT_DATE = "2025-01-01"
 
 
-def load_config(config: Config, instance_path: Path, test_config: dict[str, Any] | None) -> None:
+def load_config(
+    config: Config,
+    instance_path: Path,
+    test_config: dict[str, Any] | None,
+    *,
+    default_env: str = "production",
+) -> None:
     """Fills `config` in the documented order and derives the remaining defaults."""
     config.from_object(DefaultConfig)
+    config["ENV"] = default_env
     config.from_pyfile(str(instance_path / "config.py"), silent=True)
     config.from_prefixed_env(ENV_PREFIX)
     if test_config is not None:
