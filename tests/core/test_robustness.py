@@ -15,8 +15,8 @@ from .conftest import COURSE_MD, FIXTURES, compile_files, compile_unit
 
 SAMPLE = read_course_files(FIXTURES / "sample-course")
 MARKDOWNISH = st.lists(
-    st.sampled_from(list("-*_[]x()!>=:#|`<>/\\ \n\t\"'=±,.0123456789abcdeäöüß{}%&;")
-                    + ["::: question ", "::: note\n", ":::\n", "- [x] ", "- [ ] ", "---\n",
+    st.sampled_from([*"-*_[]x()!>=:#|`<>/\\ \n\t\"'=±,.0123456789abcdeäöüß{}%&;",
+                     "::: question ", "::: note\n", ":::\n", "- [x] ", "- [ ] ", "---\n",
                        "id: ", "title: ", "javascript:", "<script>", " => ", "= ", "1. ",
                        "\n\n", "single ", "match ", "order ", "inline", "](", "![a"]),
     max_size=150).map("".join)

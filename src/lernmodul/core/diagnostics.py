@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-
 #: German for the English phrases that stand inside messages (expected values, details).
 PHRASES_DE = {
     "known are id=…, points=…, scoring=all|partial, inline":

@@ -108,7 +108,7 @@ def score_match(question: Question, response: Response) -> Score:
     if not set(response) <= ids or not set(response.values()) <= ids:
         raise InvalidResponse("unknown option")
     right_text = {o.id: o.match_text for o in question.options}
-    marks = tuple((o.id, right_text.get(response.get(o.id, ""), None) == o.match_text)
+    marks = tuple((o.id, right_text.get(response.get(o.id, "")) == o.match_text)
                   for o in question.options)
     right = sum(1 for _, ok in marks if ok)
     if question.scoring is Scoring.PARTIAL:
@@ -205,7 +205,7 @@ def assemble_quiz(unit: Unit, seed: int) -> tuple[DrawnQuestion, ...]:
     """The unit quiz for one attempt, replayable from its seed."""
     if unit.quiz is None:
         return ()
-    return draw_questions(unit.quiz_questions, random.Random(seed), draw=unit.quiz.draw,
+    return draw_questions(unit.quiz_questions, random.Random(seed), draw=unit.quiz.draw,  # noqa: S311 (replayable draws, not secrets)
                           shuffle=unit.quiz.shuffle)
 
 
@@ -215,7 +215,7 @@ def assemble_exam(course: Course, seed: int) -> tuple[DrawnQuestion, ...]:
     exam = course.exam
     if exam is None:
         return ()
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (replayable draws, not secrets)
     pools = [u.questions for u in course.units if u.questions]
     picked: list[Question] = list(course.exam_questions)
     if exam.draw is not None:

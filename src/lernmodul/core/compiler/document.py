@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markdown_it.token import Token
 
 from ..diagnostics import DiagCode, Diagnostic
 from ..model import Question, Segment
-from .html import sanitize, slugify
-from .parser import ADMONITIONS, UNKNOWN_BLOCK, children, make_parser
+from .html import sanitize_many, slugify
+from .parser import ADMONITIONS, block_name, children, make_parser
 from .questions import parse_question
 
 ADMONITION_TITLES = {
@@ -59,10 +59,11 @@ def parse_document(text: str, ctx: Context) -> Document:
     doc = Document(ctx.path)
     _decorate(tokens, ctx, doc, lines)
     pending: list[str] = []
+    admonitions: dict[int, str] = {}  # segment index -> admonition name (wrapped after cleaning)
 
     def flush() -> None:
         if pending:
-            doc.segments.append(Segment(html=sanitize("".join(pending))))
+            doc.segments.append(Segment(html="".join(pending)))
             pending.clear()
 
     for start, end in children(tokens, 0, len(tokens)):
@@ -72,7 +73,8 @@ def parse_document(text: str, ctx: Context) -> Document:
             doc.front_matter = token.content
             doc.front_matter_lines = token.map[1] if token.map else 0
             continue
-        if kind == "container_question_open":
+        name = block_name(token) if kind == "container_block_open" else ""
+        if name == "question":
             _check_closed(token, lines, ctx)
             question = parse_question(tokens, start, end, ctx, len(doc.questions) + 1)
             if question is None:
@@ -82,17 +84,14 @@ def parse_document(text: str, ctx: Context) -> Document:
                 flush()
                 doc.segments.append(Segment(question_id=question.id))
             continue
-        if kind.startswith("container_") and kind.endswith("_open"):
+        if name:
             _check_closed(token, lines, ctx)
-            name = kind[len("container_"):-len("_open")]
             _reject_nested_questions(tokens, start + 1, end - 1, ctx, f"::: {name}")
             inner = md.renderer.render(tokens[start + 1:end - 1], md.options, env)
             if name in ADMONITIONS:
-                title = ADMONITION_TITLES.get(ctx.language, ADMONITION_TITLES["en"])[name]
                 flush()
-                doc.segments.append(Segment(html=(
-                    f'<div class="admonition admonition-{name}" role="note">'
-                    f'<p class="admonition-title">{title}</p>{sanitize(inner)}</div>')))
+                admonitions[len(doc.segments)] = name
+                doc.segments.append(Segment(html=inner))
             else:
                 ctx.diagnostics.append(Diagnostic.make(
                     DiagCode.UNKNOWN_BLOCK, ctx.path, _line(token), 1,
@@ -102,7 +101,36 @@ def parse_document(text: str, ctx: Context) -> Document:
         _reject_nested_questions(tokens, start, end, ctx, "a list or quote")
         pending.append(md.renderer.render(tokens[start:end], md.options, env))
     flush()
+    _sanitize(doc, admonitions, ctx.language)
     return doc
+
+
+def _sanitize(doc: Document, admonitions: dict[int, str], language: str) -> None:
+    """Every piece of HTML of the file through one sanitiser call, then the trusted wrappers."""
+    parts = [s.html for s in doc.segments]
+    for q in doc.questions:
+        parts += [q.stem_html, q.explanation_html]
+        for o in q.options:
+            parts += [o.html, o.feedback_html, o.match_html]
+    clean = iter(sanitize_many(parts))
+    titles = ADMONITION_TITLES.get(language, ADMONITION_TITLES["en"])
+    segments = []
+    for index, segment in enumerate(doc.segments):
+        html = next(clean)
+        if index in admonitions:
+            name = admonitions[index]
+            html = (f'<div class="admonition admonition-{name}" role="note">'
+                    f'<p class="admonition-title">{titles[name]}</p>{html}</div>')
+        segments.append(replace(segment, html=html))
+    doc.segments = segments
+    questions = []
+    for q in doc.questions:
+        stem, explanation = next(clean), next(clean)
+        options = tuple(replace(o, html=next(clean), feedback_html=next(clean),
+                                match_html=next(clean)) for o in q.options)
+        questions.append(replace(q, stem_html=stem, explanation_html=explanation,
+                                 options=options))
+    doc.questions = questions
 
 
 def _line(token: Token) -> int:
@@ -119,7 +147,7 @@ def _check_closed(token: Token, lines: list[str], ctx: Context) -> None:
 def _reject_nested_questions(tokens: list[Token], start: int, end: int, ctx: Context,
                              outer: str) -> None:
     for token in tokens[start:end]:
-        if token.type == "container_question_open":
+        if token.type == "container_block_open" and block_name(token) == "question":
             ctx.diagnostics.append(Diagnostic.make(DiagCode.NESTED_QUESTION, ctx.path,
                                                    _line(token), 1, outer=outer))
 

@@ -93,7 +93,9 @@ class FrontMatter:
             here = len(raw) - len(stripped)
             if depth and here <= indent:
                 return FIRST_LINE, 1  # left the parent without finding the key
-            if (here > indent if depth else here == 0) and re.match(rf"['\"]?{re.escape(wanted[depth])}['\"]?\s*:", stripped):
+            at_level = here > indent if depth else here == 0
+            key_pattern = rf"['\"]?{re.escape(wanted[depth])}['\"]?\s*:"
+            if at_level and re.match(key_pattern, stripped):
                 if depth == len(wanted) - 1:
                     return FIRST_LINE + number, here + 1
                 depth += 1
@@ -122,7 +124,7 @@ class FrontMatter:
             if required:
                 self.missing(key)
             return default
-        if isinstance(value, bool) or isinstance(value, list | dict):
+        if isinstance(value, bool | list | dict):
             self.problem(key, "must be text", value)
             return default
         value = str(value).strip()

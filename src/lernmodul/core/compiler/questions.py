@@ -10,8 +10,7 @@ from markdown_it.token import Token
 from ..diagnostics import DiagCode, Diagnostic, Severity
 from ..model import NumberAnswer, Option, Question, QuestionType, Scoring
 from .frontmatter import ID_PATTERN, suggest
-from .html import sanitize
-from .parser import children, make_parser
+from .parser import block_name, children, make_parser
 
 if TYPE_CHECKING:
     from .document import Context
@@ -72,7 +71,8 @@ class _Item:
 
 def _render_inline(source: str) -> str:
     md = make_parser()
-    return sanitize(md.renderInline(source.strip()))
+    html: str = md.renderInline(source.strip())
+    return html
 
 
 def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
@@ -135,14 +135,15 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
     if not stem_tokens:
         diags.append(Diagnostic.make(DiagCode.NO_STEM, ctx.path, line, 1))
     for token in stem_tokens:
-        if token.type == "container_question_open":
+        if token.type == "container_block_open" and block_name(token) == "question":
             diags.append(Diagnostic.make(DiagCode.NESTED_QUESTION, ctx.path, _line(token), 1,
                                          outer="a question"))
-    stem_html = sanitize(md.renderer.render(stem_tokens, md.options, {}))
+    # HTML here is raw markdown-it output; parse_document sanitises a whole file's at once
+    stem_html = md.renderer.render(stem_tokens, md.options, {})
     explanation_html = ""
     for k, (s, e) in enumerate(blocks[list_at + 1:]):
         if k == 0 and tokens[s].type == "blockquote_open":
-            explanation_html = sanitize(md.renderer.render(tokens[s + 1:e - 1], md.options, {}))
+            explanation_html = md.renderer.render(tokens[s + 1:e - 1], md.options, {})
         else:
             diags.append(Diagnostic.make(DiagCode.EXTRA_CONTENT, ctx.path, _line(tokens[s]), 1))
             break
@@ -158,12 +159,12 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
     def feedback(item: _Item) -> str:
         if item.feedback is None:
             return ""
-        return sanitize(md.renderer.render(tokens[item.feedback[0]:item.feedback[1]],
-                                           md.options, {}))
+        html: str = md.renderer.render(tokens[item.feedback[0]:item.feedback[1]], md.options, {})
+        return html
 
     def label(item: _Item) -> str:
-        html = md.renderer.renderInline(item.parts, md.options, {})  # type: ignore[attr-defined]
-        return sanitize(html).strip()
+        html: str = md.renderer.renderInline(item.parts, md.options, {})  # type: ignore[attr-defined]
+        return html.strip()
 
     if qtype in TASK_LIST_TYPES:
         for index, item in enumerate(items):
