@@ -16,9 +16,12 @@ from markdown_it import MarkdownIt
 
 from lernmodul.core.compiler import compile_course
 
-WORDS = ("Bedrohung Einschätzung Verwaltung Beschäftigte Schutz Team Meldung Bürgerkontakt "
-         "Gespräch Sicherheit Warnsignal Dokumentation Leitung Hilfe Kollegin Kollege Lage "
-         "Vorfall Nachsorge Polizei Netzwerk Prävention Fallkonferenz Ansprechperson").split()
+WORDS = (
+    "Bedrohung", "Einschätzung", "Verwaltung", "Beschäftigte", "Schutz", "Team", "Meldung",
+    "Bürgerkontakt", "Gespräch", "Sicherheit", "Warnsignal", "Dokumentation", "Leitung", "Hilfe",
+    "Kollegin", "Kollege", "Lage", "Vorfall", "Nachsorge", "Polizei", "Netzwerk", "Prävention",
+    "Fallkonferenz", "Ansprechperson",
+)
 
 
 def sentence(rng: random.Random) -> str:
