@@ -178,10 +178,13 @@ def client(app: Any) -> Any:
 
 @pytest.fixture
 def db_session(app: Any) -> Iterator[Any]:
-    """A session outside any request, for arranging and checking data (commit yourself)."""
+    """A session outside any request, for arranging and checking data (commit yourself).
+
+    Its SQLite transactions begin DEFERRED, so reading here does not lock out the app.
+    """
     from lernmodul.web.database import get_database
 
-    session = get_database(app).sessions()
+    session = get_database(app).read_sessions()
     try:
         yield session
     finally:
@@ -263,3 +266,13 @@ def post_form() -> Callable[..., Any]:
         return client.post(action or page_url, data={"csrf_token": token, **data})
 
     return do_post
+
+
+@pytest.fixture
+def csrf_token() -> Callable[..., str]:
+    """csrf_token(client, page="/accessibility"): a valid token for this client's session."""
+
+    def fetch(client: Any, page: str = "/accessibility") -> str:
+        return csrf_token_from(client.get(page).get_data(as_text=True))
+
+    return fetch

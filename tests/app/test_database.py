@@ -83,9 +83,7 @@ def test_migrations_create_the_models_schema_exactly(empty_database_url: str) ->
 def test_upgrade_downgrade_upgrade_round_trip(empty_database_url: str) -> None:
     engine = make_engine(empty_database_url)
     migrate.upgrade(engine)
-    assert {"users", "user_roles", "org_units", "audit_log"} <= set(
-        inspect(engine).get_table_names()
-    )
+    assert {"users", "user_roles", "org_units", "audit_log"} <= set(inspect(engine).get_table_names())
     migrate.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate.upgrade(engine)
@@ -123,9 +121,7 @@ def test_sqlite_batch_migration_keeps_cascading_child_rows(tmp_path: Path) -> No
     migrate.upgrade(engine)
     with Session(engine) as session, session.begin():
         for n in range(20):
-            session.add(
-                User(email=f"u{n}@example.org", name=f"U{n}", roles=[UserRole(role="learner")])
-            )
+            session.add(User(email=f"u{n}@example.org", name=f"U{n}", roles=[UserRole(role="learner")]))
     versions = tmp_path / "versions"
     versions.mkdir()
     (versions / "9999_test.py").write_text(BATCH_REVISION)

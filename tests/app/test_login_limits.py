@@ -23,9 +23,7 @@ from lernmodul.db.models import LoginThrottle
 BLOCKED_MESSAGE = "Zu viele fehlgeschlagene Anmeldeversuche"
 
 
-def test_sixth_failure_within_15_minutes_gets_429_even_with_the_right_password(
-    client, make_user, login
-):
+def test_sixth_failure_within_15_minutes_gets_429_even_with_the_right_password(client, make_user, login):
     make_user(email="lea@example.org")
     for _ in range(5):
         assert login(client, "lea@example.org", "wrong-password-123").status_code == 200
@@ -40,9 +38,7 @@ def test_limit_is_shared_by_two_app_instances_on_one_database(make_app, make_use
     first, second = make_app(), make_app()
     make_user(email="lea@example.org")
     clients = [first.test_client(), second.test_client()]
-    statuses = [
-        login(clients[n % 2], "lea@example.org", "wrong-password-123").status_code for n in range(7)
-    ]
+    statuses = [login(clients[n % 2], "lea@example.org", "wrong-password-123").status_code for n in range(7)]
     assert statuses == [200] * 5 + [429] * 2
 
 
@@ -70,9 +66,7 @@ def test_per_ip_limit_covers_guessing_across_accounts(make_app, make_user, login
     for n in range(4):
         make_user(email=f"u{n}@example.org")
     client = app.test_client()
-    statuses = [
-        login(client, f"u{n}@example.org", "wrong-password-123").status_code for n in range(4)
-    ]
+    statuses = [login(client, f"u{n}@example.org", "wrong-password-123").status_code for n in range(4)]
     assert statuses == [200, 200, 200, 429]
 
 
@@ -114,9 +108,7 @@ def _attempt_over_http(base: str, email: str, password: str) -> int:
         return error.code
 
 
-def test_limit_holds_across_four_gunicorn_workers(
-    app_config, make_user, database_url, tmp_path: Path
-):
+def test_limit_holds_across_four_gunicorn_workers(app_config, make_user, database_url, tmp_path: Path):
     make_user(email="lea@example.org")
     port = _free_port()
     env = {

@@ -94,9 +94,7 @@ def test_B2_deactivation_ends_existing_sessions(app, client, make_user, login, d
     assert client.get("/").status_code == 302
 
 
-def test_B2_password_change_ends_other_sessions_but_keeps_this_one(
-    app, make_user, login, post_form
-):
+def test_B2_password_change_ends_other_sessions_but_keeps_this_one(app, make_user, login, post_form):
     make_user(email="lea@example.org")
     here, elsewhere = app.test_client(), app.test_client()
     login(here, "lea@example.org")

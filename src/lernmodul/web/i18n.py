@@ -56,7 +56,7 @@ def compile_catalogues(source: Path, fallback: Path) -> Path:
 def _compile_into(source: Path, target: Path) -> None:
     for po_path in sorted(source.glob("*/LC_MESSAGES/*.po")):
         mo_path = target / po_path.relative_to(source).with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+        if mo_path.is_file() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as handle:
@@ -67,6 +67,9 @@ def _compile_into(source: Path, target: Path) -> None:
             with os.fdopen(fd, "wb") as out:
                 write_mo(out, catalogue, use_fuzzy=False)
             os.replace(tmp, mo_path)
+            # Same timestamp as the source: a later edit of the .po makes it stale again.
+            source_ns = po_path.stat().st_mtime_ns
+            os.utime(mo_path, ns=(source_ns, source_ns))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

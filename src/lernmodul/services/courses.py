@@ -1,0 +1,129 @@
+"""Courses in the database: import folders as immutable versions, compile them on demand."""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lernmodul.content import find_course_dirs, read_course_files
+from lernmodul.core.compiler import CompileResult, compile_course
+from lernmodul.core.diagnostics import Diagnostic
+from lernmodul.core.model import Course
+from lernmodul.db.learning import CourseMedia
+from lernmodul.db.models import CourseVersion, utcnow
+
+MAX_MEDIA_BYTES = 5 * 1024 * 1024
+MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+               ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}
+
+
+class CourseError(Exception):
+    def __init__(self, code: str, diagnostics: tuple[Diagnostic, ...] = ()) -> None:
+        super().__init__(code)
+        self.code = code
+        self.diagnostics = diagnostics
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    course_id: str
+    version: str
+    status: str  # "created" | "unchanged"
+    version_id: int
+
+
+def import_course_folder(session: Session, folder: Path) -> ImportOutcome:
+    """Stores a course folder as a new immutable version. The same version with the same
+    sources is a no-op; the same version with other sources is refused (bump `version`)."""
+    files = read_course_files(folder)
+    result = compile_course(files, base=folder.name)
+    if result.course is None or not result.ok:
+        raise CourseError("invalid", result.errors)
+    course = result.course
+    sources = {name: data.decode("utf-8-sig") for name, data in files.items()
+               if name.endswith(".md") and "/" not in name}
+    existing = session.scalars(select(CourseVersion).where(
+        CourseVersion.course_id == course.id, CourseVersion.version == course.version)).first()
+    if existing is not None:
+        if existing.sources != sources:
+            raise CourseError("version_exists")
+        return ImportOutcome(course.id, course.version, "unchanged", existing.id)
+    version = CourseVersion(course_id=course.id, version=course.version, title=course.title,
+                            sources=sources, created_at=utcnow())
+    session.add(version)
+    session.flush()
+    for name in sorted({m for unit in course.units for m in unit.media}):
+        data = (folder / name).read_bytes()
+        if len(data) > MAX_MEDIA_BYTES:
+            raise CourseError("media_too_large")
+        media_type = MEDIA_TYPES.get(Path(name).suffix.lower()) or (
+            mimetypes.guess_type(name)[0] or "application/octet-stream")
+        session.add(CourseMedia(course_version_id=version.id, path=name,
+                                media_type=media_type, content=data))
+    session.flush()
+    return ImportOutcome(course.id, course.version, "created", version.id)
+
+
+def import_courses(session: Session, path: Path) -> list[ImportOutcome]:
+    return [import_course_folder(session, folder) for folder in find_course_dirs(path)]
+
+
+def latest_versions(session: Session) -> list[CourseVersion]:
+    """The newest version of every course (by creation), ordered by title. One query."""
+    newest = (select(CourseVersion.course_id, func.max(CourseVersion.id).label("id"))
+              .group_by(CourseVersion.course_id).subquery())
+    return list(session.scalars(
+        select(CourseVersion).join(newest, CourseVersion.id == newest.c.id)
+        .order_by(CourseVersion.title)))
+
+
+def find_latest_version(session: Session, course_id: str) -> CourseVersion | None:
+    return session.scalars(select(CourseVersion).where(CourseVersion.course_id == course_id)
+                           .order_by(CourseVersion.id.desc()).limit(1)).first()
+
+
+def find_media(session: Session, version_id: int, path: str) -> CourseMedia | None:
+    return session.scalars(select(CourseMedia).where(
+        CourseMedia.course_version_id == version_id, CourseMedia.path == path)).first()
+
+
+class CompiledCourses:
+    """Compiled courses by version id. Versions never change, so entries never go stale;
+    each process derives its own from the database."""
+
+    def __init__(self) -> None:
+        self._courses: dict[tuple[int, str], Course] = {}
+        self._lock = threading.Lock()
+
+    def get(self, version: CourseVersion, media_base: str) -> Course:
+        key = (version.id, media_base)
+        course = self._courses.get(key)
+        if course is None:
+            result = compile_version(version, media_base)
+            if result.course is None:
+                raise CourseError("invalid", result.errors)
+            course = result.course
+            with self._lock:
+                self._courses[key] = course
+        return course
+
+
+def compile_version(version: CourseVersion, media_base: str) -> CompileResult:
+    files: dict[str, bytes] = {name: text.encode() for name, text in version.sources.items()}
+    return compile_course(files | _media_placeholders(version), base=version.course_id,
+                          media_base=media_base)
+
+
+def _media_placeholders(version: CourseVersion) -> dict[str, bytes]:
+    # The compiler only checks that media exist; their names are enough.
+    names = getattr(version, "_media_names", None)
+    if names is None:
+        session = Session.object_session(version)
+        names = [] if session is None else list(session.scalars(
+            select(CourseMedia.path).where(CourseMedia.course_version_id == version.id)))
+    return dict.fromkeys(names, b"")
