@@ -1,6 +1,7 @@
 """Persistence: SQLAlchemy models, engine/session set-up and Alembic migrations. No Flask here."""
 
 from lernmodul.db.engine import make_engine, make_session_factory
+from lernmodul.db.learning import Attempt, AttemptResult, CourseMedia, UnitProgress
 from lernmodul.db.models import (
     AuditLog,
     Base,
@@ -14,6 +15,10 @@ from lernmodul.db.models import (
 )
 
 __all__ = [
+    "Attempt",
+    "AttemptResult",
+    "CourseMedia",
+    "UnitProgress",
     "AuditLog",
     "Base",
     "CourseVersion",

@@ -201,3 +201,9 @@ class Enrolment(Base):
     is_mandatory: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column()
+    # The version the learner takes: fixed at the start, so a new version does not move them.
+    course_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course_versions.id", ondelete="RESTRICT"), index=True
+    )
+    started_at: Mapped[datetime | None] = mapped_column()
+    exam_passed_at: Mapped[datetime | None] = mapped_column()

@@ -45,8 +45,13 @@ def import_course_folder(session: Session, folder: Path) -> ImportOutcome:
     if result.course is None or not result.ok:
         raise CourseError("invalid", result.errors)
     course = result.course
-    sources = {name: data.decode("utf-8-sig") for name, data in files.items()
-               if name.endswith(".md") and "/" not in name}
+    media = sorted({m for unit in course.units for m in unit.media})
+    # Markdown sources by name; media by name too (None: the bytes live in course_media)
+    # (drafts, READMEs and unlisted files are not part of the version)
+    kept = {"course.md", "exam.md"} | {unit.path.rsplit("/", 1)[-1] for unit in course.units}
+    sources: dict[str, str | None] = {
+        name: data.decode("utf-8-sig") for name, data in files.items() if name in kept}
+    sources.update(dict.fromkeys(media))
     existing = session.scalars(select(CourseVersion).where(
         CourseVersion.course_id == course.id, CourseVersion.version == course.version)).first()
     if existing is not None:
@@ -57,7 +62,7 @@ def import_course_folder(session: Session, folder: Path) -> ImportOutcome:
                             sources=sources, created_at=utcnow())
     session.add(version)
     session.flush()
-    for name in sorted({m for unit in course.units for m in unit.media}):
+    for name in media:
         data = (folder / name).read_bytes()
         if len(data) > MAX_MEDIA_BYTES:
             raise CourseError("media_too_large")
@@ -114,16 +119,5 @@ class CompiledCourses:
 
 
 def compile_version(version: CourseVersion, media_base: str) -> CompileResult:
-    files: dict[str, bytes] = {name: text.encode() for name, text in version.sources.items()}
-    return compile_course(files | _media_placeholders(version), base=version.course_id,
-                          media_base=media_base)
-
-
-def _media_placeholders(version: CourseVersion) -> dict[str, bytes]:
-    # The compiler only checks that media exist; their names are enough.
-    names = getattr(version, "_media_names", None)
-    if names is None:
-        session = Session.object_session(version)
-        names = [] if session is None else list(session.scalars(
-            select(CourseMedia.path).where(CourseMedia.course_version_id == version.id)))
-    return dict.fromkeys(names, b"")
+    files = {name: (text or "").encode() for name, text in version.sources.items()}
+    return compile_course(files, base=version.course_id, media_base=media_base)

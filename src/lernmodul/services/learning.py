@@ -1,0 +1,333 @@
+"""The learner's use cases: enrol, read units, take quizzes and the exam, complete a course.
+
+Every function takes the Session and the time; none commits. Submissions are idempotent: a
+conditional UPDATE moves an attempt out of `in_progress` exactly once, and a unique key allows
+one result per attempt, so double clicks, second tabs and concurrent workers grade once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lernmodul.core import attempts as rules
+from lernmodul.core.grading import (
+    DrawnQuestion,
+    Response,
+    Result,
+    assemble_exam,
+    assemble_quiz,
+    grade_attempt,
+)
+from lernmodul.core.model import Course, Question
+from lernmodul.core.progress import CourseState, course_is_complete, exam_is_open
+from lernmodul.core.responses import from_json, to_json
+from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
+from lernmodul.db.models import CourseVersion, Enrolment
+
+QUIZ = "quiz"
+EXAM = "exam"
+
+
+class LearningError(Exception):
+    """A refusal with a code the edge turns into a message (and a 4xx)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class StaleAttempt(LearningError):
+    """The form was older than the attempt's newest saved state (back button, second tab)."""
+
+    def __init__(self) -> None:
+        super().__init__("stale")
+
+
+# --- enrolments ----------------------------------------------------------------------------
+
+
+def find_enrolment(session: Session, user_id: int, course_id: str) -> Enrolment | None:
+    return session.scalars(select(Enrolment).where(
+        Enrolment.user_id == user_id, Enrolment.course_id == course_id)).first()
+
+
+def list_enrolments(session: Session, user_id: int) -> list[Enrolment]:
+    return list(session.scalars(select(Enrolment).where(Enrolment.user_id == user_id)))
+
+
+def start_course(session: Session, user_id: int, version: CourseVersion,
+                 now: datetime) -> Enrolment:
+    """Enrols (if not assigned already) and fixes the version the learner will take."""
+    enrolment = find_enrolment(session, user_id, version.course_id)
+    if enrolment is None:
+        try:
+            with session.begin_nested():
+                enrolment = Enrolment(user_id=user_id, course_id=version.course_id,
+                                      assigned_at=now, is_mandatory=False)
+                session.add(enrolment)
+        except IntegrityError:  # a second tab enrolled at the same moment
+            enrolment = find_enrolment(session, user_id, version.course_id)
+            assert enrolment is not None
+    if enrolment.course_version_id is None:
+        enrolment.course_version_id = version.id
+        enrolment.started_at = now
+    session.flush()
+    return enrolment
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+def progress_by_unit(session: Session, enrolment_id: int) -> dict[str, UnitProgress]:
+    rows = session.scalars(select(UnitProgress).where(UnitProgress.enrolment_id == enrolment_id))
+    return {row.unit_id: row for row in rows}
+
+
+def progress_for(session: Session, enrolment_ids: list[int]) -> dict[int, list[UnitProgress]]:
+    found: dict[int, list[UnitProgress]] = {i: [] for i in enrolment_ids}
+    if enrolment_ids:
+        for row in session.scalars(select(UnitProgress).where(
+                UnitProgress.enrolment_id.in_(enrolment_ids))):
+            found[row.enrolment_id].append(row)
+    return found
+
+
+def course_state(enrolment: Enrolment, rows: list[UnitProgress] | Mapping[str, UnitProgress]
+                 ) -> CourseState:
+    values = list(rows.values()) if isinstance(rows, Mapping) else rows
+    return CourseState(
+        read_units=frozenset(r.unit_id for r in values if r.read_at is not None),
+        passed_quizzes=frozenset(r.unit_id for r in values if r.quiz_passed_at is not None),
+        exam_passed=enrolment.exam_passed_at is not None)
+
+
+def _progress_row(session: Session, enrolment_id: int, unit_id: str) -> UnitProgress:
+    row = session.scalars(select(UnitProgress).where(
+        UnitProgress.enrolment_id == enrolment_id, UnitProgress.unit_id == unit_id)).first()
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = UnitProgress(enrolment_id=enrolment_id, unit_id=unit_id)
+            session.add(row)
+    except IntegrityError:
+        row = session.scalars(select(UnitProgress).where(
+            UnitProgress.enrolment_id == enrolment_id, UnitProgress.unit_id == unit_id)).one()
+    return row
+
+
+def mark_unit_read(session: Session, enrolment: Enrolment, course: Course, unit_id: str,
+                   now: datetime) -> None:
+    if course.unit(unit_id) is None:
+        raise LearningError("no_unit")
+    row = _progress_row(session, enrolment.id, unit_id)
+    if row.read_at is None:
+        row.read_at = now
+    session.flush()
+    refresh_completion(session, enrolment, course, now)
+
+
+def refresh_completion(session: Session, enrolment: Enrolment, course: Course,
+                       now: datetime) -> bool:
+    """Records the completion once the course's rules are met. Returns whether complete."""
+    if enrolment.completed_at is not None:
+        return True
+    state = course_state(enrolment, progress_by_unit(session, enrolment.id))
+    if course_is_complete(course, state):
+        enrolment.completed_at = now
+        session.flush()
+        return True
+    return False
+
+
+# --- attempts ------------------------------------------------------------------------------
+
+
+def drawn_questions(attempt: Attempt) -> tuple[DrawnQuestion, ...]:
+    return tuple(DrawnQuestion(qid, tuple(order)) for qid, order in attempt.questions)
+
+
+def stored_responses(attempt: Attempt, questions: Mapping[str, Question]) -> dict[str, Response]:
+    return {qid: from_json(questions[qid], value) for qid, value in attempt.responses.items()
+            if qid in questions}
+
+
+def find_open_attempt(session: Session, enrolment_id: int, kind: str,
+                      unit_key: str) -> Attempt | None:
+    return session.scalars(select(Attempt).where(
+        Attempt.enrolment_id == enrolment_id, Attempt.kind == kind,
+        Attempt.unit_key == unit_key, Attempt.state == rules.AttemptState.IN_PROGRESS)).first()
+
+
+def count_attempts(session: Session, enrolment_id: int, kind: str, unit_key: str) -> int:
+    return session.scalar(select(func.count()).select_from(Attempt).where(
+        Attempt.enrolment_id == enrolment_id, Attempt.kind == kind,
+        Attempt.unit_key == unit_key)) or 0
+
+
+def start_attempt(session: Session, *, enrolment: Enrolment, course: Course,
+                  unit_id: str | None, seed: int, now: datetime,
+                  extra_time_percent: int = 0) -> Attempt:
+    """Opens an attempt at a unit quiz (unit_id) or the final exam (None), or returns the one
+    that is open already. Enforces the exam's gate, attempt limit and time limit."""
+    if enrolment.course_version_id is None:
+        raise LearningError("not_started")
+    kind = QUIZ if unit_id else EXAM
+    unit_key = unit_id or ""
+    open_attempt = find_open_attempt(session, enrolment.id, kind, unit_key)
+    if open_attempt is not None:
+        return open_attempt
+    deadline_at = None
+    if kind == QUIZ:
+        unit = course.unit(unit_key)
+        if unit is None or unit.quiz is None:
+            raise LearningError("no_quiz")
+        drawn = assemble_quiz(unit, seed)
+    else:
+        if course.exam is None:
+            raise LearningError("no_exam")
+        if enrolment.exam_passed_at is not None:
+            raise LearningError("already_passed")
+        state = course_state(enrolment, progress_by_unit(session, enrolment.id))
+        if not exam_is_open(course, state):
+            raise LearningError("exam_locked")
+        limit = course.exam.max_attempts
+        if limit and count_attempts(session, enrolment.id, EXAM, "") >= limit:
+            raise LearningError("no_attempts_left")
+        drawn = assemble_exam(course, seed)
+        deadline_at = rules.deadline(now, course.exam.time_limit, extra_time_percent)
+    attempt = Attempt(
+        user_id=enrolment.user_id, enrolment_id=enrolment.id,
+        course_version_id=enrolment.course_version_id, kind=kind, unit_key=unit_key, seed=seed,
+        questions=[[d.question_id, list(d.option_order)] for d in drawn], responses={},
+        revision=0, state=rules.AttemptState.IN_PROGRESS, started_at=now,
+        deadline_at=deadline_at)
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+    except IntegrityError:  # another request opened one in the same moment: use that one
+        existing = find_open_attempt(session, enrolment.id, kind, unit_key)
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
+def get_attempt(session: Session, attempt_id: int, user_id: int) -> Attempt:
+    """The caller's own attempt; another learner's attempt does not exist for them."""
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user_id:
+        raise LookupError("no such attempt")
+    return attempt
+
+
+def find_result(session: Session, attempt_id: int) -> AttemptResult | None:
+    return session.scalars(select(AttemptResult).where(
+        AttemptResult.attempt_id == attempt_id)).first()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    state: str  # submitted | expired | saved
+    result: AttemptResult | None = None
+
+
+def _expire(session: Session, attempt: Attempt, now: datetime) -> Outcome:
+    session.execute(update(Attempt).where(
+        Attempt.id == attempt.id, Attempt.state == rules.AttemptState.IN_PROGRESS
+    ).values(state=rules.AttemptState.EXPIRED, submitted_at=now).execution_options(
+        synchronize_session=False))
+    session.refresh(attempt)
+    return Outcome(attempt.state)
+
+
+def _final_outcome(session: Session, attempt: Attempt) -> Outcome:
+    return Outcome(attempt.state, find_result(session, attempt.id))
+
+
+def save_responses(session: Session, attempt: Attempt, responses: Mapping[str, Response],
+                   expected_revision: int, now: datetime) -> Outcome:
+    """Stores answers without submitting (exam: 'save and continue later')."""
+    if attempt.state != rules.AttemptState.IN_PROGRESS:
+        return _final_outcome(session, attempt)
+    if rules.is_overdue(now, attempt.deadline_at):
+        return _expire(session, attempt, now)
+    values = {**attempt.responses, **{qid: to_json(r) for qid, r in responses.items()}}
+    changed = session.execute(update(Attempt).where(
+        Attempt.id == attempt.id, Attempt.state == rules.AttemptState.IN_PROGRESS,
+        Attempt.revision == expected_revision,
+    ).values(responses=values, revision=expected_revision + 1).execution_options(
+        synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    session.refresh(attempt)
+    if changed != 1:
+        if attempt.state != rules.AttemptState.IN_PROGRESS:
+            return _final_outcome(session, attempt)
+        raise StaleAttempt()
+    return Outcome("saved")
+
+
+def submit_attempt(session: Session, attempt: Attempt, course: Course,
+                   responses: Mapping[str, Response], expected_revision: int,
+                   now: datetime) -> Outcome:
+    """Grades the attempt exactly once. A second submit of the same attempt returns the first
+    result; a form older than the newest save raises StaleAttempt; a late one expires."""
+    if attempt.state != rules.AttemptState.IN_PROGRESS:
+        return _final_outcome(session, attempt)
+    if rules.is_overdue(now, attempt.deadline_at):
+        return _expire(session, attempt, now)
+    questions = course.questions()
+    drawn = drawn_questions(attempt)
+    merged: dict[str, Response] = {**stored_responses(attempt, questions), **responses}
+    pass_mark = _pass_mark(course, attempt)
+    graded: Result = grade_attempt(questions, drawn, merged, pass_mark)
+    changed = session.execute(update(Attempt).where(
+        Attempt.id == attempt.id, Attempt.state == rules.AttemptState.IN_PROGRESS,
+        Attempt.revision == expected_revision,
+    ).values(
+        state=rules.AttemptState.SUBMITTED, submitted_at=now, revision=expected_revision + 1,
+        responses={qid: to_json(r) for qid, r in merged.items() if r is not None},
+    ).execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    session.refresh(attempt)
+    if changed != 1:
+        if attempt.state != rules.AttemptState.IN_PROGRESS:
+            return _final_outcome(session, attempt)  # the other click won; same result
+        raise StaleAttempt()
+    result = AttemptResult(
+        attempt_id=attempt.id, points=graded.points, max_points=graded.max_points,
+        is_passed=graded.passed, graded_at=now,
+        scores={qid: _score_json(score) for qid, score in graded.scores})
+    session.add(result)
+    session.flush()
+    enrolment = session.get(Enrolment, attempt.enrolment_id)
+    assert enrolment is not None
+    if graded.passed:
+        if attempt.kind == QUIZ:
+            row = _progress_row(session, enrolment.id, attempt.unit_key)
+            if row.quiz_passed_at is None:
+                row.quiz_passed_at = now
+        elif enrolment.exam_passed_at is None:
+            enrolment.exam_passed_at = now
+        session.flush()
+        refresh_completion(session, enrolment, course, now)
+    return Outcome(rules.AttemptState.SUBMITTED, result)
+
+
+def _pass_mark(course: Course, attempt: Attempt) -> float:
+    if attempt.kind == EXAM:
+        assert course.exam is not None
+        return course.exam.pass_mark
+    unit = course.unit(attempt.unit_key)
+    if unit is None or unit.quiz is None:
+        raise LearningError("no_quiz")
+    return unit.quiz.pass_mark
+
+
+def _score_json(score: Any) -> dict[str, Any]:
+    return {"points": score.points, "max": score.max_points,
+            "marks": dict(score.marks)}
