@@ -1,0 +1,56 @@
+"""Certificates: data in, bytes out. PDF rendering, codes, signed credentials and their verification.
+
+No Flask and no database here: the web and service layers pass plain values in."""
+
+from lernmodul.certificates.codes import InvalidCodeError, new_code, normalize_code
+from lernmodul.certificates.credential import (
+    Verdict,
+    build_credential,
+    credential_claims,
+    did_key,
+    dump_credential,
+    load_credential,
+    sign_credential,
+    verify_credential,
+)
+from lernmodul.certificates.data import CertificateData, Language
+from lernmodul.certificates.keys import (
+    KeyFileError,
+    load_or_create_signing_key,
+    load_public_key,
+    load_signing_key,
+    public_key_pem,
+    signing_key_path,
+)
+from lernmodul.certificates.layout import Layout, LayoutError, default_layout_path, load_layout
+from lernmodul.certificates.pdf import extract_credential, fit_text, missing_glyphs, render_pdf
+
+__all__ = [
+    "CertificateData",
+    "InvalidCodeError",
+    "KeyFileError",
+    "Language",
+    "Layout",
+    "LayoutError",
+    "Verdict",
+    "build_credential",
+    "credential_claims",
+    "default_layout_path",
+    "did_key",
+    "dump_credential",
+    "extract_credential",
+    "fit_text",
+    "load_credential",
+    "load_layout",
+    "load_or_create_signing_key",
+    "load_public_key",
+    "load_signing_key",
+    "missing_glyphs",
+    "new_code",
+    "normalize_code",
+    "public_key_pem",
+    "render_pdf",
+    "sign_credential",
+    "signing_key_path",
+    "verify_credential",
+]
