@@ -77,18 +77,32 @@ def _extracted_messages() -> set[str]:
     return messages
 
 
-@pytest.mark.parametrize("locale", ["de", "en"])
-def test_catalogues_translate_every_message(locale):
+def _catalogue(locale: str) -> dict[str, str]:
     path = TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as handle:
-        catalogue = read_po(handle)
-    translations = {m.id: m.string for m in catalogue if m.id and not m.fuzzy}
+        return {m.id: m.string for m in read_po(handle) if m.id and not m.fuzzy}
+
+
+HOW_TO_UPDATE = "update the catalogues with the pybabel commands in lernmodul/web/i18n.py"
+
+
+def test_german_catalogue_translates_every_message():
+    translations = _catalogue("de")
     wanted = _extracted_messages()
     assert len(wanted) > 50
     missing = sorted(m for m in wanted if not translations.get(m))
-    assert missing == [], f"run the pybabel commands in lernmodul/web/i18n.py; missing: {missing}"
+    assert missing == [], f"{HOW_TO_UPDATE}; untranslated: {missing}"
     for message_id in wanted:
-        assert set(PLACEHOLDER.findall(message_id)) == set(PLACEHOLDER.findall(translations[message_id]))
+        assert set(PLACEHOLDER.findall(message_id)) == set(PLACEHOLDER.findall(translations[message_id])), (
+            message_id
+        )
+
+
+def test_english_catalogue_has_every_message():
+    """Source strings are English: an empty English msgstr falls back to the source."""
+    translations = _catalogue("en")
+    missing = sorted(m for m in _extracted_messages() if m not in translations)
+    assert missing == [], f"{HOW_TO_UPDATE}; missing: {missing}"
 
 
 def test_catalogues_compile_when_missing_or_stale(tmp_path: Path):

@@ -3,10 +3,15 @@
 The `.po` files under `translations/` are the source; the `.mo` files are build
 products (git-ignored). `compile_catalogues` writes them next to the `.po` files when
 they are missing or older, or into the instance folder when the package is read-only.
-Update the catalogues after changing strings with:
+Source strings are English. After changing strings, from the checkout's root:
 
-    pybabel extract -F babel.cfg -o /tmp/messages.pot .
-    pybabel update -i /tmp/messages.pot -d src/lernmodul/web/translations
+    .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.* .venv' \
+        --no-location --sort-output -o /tmp/messages.pot .
+    .venv/bin/pybabel update -i /tmp/messages.pot -d src/lernmodul/web/translations \
+        --no-fuzzy-matching --ignore-obsolete --width 100
+
+then fill in the empty German msgstr in translations/de (tests/app/test_i18n.py checks
+that every message is translated and keeps its %(placeholders)s).
 """
 
 from __future__ import annotations
