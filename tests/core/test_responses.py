@@ -25,40 +25,59 @@ def getter(fields: dict[str, list[str]]):
     return lambda name: fields.get(name, [])
 
 
+# (question id, display order (None: source order), fields, response, points)
 GOOD = [
-    ("single", {"q-single": ["a"]}, "a", 1),
-    ("tf", {"q-tf": ["b"]}, "b", 1),
-    ("multi-all", {"q-multi-all": ["b", "a"]}, frozenset("ab"), 1),
-    ("order-all", {"q-order-all-a": ["1"], "q-order-all-b": ["2"], "q-order-all-c": ["3"],
-                   "q-order-all-d": ["4"]}, ("a", "b", "c", "d"), 1),
-    ("order-all", {"q-order-all-a": ["2"], "q-order-all-b": ["1"], "q-order-all-c": ["3"],
-                   "q-order-all-d": ["4"]}, ("b", "a", "c", "d"), 0),
-    ("match-all", {"q-match-all-a": ["a"], "q-match-all-b": ["b"], "q-match-all-c": ["c"]},
-     {"a": "a", "b": "b", "c": "c"}, 1),
-    ("number", {"q-number": ["42,7"]}, "42,7", 1),
-    ("text", {"q-text": [" leakage "]}, " leakage ", 1),
-    ("single", {}, None, 0),
-    ("text", {"q-text": ["   "]}, None, 0),
-    ("match-all", {"q-match-all-a": [""]}, None, 0),
+    ("single", None, {"q-single": ["1"]}, "a", 1),
+    ("single", ("c", "a", "b"), {"q-single": ["2"]}, "a", 1),
+    ("single", ("c", "a", "b"), {"q-single": ["1"]}, "c", 0),
+    ("tf", None, {"q-tf": ["2"]}, "b", 1),
+    ("multi-all", ("d", "b", "c", "a"), {"q-multi-all": ["2", "4"]}, frozenset("ab"), 1),
+    ("order-all", ("c", "a", "d", "b"), {"q-order-all-1": ["3"], "q-order-all-2": ["1"],
+                                         "q-order-all-3": ["4"], "q-order-all-4": ["2"]},
+     ("a", "b", "c", "d"), 1),
+    ("order-all", None, {"q-order-all-1": ["2"], "q-order-all-2": ["1"], "q-order-all-3": ["3"],
+                         "q-order-all-4": ["4"]}, ("b", "a", "c", "d"), 0),
+    ("match-all", ("b", "c", "a"), {"q-match-all-a": ["3"], "q-match-all-b": ["1"],
+                                    "q-match-all-c": ["2"]}, {"a": "a", "b": "b", "c": "c"}, 1),
+    ("number", None, {"q-number": ["42,7"]}, "42,7", 1),
+    ("text", None, {"q-text": [" leakage "]}, " leakage ", 1),
+    ("single", None, {}, None, 0),
+    ("text", None, {"q-text": ["   "]}, None, 0),
+    ("match-all", None, {"q-match-all-a": [""]}, None, 0),
 ]
 
 
-@pytest.mark.parametrize(("qid", "fields", "response", "points"), GOOD)
-def test_form_to_response_and_back(questions, qid, fields, response, points) -> None:
+@pytest.mark.parametrize(("qid", "order", "fields", "response", "points"), GOOD)
+def test_form_to_response_and_back(questions, qid, order, fields, response, points) -> None:
     question = questions[qid]
-    got = response_from_form(question, getter(fields))
+    got = response_from_form(question, getter(fields), order)
     assert got == response
     assert grade(question, got).points == points
     assert from_json(question, to_json(got)) == got
     if got is not None:
-        assert response_from_form(question, getter(form_values(question, got))) == got
+        assert response_from_form(question, getter(form_values(question, got, order)), order) == got
+
+
+def test_forms_never_carry_option_ids(questions) -> None:
+    """Option ids follow the source order (often the right answer first): forms use tokens."""
+    order = ("c", "a", "b")
+    values = form_values(questions["single"], "a", order)
+    assert values == {"q-single": ["2"]}
+    match = form_values(questions["match-all"], {"a": "a", "b": "b", "c": "c"}, order)
+    assert match == {"q-match-all-a": ["2"], "q-match-all-b": ["3"], "q-match-all-c": ["1"]}
+
+
+def test_an_order_that_does_not_fit_is_invalid(questions) -> None:
+    with pytest.raises(InvalidResponse):
+        response_from_form(questions["single"], getter({}), ("a", "b"))
 
 
 FORGED = [
-    ("single", {"q-single": ["z"]}), ("single", {"q-single": ["a", "b"]}),
-    ("multi-all", {"q-multi-all": ["a", "a"]}), ("multi-all", {"q-multi-all": ["x"]}),
-    ("order-all", {"q-order-all-a": ["9"]}), ("order-all", {"q-order-all-a": ["-1"]}),
-    ("order-all", {"q-order-all-a": ["eins"]}), ("match-all", {"q-match-all-a": ["zz"]}),
+    ("single", {"q-single": ["z"]}), ("single", {"q-single": ["1", "2"]}),
+    ("single", {"q-single": ["a"]}),
+    ("multi-all", {"q-multi-all": ["1", "1"]}), ("multi-all", {"q-multi-all": ["9"]}),
+    ("order-all", {"q-order-all-1": ["9"]}), ("order-all", {"q-order-all-1": ["-1"]}),
+    ("order-all", {"q-order-all-1": ["eins"]}), ("match-all", {"q-match-all-a": ["zz"]}),
     ("text", {"q-text": ["x" * 100_000]}), ("number", {"q-number": ["1", "2"]}),
 ]
 
@@ -70,9 +89,9 @@ def test_forged_forms_are_invalid(questions, qid, fields) -> None:
 
 
 def test_a_position_used_twice_asks_again(questions) -> None:
-    fields = {"q-order-all-a": ["1"], "q-order-all-b": ["1"], "q-order-all-c": ["3"],
-              "q-order-all-d": ["4"]}
+    fields = {"q-order-all-1": ["1"], "q-order-all-2": ["1"], "q-order-all-3": ["3"],
+              "q-order-all-4": ["4"]}
     with pytest.raises(IncompleteResponse):
         response_from_form(questions["order-all"], getter(fields))
     with pytest.raises(IncompleteResponse):
-        response_from_form(questions["order-all"], getter({"q-order-all-a": ["1"]}))
+        response_from_form(questions["order-all"], getter({"q-order-all-1": ["1"]}))

@@ -1,8 +1,13 @@
 """From submitted form fields to grading responses, and back (to re-fill a form).
 
+Forms never carry option ids: those follow the source order, and authors often put the right
+answer first. A form names options by their place in the attempt's shuffled display order
+(a token "1", "2", …), which the server maps back with the stored order.
+
 Field names: `q-<question id>` for single, truefalse, multiple (repeated), number and text;
-`q-<question id>-<option id>` for order (the item's position, 1-based) and match (the chosen
-right-hand option id). Pure: takes a `getlist(name) -> list[str]` so any form object fits."""
+`q-<question id>-<token>` for order items (value: the position, 1-based); for match,
+`q-<question id>-<left option id>` (value: the token of the chosen right-hand side).
+Pure: takes a `getlist(name) -> list[str]` so any form object fits."""
 
 from __future__ import annotations
 
@@ -18,17 +23,30 @@ class IncompleteResponse(InvalidResponse):
     """Well-formed but not usable yet (e.g. two items on one position): ask the learner again."""
 
 
-def field_name(question: Question, option_id: str | None = None) -> str:
-    return f"q-{question.id}" if option_id is None else f"q-{question.id}-{option_id}"
+def field_name(question: Question, suffix: str | None = None) -> str:
+    return f"q-{question.id}" if suffix is None else f"q-{question.id}-{suffix}"
 
 
-def response_from_form(question: Question, getlist: GetList) -> Response:
+def tokens(order: tuple[str, ...]) -> dict[str, str]:
+    """Display token -> option id for one presented question."""
+    return {str(n): option_id for n, option_id in enumerate(order, 1)}
+
+
+def token_of(order: tuple[str, ...], option_id: str) -> str:
+    return str(order.index(option_id) + 1)
+
+
+def response_from_form(question: Question, getlist: GetList,
+                       order: tuple[str, ...] | None = None) -> Response:
     """The learner's response to one question; None when nothing was answered.
 
     Raises InvalidResponse for values no form of ours can send (forged posts) and
     IncompleteResponse for a form a learner can fill wrongly (say, a position used twice)."""
     name = field_name(question)
-    ids = {o.id for o in question.options}
+    order = order or tuple(o.id for o in question.options)
+    if sorted(order) != sorted(o.id for o in question.options):
+        raise InvalidResponse("the display order does not fit the question")
+    by_token = tokens(order)
     kind = question.type
     if kind in (QuestionType.SINGLE, QuestionType.TRUEFALSE):
         values = getlist(name)
@@ -36,14 +54,14 @@ def response_from_form(question: Question, getlist: GetList) -> Response:
             raise InvalidResponse("more than one choice")
         if not values or not values[0]:
             return None
-        if values[0] not in ids:
+        if values[0] not in by_token:
             raise InvalidResponse("unknown option")
-        return values[0]
+        return by_token[values[0]]
     if kind is QuestionType.MULTIPLE:
         values = getlist(name)
-        if not set(values) <= ids or len(values) != len(set(values)):
+        if not set(values) <= set(by_token) or len(values) != len(set(values)):
             raise InvalidResponse("unknown or repeated option")
-        return frozenset(values) if values else None
+        return frozenset(by_token[v] for v in values) if values else None
     if kind in (QuestionType.NUMBER, QuestionType.TEXT):
         values = getlist(name)
         if len(values) > 1:
@@ -54,15 +72,15 @@ def response_from_form(question: Question, getlist: GetList) -> Response:
         return value if value.strip() else None
     if kind is QuestionType.ORDER:
         positions: dict[str, int] = {}
-        for option in question.options:
-            values = getlist(field_name(question, option.id))
+        for token, option_id in by_token.items():
+            values = getlist(field_name(question, token))
             if len(values) > 1:
                 raise InvalidResponse("more than one position")
             if not values or not values[0]:
                 continue
             if not values[0].isdigit() or not 1 <= int(values[0]) <= len(question.options):
                 raise InvalidResponse("position out of range")
-            positions[option.id] = int(values[0])
+            positions[option_id] = int(values[0])
         if not positions:
             return None
         if len(positions) < len(question.options) or len(set(positions.values())) < len(positions):
@@ -76,27 +94,32 @@ def response_from_form(question: Question, getlist: GetList) -> Response:
                 raise InvalidResponse("more than one choice")
             if not values or not values[0]:
                 continue
-            if values[0] not in ids:
+            if values[0] not in by_token:
                 raise InvalidResponse("unknown option")
-            pairs[option.id] = values[0]
+            pairs[option.id] = by_token[values[0]]
         return pairs or None
     raise InvalidResponse("unknown question type")  # pragma: no cover
 
 
-def form_values(question: Question, response: Response) -> dict[str, list[str]]:
+def form_values(question: Question, response: Response,
+                order: tuple[str, ...] | None = None) -> dict[str, list[str]]:
     """The form fields that re-create a response (to show a stored or rejected answer)."""
     if response is None:
         return {}
+    order = order or tuple(o.id for o in question.options)
     kind = question.type
-    if kind in (QuestionType.SINGLE, QuestionType.TRUEFALSE, QuestionType.NUMBER,
-                QuestionType.TEXT) and isinstance(response, str):
+    if kind in (QuestionType.NUMBER, QuestionType.TEXT) and isinstance(response, str):
         return {field_name(question): [response]}
+    if kind in (QuestionType.SINGLE, QuestionType.TRUEFALSE) and isinstance(response, str):
+        return {field_name(question): [token_of(order, response)]}
     if kind is QuestionType.MULTIPLE and isinstance(response, frozenset):
-        return {field_name(question): sorted(response)}
+        return {field_name(question): sorted(token_of(order, r) for r in response)}
     if kind is QuestionType.ORDER and isinstance(response, tuple):
-        return {field_name(question, item): [str(n)] for n, item in enumerate(response, 1)}
+        return {field_name(question, token_of(order, item)): [str(n)]
+                for n, item in enumerate(response, 1)}
     if kind is QuestionType.MATCH and isinstance(response, Mapping):
-        return {field_name(question, left): [right] for left, right in response.items()}
+        return {field_name(question, left): [token_of(order, right)]
+                for left, right in response.items()}
     return {}
 
 

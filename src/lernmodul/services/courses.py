@@ -92,6 +92,10 @@ def find_latest_version(session: Session, course_id: str) -> CourseVersion | Non
                            .order_by(CourseVersion.id.desc()).limit(1)).first()
 
 
+def versions_by_id(session: Session, ids: set[int]) -> list[CourseVersion]:
+    return list(session.scalars(select(CourseVersion).where(CourseVersion.id.in_(ids))))
+
+
 def find_media(session: Session, version_id: int, path: str) -> CourseMedia | None:
     return session.scalars(select(CourseMedia).where(
         CourseMedia.course_version_id == version_id, CourseMedia.path == path)).first()

@@ -232,6 +232,15 @@ def find_result(session: Session, attempt_id: int) -> AttemptResult | None:
         AttemptResult.attempt_id == attempt_id)).first()
 
 
+def last_result(session: Session, enrolment_id: int, kind: str,
+                unit_key: str) -> AttemptResult | None:
+    """The result of the newest graded attempt at one quiz (or the exam)."""
+    return session.scalars(
+        select(AttemptResult).join(Attempt, Attempt.id == AttemptResult.attempt_id).where(
+            Attempt.enrolment_id == enrolment_id, Attempt.kind == kind,
+            Attempt.unit_key == unit_key).order_by(Attempt.id.desc()).limit(1)).first()
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     state: str  # submitted | expired | saved

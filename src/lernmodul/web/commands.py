@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -11,6 +12,7 @@ from lernmodul.db import migrate
 from lernmodul.db.engine import session_scope
 from lernmodul.db.models import Role, utcnow
 from lernmodul.services import accounts
+from lernmodul.services.courses import CourseError, ImportOutcome, import_courses
 from lernmodul.web.auth import auth_settings
 from lernmodul.web.database import get_database
 
@@ -22,6 +24,7 @@ def register(group: click.Group) -> None:
     group.add_command(db)
     group.add_command(run_dev)
     group.add_command(users)
+    group.add_command(courses)
 
 
 def _make_app(default_env: str = "production") -> Flask:
@@ -125,19 +128,42 @@ def _account_error_text(error: accounts.AccountError) -> str:
     return texts.get(error.code, error.code)
 
 
-def load_courses(app: Flask) -> None:
-    """Hook for `run-dev`: imports the courses under COURSES_PATH into the database.
+def load_courses(app: Flask, path: Path | None = None) -> list[ImportOutcome]:
+    """Imports the courses under `path` (default COURSES_PATH) as versions, in one transaction."""
+    folder = path or Path(app.config["COURSES_PATH"])
+    with session_scope(get_database(app).sessions) as session:
+        return import_courses(session, folder)
 
-    The learner journey fills this in (compile each course, store a CourseVersion).
-    """
-    del app
+
+@click.group()
+def courses() -> None:
+    """Courses in the database."""
+
+
+@courses.command("import")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def courses_import(path: Path) -> None:
+    """Imports every course under PATH as a new version (unchanged versions are skipped)."""
+    app = _make_app()
+    try:
+        outcomes = load_courses(app, path)
+    except CourseError as error:
+        for diagnostic in error.diagnostics:
+            click.echo(diagnostic.format(), err=True)
+        messages = {"invalid": "the course has errors (see above); nothing was imported",
+                    "version_exists": "this version exists with other content; raise 'version'",
+                    "media_too_large": "an image is larger than 5 MB; nothing was imported"}
+        raise click.ClickException(messages.get(error.code, error.code)) from None
+    for outcome in outcomes:
+        click.echo(f"{outcome.course_id} {outcome.version}: {outcome.status}")
 
 
 def prepare_dev(app: Flask) -> tuple[accounts.DemoAccount, ...]:
     """Migrates, loads courses and (in development only) ensures the demo accounts."""
     database = get_database(app)
     migrate.upgrade(database.engine)
-    load_courses(app)
+    for outcome in load_courses(app):
+        click.echo(f"course {outcome.course_id} {outcome.version}: {outcome.status}")
     if app.config["ENV"] != "development":
         return ()
     with session_scope(database.sessions) as session:
