@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from lernmodul.core.model import QuestionType
 
-
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

@@ -52,10 +52,8 @@ def find_user_by_login(session: Session, login: str) -> User | None:
     login = login.strip()
     if not login:
         return None
-    if "@" in login:
-        clause = User.email == normalise_email(login)
-    else:
-        clause = User.personnel_number == login
+    by_email = "@" in login
+    clause = User.email == normalise_email(login) if by_email else User.personnel_number == login
     return session.scalars(select(User).options(selectinload(User.roles)).where(clause)).first()
 
 
