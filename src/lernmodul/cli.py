@@ -53,6 +53,44 @@ def check(paths: tuple[Path, ...], strict: bool, as_json: bool, lang: str) -> No
     sys.exit(1 if failed else 0)
 
 
+@main.group("certificate")
+def certificate() -> None:
+    """Certificates: offline checks of certificate PDFs and credentials."""
+
+
+@certificate.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--key", "key_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A trusted Ed25519 public key (PEM). Repeatable.")
+@click.option("--instance", "instance_path", type=click.Path(file_okay=False, path_type=Path),
+              help="Trust the signing key in this instance folder (default without --key: "
+                   "$LERNMODUL_INSTANCE_PATH or ./instance).")
+def certificate_verify(file: Path, key_files: tuple[Path, ...], instance_path: Path | None) -> None:
+    """Check a certificate PDF or credential JSON FILE offline: valid, tampered or unknown key.
+
+    Exit status: 0 valid, 1 tampered or unknown key, 2 usage error or unreadable file."""
+    import os
+
+    from lernmodul.certificates import KeyFileError, credential_claims, load_public_key, verify_file
+    from lernmodul.certificates.keys import signing_key_path
+
+    if instance_path is None and not key_files:
+        instance_path = Path(os.environ.get("LERNMODUL_INSTANCE_PATH") or "instance")
+    paths = [*key_files, *([signing_key_path(instance_path)] if instance_path is not None else [])]
+    try:
+        keys = [load_public_key(path.read_bytes(), str(path)) for path in paths]
+        verdict, credential = verify_file(file.read_bytes(), keys)
+    except (OSError, KeyFileError, ValueError) as error:
+        message = f"{error.filename}: {error.strerror}" if isinstance(error, OSError) else str(error)
+        click.echo(f"error: {message}", err=True)
+        sys.exit(2)
+    click.echo(verdict.replace("-", " "))
+    if verdict == "valid":
+        for label, value in credential_claims(credential).items():
+            click.echo(f"  {label}: {value}")
+    sys.exit(0 if verdict == "valid" else 1)
+
+
 def _register_app_commands() -> None:
     """Adds the web app's commands (db, run-dev, users …) defined in lernmodul.web.commands."""
     try:

@@ -23,6 +23,7 @@ from lernmodul.certificates.keys import (
     signing_key_path,
 )
 from lernmodul.certificates.layout import Layout, LayoutError, default_layout_path, load_layout
+from lernmodul.certificates.offline import read_credential, verify_file
 from lernmodul.certificates.pdf import extract_credential, fit_text, missing_glyphs, render_pdf
 
 __all__ = [
@@ -49,8 +50,10 @@ __all__ = [
     "new_code",
     "normalize_code",
     "public_key_pem",
+    "read_credential",
     "render_pdf",
     "sign_credential",
     "signing_key_path",
     "verify_credential",
+    "verify_file",
 ]
