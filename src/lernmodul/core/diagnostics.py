@@ -148,6 +148,101 @@ class DiagCode(enum.Enum):
                 "HTML wird nicht ausgeführt und erscheint als Text")
     UNUSED_ANSWER_CONTENT = (Severity.WARNING, "'{type}' question: {detail}",
                              "Frage vom Typ „{type}“: {detail}")
+    # GIFT import (lernmodul.core.gift): errors skip the question, warnings say what changed
+    GIFT_ESSAY = (Severity.ERROR, "essay question (empty answer block {{}}) cannot be converted: "
+                  "lernmodul grades every answer automatically",
+                  "Freitextfrage (leerer Antwortblock {{}}) kann nicht übernommen werden: "
+                  "lernmodul bewertet jede Antwort automatisch")
+    GIFT_DESCRIPTION = (Severity.ERROR, "text without an answer block {{…}} is a description, "
+                        "not a question, and is not converted (copy it into a unit's text if "
+                        "it is needed)",
+                        "Text ohne Antwortblock {{…}} ist eine Beschreibung, keine Frage, und "
+                        "wird nicht übernommen (bei Bedarf in den Text einer Einheit kopieren)")
+    GIFT_UNCLOSED = (Severity.ERROR, "'{{' has no closing '}}' before the next blank line "
+                     "(write \\{{ for a literal brace)",
+                     "„{{“ wird vor der nächsten Leerzeile nicht mit „}}“ geschlossen "
+                     "(eine wörtliche Klammer als \\{{ schreiben)")
+    GIFT_STRAY_BRACE = (Severity.ERROR, "'}}' without an opening '{{' (write \\}} for a literal "
+                        "brace)",
+                        "„}}“ ohne öffnendes „{{“ (eine wörtliche Klammer als \\}} schreiben)")
+    GIFT_SECOND_BLOCK = (Severity.ERROR, "a second answer block in one question cannot be "
+                         "converted (embedded answers are not supported)",
+                         "ein zweiter Antwortblock in einer Frage kann nicht übernommen werden "
+                         "(eingebettete Antworten werden nicht unterstützt)")
+    GIFT_NO_TEXT = (Severity.ERROR, "question has no text and no ::title:: to use instead",
+                    "Frage hat keinen Text und keinen ::Titel::, der stattdessen dienen kann")
+    GIFT_TOO_FEW_ANSWERS = (Severity.ERROR, "'{type}' question needs at least {min} answers, "
+                            "found {got}",
+                            "Frage vom Typ „{type}“ braucht mindestens {min} Antworten, "
+                            "gefunden: {got}")
+    GIFT_NO_RIGHT_ANSWER = (Severity.ERROR, "no answer is fully right (mark one with '=' or "
+                            "give positive weights such as ~%50%)",
+                            "keine Antwort ist ganz richtig (eine mit „=“ markieren oder "
+                            "positive Gewichte wie ~%50% angeben)")
+    GIFT_SEVERAL_RIGHT = (Severity.ERROR, "{got} answers are marked right with '=', but a "
+                          "single-choice question has exactly one; keep one '=' or use weights "
+                          "(~%50%) for several right answers",
+                          "{got} Antworten sind mit „=“ als richtig markiert, eine "
+                          "Einfachauswahl hat aber genau eine; ein „=“ behalten oder Gewichte "
+                          "(~%50%) für mehrere richtige Antworten angeben")
+    GIFT_BAD_WEIGHT = (Severity.ERROR, "weight '{text}' is not a percentage between -100 and 100",
+                       "Gewicht „{text}“ ist kein Prozentwert zwischen -100 und 100")
+    GIFT_BAD_NUMBER = (Severity.ERROR, "'{text}' is not a number, a number with tolerance "
+                       "(42:0.5) or a range (40..45)",
+                       "„{text}“ ist keine Zahl, keine Zahl mit Toleranz (42:0.5) und kein "
+                       "Bereich (40..45)")
+    GIFT_SEVERAL_NUMBERS = (Severity.ERROR, "{got} different values are fully right; a 'number' "
+                            "question has exactly one value with a tolerance",
+                            "{got} verschiedene Werte sind ganz richtig; eine Frage vom Typ "
+                            "„number“ hat genau einen Wert mit Toleranz")
+    GIFT_BAD_MATCH = (Severity.ERROR, "matching answer '{text}' needs the form '=left -> right'",
+                      "Zuordnungsantwort „{text}“ braucht die Form „=links -> rechts“")
+    GIFT_NO_QUESTIONS = (Severity.ERROR, "the file has no question that can be converted",
+                         "die Datei enthält keine Frage, die übernommen werden kann")
+    GIFT_PARTIAL_CREDIT = (Severity.WARNING, "answer '{text}' has weight {weight}%; a '{type}' "
+                           "question has no partial or negative credit, so it counts as wrong",
+                           "Antwort „{text}“ hat das Gewicht {weight} %; eine Frage vom Typ "
+                           "„{type}“ kennt keine Teil- oder Minuspunkte, sie zählt als falsch")
+    GIFT_RIGHT_WEIGHTS = (Severity.WARNING, "the right answers' weights ({weights}) are not "
+                          "{share}% each; here each right choice earns 1/{k} of the points",
+                          "die Gewichte der richtigen Antworten ({weights}) sind nicht je "
+                          "{share} %; hier bringt jede richtige Wahl 1/{k} der Punkte")
+    GIFT_WRONG_WEIGHTS = (Severity.WARNING, "the wrong answers' weights ({weights}) are not "
+                          "-{share}% each; here each wrong choice costs 1/{k} of the points "
+                          "(never below 0)",
+                          "die Gewichte der falschen Antworten ({weights}) sind nicht je "
+                          "-{share} %; hier kostet jede falsche Wahl 1/{k} der Punkte "
+                          "(nie unter 0)")
+    GIFT_FEEDBACK_DROPPED = (Severity.WARNING, "feedback '{text}' belongs to one answer, which a "
+                             "'{type}' question cannot show; it is left out",
+                             "Rückmeldung „{text}“ gehört zu einer einzelnen Antwort, die eine "
+                             "Frage vom Typ „{type}“ nicht zeigen kann; sie entfällt")
+    GIFT_MATCH_DISTRACTOR = (Severity.WARNING, "'-> {text}' has no left side (an extra wrong "
+                             "choice); 'match' questions have no extra choices, so it is left out",
+                             "„-> {text}“ hat keine linke Seite (eine zusätzliche falsche Wahl); "
+                             "Fragen vom Typ „match“ haben keine zusätzlichen Wahlmöglichkeiten, "
+                             "sie entfällt")
+    GIFT_HTML = (Severity.WARNING, "HTML was converted to Markdown (tags removed); check the "
+                 "result",
+                 "HTML wurde in Markdown umgewandelt (Tags entfernt); bitte das Ergebnis prüfen")
+    GIFT_IMAGE = (Severity.WARNING, "image '{src}' is not imported (its alternative text stays); "
+                  "put the file under media/ and insert it with ![text](media/name)",
+                  "Bild „{src}“ wird nicht übernommen (sein Alternativtext bleibt); die Datei "
+                  "unter media/ ablegen und mit ![Text](media/name) einfügen")
+    GIFT_EMPTY_ANSWER = (Severity.WARNING, "an empty answer is left out",
+                         "eine leere Antwort entfällt")
+    GIFT_WILDCARD = (Severity.WARNING, "'*' in answer '{text}' is a wildcard in Moodle; here "
+                     "answers are compared exactly",
+                     "„*“ in der Antwort „{text}“ ist in Moodle ein Platzhalter; hier werden "
+                     "Antworten exakt verglichen")
+    GIFT_UNCLOSED_TITLE = (Severity.WARNING, "the title is not closed with '::'; the text is read "
+                           "as question text",
+                           "der Titel wird nicht mit „::“ geschlossen; der Text gilt als "
+                           "Fragetext")
+    GIFT_EMPTY_CATEGORY = (Severity.WARNING, "category '{name}' has no questions; no unit is "
+                           "written for it",
+                           "Kategorie „{name}“ enthält keine Fragen; dafür wird keine Einheit "
+                           "geschrieben")
 
     @property
     def severity(self) -> Severity:

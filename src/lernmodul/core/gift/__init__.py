@@ -1,0 +1,5 @@
+"""GIFT import: Moodle's GIFT question format to units in the course format (no I/O here)."""
+
+from .convert import GiftResult, convert_gift, minimal_course_md, slugify
+
+__all__ = ["GiftResult", "convert_gift", "minimal_course_md", "slugify"]

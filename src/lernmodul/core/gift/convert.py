@@ -1,0 +1,528 @@
+"""convert_gift(): a Moodle GIFT file's text to unit files in the course format, with diagnostics."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from ..diagnostics import DiagCode, Diagnostic, Severity
+from ..model import QuestionType
+from .reader import Span, read_blocks
+from .text import (
+    BLANK,
+    NEWLINE,
+    Markdown,
+    as_block,
+    as_inline,
+    escape_line,
+    split_format,
+    to_markdown,
+)
+
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+TRUE_FALSE = {"de": ("Wahr", "Falsch"), "en": ("True", "False")}
+MAX_ID_LENGTH = 60
+_TRUE = ("T", "TRUE")
+_FALSE = ("F", "FALSE")
+_WEIGHT = re.compile(r"-?\d+(?:[.,]\d+)?\Z")
+_TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_CONTEXT = re.compile(r"\$\w+\$\Z")  # $course$, $system$ … at the start of a category path
+
+
+@dataclass(frozen=True, slots=True)
+class GiftResult:
+    """Unit files by file name (Markdown text) and every problem found. `questions` counts the
+    converted questions; `unit_ids` are the written units in file order."""
+
+    files: dict[str, str]
+    diagnostics: tuple[Diagnostic, ...]
+    questions: int = 0
+    unit_ids: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.is_error)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if not d.is_error)
+
+
+@dataclass
+class _Unit:
+    id: str
+    title: str
+    line: int = 0
+    name: str = ""
+    blocks: int = 0
+    questions: list[str] = field(default_factory=list)
+
+
+class _Skip(Exception):
+    """The question cannot be converted; its errors are already recorded."""
+
+
+class _Converter:
+    def __init__(self, path: str, language: str, reserved: Collection[str]) -> None:
+        self.path = path
+        self.language = language
+        self.diagnostics: list[Diagnostic] = []
+        self.taken_questions = set(reserved)
+        self.taken_units = set(reserved)
+        # per question, reset for each one
+        self.notes: list[Diagnostic] = []
+        self.had_html = False
+        self.images: list[str] = []
+        self.partial = False  # scoring=partial for the current 'multiple' question
+
+    # --- diagnostics -----------------------------------------------------------------------
+
+    def error(self, code: DiagCode, at: Span, **args: object) -> _Skip:
+        """Records an error (the question will be skipped); raise the result to stop now."""
+        self.notes.append(Diagnostic(code, self.path, at.line, at.column,
+                                     tuple((k, str(v)) for k, v in args.items()),
+                                     Severity.ERROR))
+        return _Skip()
+
+    def warn(self, code: DiagCode, at: Span, **args: object) -> None:
+        self.notes.append(Diagnostic(code, self.path, at.line, at.column,
+                                     tuple((k, str(v)) for k, v in args.items()),
+                                     Severity.WARNING))
+
+    def fail_if_errors(self) -> None:
+        if any(d.is_error for d in self.notes):
+            raise _Skip()
+
+    # --- ids -------------------------------------------------------------------------------
+
+    def unit_id(self, base: str) -> str:
+        return _unique(base, self.taken_units)
+
+    def question_id(self, title: str, unit: _Unit) -> str:
+        base = slugify(title) or f"{unit.id}-{unit.blocks}"
+        return _unique(base, self.taken_questions)
+
+    # --- text ------------------------------------------------------------------------------
+
+    def markdown(self, text: str, fmt: str) -> Markdown:
+        text, fmt = split_format(text, fmt)
+        converted = to_markdown(text, fmt)
+        self.had_html = self.had_html or converted.had_html
+        self.images.extend(converted.images)
+        return converted
+
+    def inline(self, span: Span, fmt: str) -> str:
+        return as_inline(self.markdown(span.text, fmt).text)
+
+    def block(self, span: Span | None, fmt: str) -> str:
+        if span is None or not span:
+            return ""
+        return as_block(self.markdown(span.text, fmt).text, stem=False)
+
+    # --- one question ----------------------------------------------------------------------
+
+    def question(self, span: Span, unit: _Unit) -> str:
+        """The Markdown of one question block, or _Skip with the reasons in self.notes."""
+        self.had_html = False
+        self.images = []
+        title = ""
+        head = span
+        if span.raw.startswith("::"):
+            end = span.find("::", 2)
+            if end < 0:
+                self.warn(DiagCode.GIFT_UNCLOSED_TITLE, span)
+                head = span.sub(2)
+            else:
+                title = _one_line(span.sub(2, end).text)
+                head = span.sub(end + 2)
+        opening = head.find("{")
+        closing = head.find("}")
+        if opening < 0:
+            if closing >= 0:
+                raise self.error(DiagCode.GIFT_STRAY_BRACE, head.sub(closing))
+            raise self.error(DiagCode.GIFT_DESCRIPTION, span)
+        if 0 <= closing < opening:
+            raise self.error(DiagCode.GIFT_STRAY_BRACE, head.sub(closing))
+        closing = head.find("}", opening + 1)
+        if closing < 0:
+            raise self.error(DiagCode.GIFT_UNCLOSED, head.sub(opening))
+        after = head.sub(closing + 1)
+        if after.find("{") >= 0:
+            raise self.error(DiagCode.GIFT_SECOND_BLOCK, after.sub(after.find("{")))
+        if after.find("}") >= 0:
+            raise self.error(DiagCode.GIFT_STRAY_BRACE, after.sub(after.find("}")))
+        answers = head.sub(opening + 1, closing)
+        # Moodle's missing word: text after the answers means the answers fill a blank
+        stem_source = head.sub(0, opening).text + (BLANK if after else "") + after.text
+        stem_text, fmt = split_format(stem_source.strip(), "moodle")
+        general: Span | None = None
+        at = answers.rfind("####")
+        if at >= 0:
+            general = answers.sub(at + 4)
+            answers = answers.sub(0, at)
+        answers = answers.strip()
+        stem = as_block(self.markdown(stem_text, fmt).text, stem=True)
+
+        raw = answers.raw
+        if not raw:
+            raise self.error(DiagCode.GIFT_ESSAY, head.sub(opening))
+        if raw.startswith("#"):
+            qtype, items = self.numeric(answers)
+        elif "~" in raw:
+            qtype, items = self.choice(answers, fmt)
+        elif "=" in raw and "->" in raw:
+            qtype, items = self.matching(answers, fmt)
+        elif raw.split("#", 1)[0].strip() in _TRUE + _FALSE:
+            qtype, items = self.truefalse(answers, fmt)
+        else:
+            qtype, items = self.short_answer(answers)
+        if not stem.strip():
+            if not title:
+                raise self.error(DiagCode.GIFT_NO_TEXT, span)
+            stem = escape_line(title)
+        explanation = self.block(general, fmt)
+        self.fail_if_errors()
+        if self.had_html:
+            self.warn(DiagCode.GIFT_HTML, span)
+        for src in self.images:
+            self.warn(DiagCode.GIFT_IMAGE, span, src=src[:80])
+
+        header = f"::: question {qtype.value} id={self.question_id(title, unit)}"
+        if qtype is QuestionType.MULTIPLE and self.partial:
+            header += " scoring=partial"
+        parts = [header + "\n" + stem, "\n".join(items)]
+        if explanation:
+            parts.append(_quote(explanation, ""))
+        return "\n\n".join(parts) + "\n:::"
+
+    # --- the answer kinds ------------------------------------------------------------------
+
+    def weight(self, body: Span) -> tuple[float | None, Span]:
+        """A leading %N% weight (percent) and the rest of the answer."""
+        if body.raw.startswith("%"):
+            end = body.find("%", 1)
+            value = body.raw[1:end].strip() if end > 0 else ""
+            if end > 0 and _WEIGHT.match(value):
+                weight = float(value.replace(",", "."))
+                if not -100 <= weight <= 100:
+                    self.error(DiagCode.GIFT_BAD_WEIGHT, body, text=f"%{value}%")
+                return weight, body.sub(end + 1).strip()
+        return None, body
+
+    def choice(self, answers: Span, fmt: str) -> tuple[QuestionType, list[str]]:
+        """'~' answers: single choice when one answer has '=', else multiple answers by weight."""
+        options: list[tuple[str, float, str, Span]] = []  # label, weight, feedback, place
+        has_equals = False
+        for part in answers.split_before("~="):
+            marker = part.raw[0] if part.raw[0] in "~=" else ""
+            has_equals = has_equals or marker == "="
+            weight, body = self.weight(part.sub(1).strip() if marker else part.strip())
+            if weight is None:
+                weight = 100.0 if marker == "=" else 0.0
+            text, feedback = body.partition("#")
+            label = self.inline(text.strip(), fmt) if text else ""
+            if not label:
+                self.warn(DiagCode.GIFT_EMPTY_ANSWER, part)
+                continue
+            options.append((label, weight, self.block(feedback, fmt), part))
+        self.partial = False
+        if has_equals:
+            qtype = QuestionType.SINGLE
+            right = [o for o in options if o[1] == 100]
+            if len(right) > 1:
+                raise self.error(DiagCode.GIFT_SEVERAL_RIGHT, answers, got=len(right))
+            for label, weight, _, place in options:
+                if weight not in (0, 100):
+                    self.warn(DiagCode.GIFT_PARTIAL_CREDIT, place, text=_short(label),
+                              weight=_percent(weight), type=qtype.value)
+        else:
+            qtype = QuestionType.MULTIPLE
+            right = [o for o in options if o[1] > 0]
+            wrong = [o for o in options if o[1] <= 0]
+            k = len(right)
+            if k:
+                share = 100 / k
+                self.partial = k > 1
+                if any(abs(o[1] - share) > 0.01 for o in right):
+                    self.warn(DiagCode.GIFT_RIGHT_WEIGHTS, answers, k=k, share=_percent(share),
+                              weights=", ".join(f"{_percent(o[1])}%" for o in right))
+                if any(abs(o[1] + share) > 0.01 for o in wrong):
+                    self.warn(DiagCode.GIFT_WRONG_WEIGHTS, answers, k=k, share=_percent(share),
+                              weights=", ".join(f"{_percent(o[1])}%" for o in wrong))
+        if len(options) < 2:
+            raise self.error(DiagCode.GIFT_TOO_FEW_ANSWERS, answers, type=qtype.value, min=2,
+                             got=len(options))
+        if not right:
+            raise self.error(DiagCode.GIFT_NO_RIGHT_ANSWER, answers)
+        is_right = {id(o) for o in right}
+        return qtype, [_option(o[0], id(o) in is_right, o[2]) for o in options]
+
+    def truefalse(self, answers: Span, fmt: str) -> tuple[QuestionType, list[str]]:
+        """{T} or {F}; '#wrong' and '#right' feedback follow in that order."""
+        word, rest = answers.partition("#")
+        is_true = word.raw.strip() in _TRUE
+        wrong_feedback = right_feedback = ""
+        if rest is not None:
+            wrong, right = rest.partition("#")
+            wrong_feedback = self.block(wrong, fmt)
+            right_feedback = self.block(right, fmt)
+        true_label, false_label = TRUE_FALSE.get(self.language.split("-")[0], TRUE_FALSE["en"])
+        return QuestionType.TRUEFALSE, [
+            _option(true_label, is_true, right_feedback if is_true else wrong_feedback),
+            _option(false_label, not is_true, wrong_feedback if is_true else right_feedback)]
+
+    def short_answer(self, answers: Span) -> tuple[QuestionType, list[str]]:
+        """'=' answers (all right, compared as text); weights below 100 count as wrong."""
+        qtype = QuestionType.TEXT
+        items = []
+        for part in answers.split_before("="):
+            weight, body = self.weight(part.sub(1).strip() if part.raw[0] == "=" else part)
+            answer_span, feedback = body.partition("#")
+            answer = _one_line(split_format(answer_span.text, "plain")[0])
+            if not answer:
+                self.warn(DiagCode.GIFT_EMPTY_ANSWER, part)
+                continue
+            if weight is not None and weight != 100:
+                self.warn(DiagCode.GIFT_PARTIAL_CREDIT, part, text=_short(answer),
+                          weight=_percent(weight), type=qtype.value)
+            else:
+                items.append(f"- = {answer}")
+                if "*" in answer:
+                    self.warn(DiagCode.GIFT_WILDCARD, part, text=_short(answer))
+            self.drop_feedback(feedback, qtype)
+        if not items:
+            raise self.error(DiagCode.GIFT_NO_RIGHT_ANSWER, answers)
+        return qtype, items
+
+    def numeric(self, answers: Span) -> tuple[QuestionType, list[str]]:
+        """{#42}, {#42:0.5}, {#40..45}, or '=' answers with weights; one fully right value."""
+        qtype = QuestionType.NUMBER
+        body = answers.sub(1)
+        wrong_at = body.find("~")
+        if wrong_at >= 0:
+            self.drop_feedback(body.sub(wrong_at + 1).partition("#")[1], qtype)
+            body = body.sub(0, wrong_at)
+        values: list[tuple[str, str]] = []
+        for part in body.strip().split_before("="):
+            weight, rest = self.weight(part.sub(1).strip() if part.raw[0] == "=" else part)
+            value, feedback = rest.partition("#")
+            text = _one_line(split_format(value.text, "plain")[0])
+            self.drop_feedback(feedback, qtype)
+            if weight is not None and weight != 100:
+                self.warn(DiagCode.GIFT_PARTIAL_CREDIT, part, text=_short(text),
+                          weight=_percent(weight), type=qtype.value)
+                continue
+            parsed = _number(text)
+            if parsed is None:
+                raise self.error(DiagCode.GIFT_BAD_NUMBER, part, text=_short(text))
+            if parsed not in values:
+                values.append(parsed)
+        if not values:
+            raise self.error(DiagCode.GIFT_NO_RIGHT_ANSWER, answers)
+        if len(values) > 1:
+            raise self.error(DiagCode.GIFT_SEVERAL_NUMBERS, answers, got=len(values))
+        number, tolerance = values[0]
+        return qtype, [f"- = {number}" + (f" ± {tolerance}" if tolerance != "0" else "")]
+
+    def matching(self, answers: Span, fmt: str) -> tuple[QuestionType, list[str]]:
+        """'=left -> right' pairs; a pair without a left side is an extra wrong choice."""
+        qtype = QuestionType.MATCH
+        items = []
+        for part in answers.split_before("="):
+            body = part.sub(1) if part.raw[0] == "=" else part
+            left, right = body.partition("->")
+            if right is None or not right:
+                self.error(DiagCode.GIFT_BAD_MATCH, part, text=_short(_one_line(body.text)))
+                continue
+            right_text = as_inline(escape_line(_one_line(right.text)))
+            if not left:
+                self.warn(DiagCode.GIFT_MATCH_DISTRACTOR, part,
+                          text=_short(_one_line(right.text)))
+                continue
+            items.append(f"- {self.inline(left.strip(), fmt)} => {right_text}")
+        self.fail_if_errors()
+        if len(items) < 2:
+            raise self.error(DiagCode.GIFT_TOO_FEW_ANSWERS, answers, type=qtype.value, min=2,
+                             got=len(items))
+        return qtype, items
+
+    def drop_feedback(self, feedback: Span | None, qtype: QuestionType) -> None:
+        if feedback is not None and feedback:
+            self.warn(DiagCode.GIFT_FEEDBACK_DROPPED, feedback,
+                      text=_short(_one_line(split_format(feedback.text, "plain")[0])),
+                      type=qtype.value)
+
+
+def convert_gift(text: str, *, unit_id: str, title: str = "", language: str = "de",
+                 path: str = "", pass_mark: float | None = 0.8, number_from: int = 1,
+                 reserved_ids: Collection[str] = ()) -> GiftResult:
+    """Converts GIFT text to unit files ('NN-unitid.md', numbered from `number_from`).
+
+    Questions before any `$CATEGORY:` go to the unit `unit_id` (titled `title`); each category
+    becomes a unit of its own. A question that cannot be converted is reported (error) and left
+    out; the others are converted. Ids in `reserved_ids` (units and questions already in the
+    course) are not used. With `pass_mark`, each unit gets a quiz with that pass mark."""
+    if not ID_PATTERN.match(unit_id):
+        raise ValueError(f"unit id {unit_id!r} does not match {ID_PATTERN.pattern}")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    conv = _Converter(path, language, reserved_ids)
+    default = _Unit(conv.unit_id(unit_id), title.strip() or unit_id)
+    units = [default]
+    by_category: dict[str, _Unit] = {}
+    current = default
+    converted = 0
+    for block in read_blocks(text):
+        span = block.span.strip()
+        if span.raw.startswith("$CATEGORY:"):
+            line_end = span.find("\n")
+            name = _one_line(span.sub(len("$CATEGORY:"), line_end if line_end >= 0
+                                      else None).text)
+            current = by_category.get(name) or _category_unit(name, conv, default, span)
+            if name not in by_category:
+                by_category[name] = current
+                units.append(current)
+            span = span.sub(line_end + 1).strip() if line_end >= 0 else span.sub(len(span.raw))
+            if not span:
+                continue
+        current.blocks += 1
+        conv.notes = []
+        try:
+            current.questions.append(conv.question(span, current))
+            converted += 1
+            conv.diagnostics.extend(conv.notes)
+        except _Skip:
+            conv.diagnostics.extend(d for d in conv.notes if d.is_error)
+
+    files: dict[str, str] = {}
+    written: list[str] = []
+    number = number_from
+    for unit in units:
+        if not unit.questions:
+            if unit is not default and unit.blocks == 0:
+                conv.diagnostics.append(Diagnostic.make(
+                    DiagCode.GIFT_EMPTY_CATEGORY, path, unit.line, 1, name=unit.title))
+            continue
+        files[f"{number:02d}-{unit.id}.md"] = _unit_file(unit, pass_mark)
+        written.append(unit.id)
+        number += 1
+    if not converted:
+        conv.diagnostics.append(Diagnostic.make(DiagCode.GIFT_NO_QUESTIONS, path, 0, 0))
+    diagnostics = tuple(sorted(conv.diagnostics, key=lambda d: (d.line, d.column)))
+    return GiftResult(files, diagnostics, converted, tuple(written))
+
+
+def minimal_course_md(course_id: str, title: str, *, language: str = "de",
+                      source: str = "") -> str:
+    """A course.md that compiles: id, title, version "1", the language, and no exam."""
+    if not ID_PATTERN.match(course_id):
+        raise ValueError(f"course id {course_id!r} does not match {ID_PATTERN.pattern}")
+    intro = ""
+    if source:
+        intro = escape_line(f"Fragen aus der GIFT-Datei {source}." if language == "de"
+                            else f"Questions from the GIFT file {source}.")
+    return (f"---\nformat: 1\nid: {course_id}\ntitle: {_yaml_text(title or course_id)}\n"
+            f'version: "1"\nlanguage: {language}\n---\n\n{intro}\n')
+
+
+def slugify(text: str) -> str:
+    """An id from a title: lower case a-z, 0-9 and '-', at most MAX_ID_LENGTH characters."""
+    text = text.lower().translate(_TRANSLITERATE)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if len(slug) > MAX_ID_LENGTH:
+        cut = slug.rfind("-", 0, MAX_ID_LENGTH + 1)
+        slug = slug[:cut if cut > 0 else MAX_ID_LENGTH].strip("-")
+    return slug
+
+
+def _category_unit(name: str, conv: _Converter, default: _Unit, span: Span) -> _Unit:
+    """$CATEGORY: $course$/top/A/B is unit 'a-b' titled 'B' (context and 'top' left out)."""
+    parts = [p.strip() for p in name.split("/") if p.strip()]
+    if parts and _CONTEXT.match(parts[0]):
+        parts = parts[1:]
+    if parts and parts[0] == "top":
+        parts = parts[1:]
+    title = parts[-1] if parts else default.title
+    base = slugify("-".join(parts)) or f"{default.id}-{len(parts) + 1}"
+    return _Unit(conv.unit_id(base), title, line=span.line)
+
+
+def _unit_file(unit: _Unit, pass_mark: float | None) -> str:
+    front = f"---\nid: {unit.id}\ntitle: {_yaml_text(unit.title)}\n"
+    if pass_mark is not None:
+        front += f"quiz:\n  pass_mark: {pass_mark}\n"
+    return front + "---\n\n" + "\n\n".join(unit.questions) + "\n"
+
+
+def _yaml_text(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML string
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    candidate = base
+    number = 2
+    while candidate in taken:
+        candidate = f"{base}-{number}"
+        number += 1
+    taken.add(candidate)
+    return candidate
+
+
+def _option(label: str, correct: bool, feedback: str) -> str:
+    line = f"- [{'x' if correct else ' '}] {label}"
+    return line + ("\n" + _quote(feedback, "  ") if feedback else "")
+
+
+def _quote(markdown: str, indent: str) -> str:
+    return "\n".join(f"{indent}> {line}".rstrip() for line in markdown.split("\n"))
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace(NEWLINE, " ")).strip()
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _percent(value: float) -> str:
+    return f"{round(value, 2):g}"
+
+
+def _decimal(text: str) -> Decimal | None:
+    text = text.strip().replace(",", ".")
+    if not re.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        return None
+
+
+def _plain_number(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0", "-0.0") else text
+
+
+def _number(text: str) -> tuple[str, str] | None:
+    """'42', '42:0.5' or '40..45' as (value, tolerance) in plain decimal notation."""
+    if ".." in text:
+        low_text, _, high_text = text.partition("..")
+        low, high = _decimal(low_text), _decimal(high_text)
+        if low is None or high is None:
+            return None
+        middle = (low + high) / 2
+        return _plain_number(middle), _plain_number(abs(high - middle))
+    value_text, _, tolerance_text = text.partition(":")
+    value = _decimal(value_text)
+    tolerance = _decimal(tolerance_text) if tolerance_text.strip() else Decimal(0)
+    if value is None or tolerance is None:
+        return None
+    return _plain_number(value), _plain_number(abs(tolerance))
+
+
+__all__ = ["GiftResult", "convert_gift", "minimal_course_md", "slugify"]
