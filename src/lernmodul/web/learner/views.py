@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lernmodul.core.attempts import seconds_left
@@ -42,12 +43,12 @@ ERRORS = {
     "no_unit": (404, None),
     "no_quiz": (404, None),
     "no_exam": (404, None),
-    "not_started": (409, "Please start the course first."),
-    "exam_locked": (409, "The final exam opens once every unit is complete."),
-    "already_passed": (409, "You have passed the final exam already."),
-    "no_attempts_left": (409, "You have used all attempts at the final exam."),
-    "stale": (409, "This form is older than your latest saved answers (perhaps from another "
-                   "tab or the back button). Nothing was changed: please reload the page."),
+    "not_started": (409, _l("Please start the course first.")),
+    "exam_locked": (409, _l("The final exam opens once every unit is complete.")),
+    "already_passed": (409, _l("You have passed the final exam already.")),
+    "no_attempts_left": (409, _l("You have used all attempts at the final exam.")),
+    "stale": (409, _l("This form is older than your latest saved answers (perhaps from another "
+                   "tab or the back button). Nothing was changed: please reload the page.")),
 }
 
 
@@ -86,7 +87,7 @@ def load_place(course_id: str) -> Place:
 
 def refuse(error: learning.LearningError) -> tuple[str, int]:
     code, message = ERRORS.get(error.code, (400, None))
-    return render_error(code, _(message) if message else None)
+    return render_error(code, str(message) if message else None)
 
 
 # --- pages ---------------------------------------------------------------------------------
