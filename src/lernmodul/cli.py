@@ -91,6 +91,71 @@ def certificate_verify(file: Path, key_files: tuple[Path, ...], instance_path: P
     sys.exit(0 if verdict == "valid" else 1)
 
 
+@main.command("import-gift")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Course folder to add the unit file(s) to (created if missing).")
+@click.option("--unit-id", help="Id of the unit for questions outside categories "
+              "(default: from the file name).")
+@click.option("--title", help="Title of that unit and of a new course (default: file name).")
+@click.option("--language", type=click.Choice(["de", "en"]), default="de", show_default=True,
+              help="Language of a new course (labels of true/false answers).")
+@click.option("--lang", type=click.Choice(["en", "de"]), default="en", show_default=True,
+              help="Language of the messages.")
+def import_gift(file: Path, out: Path, unit_id: str | None, title: str | None, language: str,
+                lang: str) -> None:
+    """Convert the Moodle GIFT questions in FILE into unit files in the course folder --out.
+
+    Each $CATEGORY becomes a unit; a new folder also gets a course.md. Existing files are never
+    changed. Questions that cannot be converted are reported and left out, the others are
+    written. Exit status: 0 when every question was converted, 1 otherwise, 2 on usage errors."""
+    import re
+
+    from lernmodul.content import load_course
+    from lernmodul.core.compiler.parser import decode_source
+    from lernmodul.core.diagnostics import DiagCode, Diagnostic
+    from lernmodul.core.gift import convert_gift, minimal_course_md, slugify
+
+    text, bad = decode_source(file.read_bytes())
+    if bad is not None:
+        click.echo(Diagnostic.make(DiagCode.NOT_UTF8, str(file), bad[0], bad[1],
+                                   byte=f"{bad[2]:02x}").format(lang))
+        sys.exit(1)
+    unit_id = unit_id or slugify(file.stem) or "gift"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", unit_id):
+        raise click.BadParameter("only a-z, 0-9, '-' and '_'", param_hint="--unit-id")
+    course = None
+    if (out / "course.md").is_file():
+        course = load_course(out).course
+        if course is None:
+            raise click.UsageError(f"{out / 'course.md'} has errors; see 'lernmodul check {out}'")
+    numbers = [int(m.group()) for p in out.glob("*.md") if (m := re.match(r"\d+", p.name))]
+    result = convert_gift(text, unit_id=unit_id, title=title or file.stem, path=str(file),
+                          language=course.language if course else language,
+                          reserved_ids=set(course.questions()) if course else (),
+                          reserved_units={u.id for u in course.units} if course else (),
+                          number_from=max(numbers, default=0) + 1)
+    diagnostics = list(result.diagnostics)
+    if result.files:
+        out.mkdir(parents=True, exist_ok=True)
+        written = dict(result.files)
+        if course is None:
+            written["course.md"] = minimal_course_md(unit_id, title or file.stem,
+                                                     language=language, source=file.name)
+        for name, content in written.items():
+            (out / name).write_text(content, encoding="utf-8")
+        # the compiler has the last word on the written files
+        diagnostics += [d for d in load_course(out).diagnostics
+                        if Path(d.path).name in written]
+    for diagnostic in diagnostics:
+        click.echo(diagnostic.format(lang))
+    errors = sum(1 for d in diagnostics if d.is_error)
+    click.echo(f"{result.questions} question(s) converted into {len(result.files)} unit file(s)"
+               + (f" in {out}: " + ", ".join(result.files) if result.files else "")
+               + f"; {errors} error(s), {len(diagnostics) - errors} warning(s)", err=errors > 0)
+    sys.exit(1 if errors else 0)
+
+
 def _register_app_commands() -> None:
     """Adds the web app's commands (db, run-dev, users …) defined in lernmodul.web.commands."""
     try:

@@ -67,12 +67,13 @@ class _Skip(Exception):
 
 
 class _Converter:
-    def __init__(self, path: str, language: str, reserved: Collection[str]) -> None:
+    def __init__(self, path: str, language: str, questions: Collection[str],
+                 units: Collection[str]) -> None:
         self.path = path
         self.language = language
         self.diagnostics: list[Diagnostic] = []
-        self.taken_questions = set(reserved)
-        self.taken_units = set(reserved)
+        self.taken_questions = set(questions)
+        self.taken_units = set(units)
         # per question, reset for each one
         self.notes: list[Diagnostic] = []
         self.had_html = False
@@ -359,17 +360,19 @@ class _Converter:
 
 def convert_gift(text: str, *, unit_id: str, title: str = "", language: str = "de",
                  path: str = "", pass_mark: float | None = 0.8, number_from: int = 1,
-                 reserved_ids: Collection[str] = ()) -> GiftResult:
+                 reserved_ids: Collection[str] = (),
+                 reserved_units: Collection[str] = ()) -> GiftResult:
     """Converts GIFT text to unit files ('NN-unitid.md', numbered from `number_from`).
 
     Questions before any `$CATEGORY:` go to the unit `unit_id` (titled `title`); each category
     becomes a unit of its own. A question that cannot be converted is reported (error) and left
-    out; the others are converted. Ids in `reserved_ids` (units and questions already in the
-    course) are not used. With `pass_mark`, each unit gets a quiz with that pass mark."""
+    out; the others are converted. Question ids in `reserved_ids` and unit ids in
+    `reserved_units` (those already in the course) are not used again. With `pass_mark`, each
+    unit gets a quiz with that pass mark."""
     if not ID_PATTERN.match(unit_id):
         raise ValueError(f"unit id {unit_id!r} does not match {ID_PATTERN.pattern}")
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    conv = _Converter(path, language, reserved_ids)
+    conv = _Converter(path, language, reserved_ids, reserved_units)
     default = _Unit(conv.unit_id(unit_id), title.strip() or unit_id)
     units = [default]
     by_category: dict[str, _Unit] = {}
