@@ -17,16 +17,21 @@ _SEPARATORS = str.maketrans("", "", " -_.\t\n\u00a0\u2010\u2011\u2012\u2013\u201
 
 
 class RandomBits(Protocol):
-    def randbits(self, k: int, /) -> int: ...
+    """random.Random, secrets.SystemRandom, or a test double."""
+
+    def getrandbits(self, k: int, /) -> int: ...
 
 
 class InvalidCodeError(ValueError):
     """A typed code that cannot be a certificate code (wrong length, symbol or check symbol)."""
 
 
-def new_code(rng: RandomBits = secrets) -> str:
-    """A fresh code such as `7K3M-Q9XA-…-R2F`: 135 bits from `rng` (default: `secrets`)."""
-    value = rng.randbits(RANDOM_BITS)
+_SYSTEM_RANDOM = secrets.SystemRandom()  # what secrets.randbits uses
+
+
+def new_code(rng: RandomBits = _SYSTEM_RANDOM) -> str:
+    """A fresh code such as `7K3M-Q9XA-…-R2F`: 135 bits from `rng` (default: the `secrets` source)."""
+    value = rng.getrandbits(RANDOM_BITS)
     symbols = "".join(ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(RANDOM_SYMBOLS)))
     return _group(symbols + _check_symbol(symbols))
 

@@ -50,16 +50,17 @@ def render_pdf(data: CertificateData, credential_json: bytes | None = None, *,
     The same data, credential and layout always give the same bytes."""
     layout = layout or load_layout()
     labels = layout.labels[data.language]
+    fonts: dict[str, str] = {key: font_name(path) for key, path in layout.fonts.items()}
     buffer = io.BytesIO()
+    # initialFontName: else reportlab references Helvetica (not embedded) on every page
     canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1, invariant=1,
-                    lang=data.language)
+                    lang=data.language, initialFontName=fonts["regular"])
     _set_timestamp(canvas, data)
     canvas.setTitle(f"{data.certificate_title} – {data.participant_name}")
     canvas.setAuthor(data.signatory or data.certificate_title)
     canvas.setSubject(f"{labels['subject']}: {data.course_title}")
     canvas.setCreator("lernmodul")
     canvas.setKeywords(data.code)
-    fonts: dict[str, str] = {key: font_name(path) for key, path in layout.fonts.items()}
     _draw_page(canvas, data, layout, labels, fonts)
     if credential_json is not None:
         _attach(canvas, CREDENTIAL_FILE_NAME, credential_json, labels["attachment_description"],
