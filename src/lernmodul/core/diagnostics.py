@@ -171,10 +171,6 @@ class DiagCode(enum.Enum):
                          "(eingebettete Antworten werden nicht unterstützt)")
     GIFT_NO_TEXT = (Severity.ERROR, "question has no text and no ::title:: to use instead",
                     "Frage hat keinen Text und keinen ::Titel::, der stattdessen dienen kann")
-    GIFT_TOO_FEW_ANSWERS = (Severity.ERROR, "'{type}' question needs at least {min} answers, "
-                            "found {got}",
-                            "Frage vom Typ „{type}“ braucht mindestens {min} Antworten, "
-                            "gefunden: {got}")
     GIFT_NO_RIGHT_ANSWER = (Severity.ERROR, "no answer is fully right (mark one with '=' or "
                             "give positive weights such as ~%50%)",
                             "keine Antwort ist ganz richtig (eine mit „=“ markieren oder "

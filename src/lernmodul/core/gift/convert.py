@@ -255,7 +255,7 @@ class _Converter:
                     self.warn(DiagCode.GIFT_WRONG_WEIGHTS, answers, k=k, share=_percent(share),
                               weights=", ".join(f"{_percent(o[1])}%" for o in wrong))
         if len(options) < 2:
-            raise self.error(DiagCode.GIFT_TOO_FEW_ANSWERS, answers, type=qtype.value, min=2,
+            raise self.error(DiagCode.TOO_FEW_OPTIONS, answers, type=qtype.value, min=2,
                              got=len(options))
         if not right:
             raise self.error(DiagCode.GIFT_NO_RIGHT_ANSWER, answers)
@@ -347,7 +347,7 @@ class _Converter:
             items.append(f"- {self.inline(left.strip(), fmt)} => {right_text}")
         self.fail_if_errors()
         if len(items) < 2:
-            raise self.error(DiagCode.GIFT_TOO_FEW_ANSWERS, answers, type=qtype.value, min=2,
+            raise self.error(DiagCode.TOO_FEW_OPTIONS, answers, type=qtype.value, min=2,
                              got=len(items))
         return qtype, items
 

@@ -84,8 +84,13 @@ def _join(paragraphs: list[list[str]], *, escape: bool) -> str:
 
 
 def escape_line(text: str) -> str:
-    """Literal text as Markdown source that renders as exactly this text. Tag-like text
-    (`<p>`) becomes a code span: shown as typed, and not mistaken for raw HTML."""
+    """Literal text as a line of Markdown source that renders as exactly this text."""
+    return protect_line_start(escape_text(text))
+
+
+def escape_text(text: str) -> str:
+    """Literal text as Markdown. Tag-like text (`<p>`) becomes a code span: shown as typed,
+    and not mistaken for raw HTML."""
     parts = []
     last = 0
     for match in RAW_TAG.finditer(text):
@@ -93,7 +98,7 @@ def escape_line(text: str) -> str:
         parts.append(_code_span(match.group(0)))
         last = match.end()
     parts.append(_escape_text(text[last:]))
-    return protect_line_start("".join(parts))
+    return "".join(parts)
 
 
 def _escape_text(text: str) -> str:
@@ -249,7 +254,7 @@ class _HtmlToMarkdown(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.skip:
             return
-        self.out.append(_escape_text(re.sub(r"\s+", " ", data)))
+        self.out.append(escape_text(re.sub(r"\s+", " ", data)))
 
     def close(self) -> None:
         super().close()
