@@ -117,7 +117,9 @@ def protect_line_start(line: str) -> str:
     match = _LINE_START.match(line)
     if match is None:
         return line
-    return line[:match.end(1)] + "\\" + line[match.end(1):]
+    # '1.' is escaped as '1\.', everything else by a backslash in front
+    at = match.end(2) if match.group(2)[0].isdigit() else match.end(1)
+    return line[:at] + "\\" + line[at:]
 
 
 def as_inline(text: str) -> str:
