@@ -111,3 +111,8 @@ def test_no_script_reaches_the_page(stem: str) -> None:
     assert "<script" not in html and 'href="javascript' not in html and "onerror" not in html
     assert "onclick" not in html and "<iframe" not in html
     assert "Hi" in question.stem_html
+
+
+def test_markup_that_html_parser_gives_up_on_still_converts() -> None:
+    converted = to_markdown("<p>Odd <![plain[ *x* <b>y</b>", "html")
+    assert converted.had_html and converted.text == "Odd \\<!\\[plain\\[ \\*x\\* y"

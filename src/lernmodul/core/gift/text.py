@@ -177,9 +177,14 @@ def _from_markdown(text: str) -> Markdown:
 
 def _from_html(text: str) -> Markdown:
     parser = _HtmlToMarkdown()
-    parser.feed(text.replace(NEWLINE, " "))
-    parser.close()
-    raw = "".join(parser.out)
+    try:
+        parser.feed(text.replace(NEWLINE, " "))
+        parser.close()
+        raw = "".join(parser.out)
+    except (AssertionError, ValueError):  # html.parser gives up on some broken markup
+        stripped = RAW_TAG.sub(" ", _COMMENT.sub(" ", text.replace(NEWLINE, " ")))
+        raw = escape_text(_SPACES.sub(" ", stripped.replace("\n", " ")))
+        parser.images = []
     paragraphs = [[line.strip() for line in p.split(_BREAK)] for p in raw.split(_PARA)]
     lines_out = []
     for lines in paragraphs:
