@@ -143,8 +143,11 @@ class Layout:
 
 def default_layout_path() -> Path:
     """The checkout's templates/certificate/layout.toml, else the copy shipped in the wheel."""
-    checkout = PACKAGE_DIR.parents[2]
-    for root in (checkout / "templates", PACKAGE_DIR.parent / "_data" / "templates"):
+    checkout = PACKAGE_DIR.parents[2]  # src/lernmodul/certificates -> the checkout
+    roots = [PACKAGE_DIR.parent / "_data" / "templates"]
+    if (checkout / "pyproject.toml").is_file():
+        roots.insert(0, checkout / "templates")
+    for root in roots:
         candidate = root / "certificate" / LAYOUT_FILE
         if candidate.is_file():
             return candidate
