@@ -15,7 +15,7 @@ from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from lernmodul.db.models import User
@@ -42,8 +42,12 @@ def _load_user(token: str) -> User | None:
     user_id, _sep, version = token.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = get_session().scalar(
-        select(User).options(selectinload(User.roles)).where(User.id == int(user_id))
+    # one query for the user and their roles: it runs on every request
+    user = (
+        get_session()
+        .scalars(select(User).options(joinedload(User.roles)).where(User.id == int(user_id)))
+        .unique()
+        .first()
     )
     if user is None or not user.is_active or user.session_version != int(version):
         return None
