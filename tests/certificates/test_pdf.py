@@ -91,7 +91,9 @@ def test_characters_outside_the_font_are_reported() -> None:
     assert missing_glyphs("王秀英 Müller") == {"王", "秀", "英"}
 
 
-def _char_boxes(pdf: bytes) -> list[tuple[str, float, float, float, float]]:
+def _char_boxes(pdf: bytes, loose: bool = False) -> list[tuple[str, float, float, float, float]]:
+    """Each drawn character with its box (left, bottom, right, top) as PDFium measures it;
+    loose: the font's full ascent-to-descent box instead of the glyph's ink."""
     import pypdfium2
 
     document = pypdfium2.PdfDocument(pdf)
@@ -101,7 +103,7 @@ def _char_boxes(pdf: bytes) -> list[tuple[str, float, float, float, float]]:
         for index in range(textpage.count_chars()):
             char = textpage.get_text_range(index, 1)
             if char.strip():
-                boxes.append((char, *textpage.get_charbox(index)))
+                boxes.append((char, *textpage.get_charbox(index, loose=loose)))
         return boxes
     finally:
         document.close()
@@ -213,3 +215,22 @@ def test_pdf_bytes_parse_as_one_page() -> None:
 
     reader = PdfReader(io.BytesIO(render_pdf(make_data())), strict=True)
     assert len(reader.pages) == 1
+
+
+def test_wrapped_name_and_course_do_not_collide_with_other_lines() -> None:
+    pdf = render_pdf(make_data(
+        participant_name=LONG_NAME,
+        course_title="Bedrohungsmanagement in der öffentlichen Verwaltung: Warnsignale erkennen, Fälle "
+                     "bewerten und gemeinsam mit Polizei und Partnern handeln",
+        signatory="Prof. Dr. Hans-Joachim Müller-Lüdenscheidt, Leiter des Referats Fortbildung, "
+                  "Landesamt für Aus- und Fortbildung und Verwaltungsmodernisierung"))
+    rows: dict[float, list[tuple[float, float, float, float]]] = {}  # by line: loose boxes share a bottom
+    for _, left, bottom, right, top in _char_boxes(pdf, loose=True):
+        rows.setdefault(round(bottom), []).append((left, bottom, right, top))
+    boxes = [(min(b[0] for b in row), min(b[1] for b in row), max(b[2] for b in row), max(b[3] for b in row))
+             for row in rows.values()]
+    for i, first in enumerate(boxes):
+        for second in boxes[i + 1:]:
+            overlap_x = first[0] < second[2] and second[0] < first[2]
+            overlap_y = first[1] < second[3] and second[1] < first[3]
+            assert not (overlap_x and overlap_y), (first, second)

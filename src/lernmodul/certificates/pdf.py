@@ -160,24 +160,32 @@ def _draw_page(canvas: Canvas, data: CertificateData, layout: Layout, labels: La
         canvas.drawImage(image, logo.x_mm * mm, PAGE_HEIGHT - logo.y_mm * mm - height, width, height,
                          mask="auto")
 
-    def centred(text: str, style: TextStyle) -> None:
-        if text.strip():
-            width = text_width if style.width_mm is None else min(text_width, style.width_mm * mm)
-            _draw_block(canvas, text, style, fonts, centre, width, "centre")
+    def width_of(style: TextStyle) -> float:
+        return text_width if style.width_mm is None else min(text_width, style.width_mm * mm)
 
-    centred(labels["header"], layout.header)
-    centred(data.certificate_title, layout.title)
+    for text, style in ((labels["header"], layout.header), (data.certificate_title, layout.title)):
+        if text.strip():
+            _draw_block(canvas, text, style, fonts, centre, width_of(style), "centre")
     if layout.title_rule is not None:
         rule = layout.title_rule
         canvas.setStrokeColor(HexColor(rule.colour))
         canvas.setLineWidth(rule.thickness_pt)
         y = PAGE_HEIGHT - rule.y_mm * mm
         canvas.line(centre - rule.width_mm * mm / 2, y, centre + rule.width_mm * mm / 2, y)
-    centred(labels["intro"], layout.intro)
-    centred(data.participant_name, layout.name)
-    centred(labels["course_intro"], layout.course_intro)
-    centred(data.course_title, layout.course)
-    centred(labels["course_outro"], layout.course_outro)
+
+    # The middle column: a text that wraps pushes the texts below it down, and the column
+    # as a whole moves up by half of that, so the gaps between texts stay as designed.
+    column = [(labels["intro"], layout.intro), (data.participant_name, layout.name),
+              (labels["course_intro"], layout.course_intro), (data.course_title, layout.course),
+              (labels["course_outro"], layout.course_outro)]
+    fitted = [(style, fit_text(text, fonts[style.font], style.size, style.min_size, width_of(style),
+                               style.max_lines))
+              for text, style in column if text.strip()]
+    extras = [(len(f.lines) - 1) * f.size * _LEADING for _, f in fitted]
+    shift = -sum(extras) / 2  # points downwards
+    for (style, lines), extra in zip(fitted, extras, strict=True):
+        _draw_lines(canvas, lines, style, fonts, centre, PAGE_HEIGHT - style.y_mm * mm - shift, "centre")
+        shift += extra
     _draw_details(canvas, data, layout, labels, fonts, min(text_width, layout.details.width_mm * mm))
     _draw_signature(canvas, data, layout, labels, fonts)
     _draw_verification(canvas, data, layout, labels, fonts)
@@ -185,18 +193,23 @@ def _draw_page(canvas: Canvas, data: CertificateData, layout: Layout, labels: La
 
 def _draw_block(canvas: Canvas, text: str, style: TextStyle, fonts: dict[str, str], x: float,
                 width: float, align: str, *, grow: str = "both") -> float:
-    """Draws fitted text with its (first) baseline at style.y_mm; returns the last baseline (points)."""
-    font = fonts[style.font]
-    fitted = fit_text(text, font, style.size, style.min_size, width, style.max_lines)
-    leading = fitted.size * _LEADING
+    """Draws fitted text with its baseline at style.y_mm; returns the last baseline (points).
+
+    grow="both" centres several lines on that baseline, grow="down" starts there."""
+    fitted = fit_text(text, fonts[style.font], style.size, style.min_size, width, style.max_lines)
     first = PAGE_HEIGHT - style.y_mm * mm
-    if grow == "both":  # centre the lines on the baseline given
-        first += leading * (len(fitted.lines) - 1) / 2
+    if grow == "both":
+        first += fitted.size * _LEADING * (len(fitted.lines) - 1) / 2
+    return _draw_lines(canvas, fitted, style, fonts, x, first, align)
+
+
+def _draw_lines(canvas: Canvas, fitted: FittedText, style: TextStyle, fonts: dict[str, str], x: float,
+                first: float, align: str) -> float:
     canvas.setFillColor(HexColor(style.colour))
-    canvas.setFont(font, fitted.size)
+    canvas.setFont(fonts[style.font], fitted.size)
     y = first
     for i, line in enumerate(fitted.lines):
-        y = first - i * leading
+        y = first - i * fitted.size * _LEADING
         if align == "centre":
             canvas.drawCentredString(x, y, line)
         elif align == "right":
