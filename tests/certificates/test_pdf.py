@@ -16,6 +16,7 @@ from lernmodul.certificates import (
     load_credential,
     load_layout,
     missing_glyphs,
+    printed_claims,
     render_pdf,
     verify_credential,
 )
@@ -46,6 +47,19 @@ def test_pdf_shows_every_claim(signing_key: Ed25519PrivateKey, language: str, la
     for expected in [*claims, *labels, *dates]:
         assert expected in lines, (expected, lines)
     assert data.verify_url.replace("\n", "") in "".join(lines)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("valid_until", [date(2027, 3, 31), None])
+def test_printed_claims_are_what_the_pdf_shows(language: str, valid_until: date | None) -> None:
+    data = make_data(language=language, valid_until=valid_until)
+    lines = pdf_lines(render_pdf(data))
+    claims = printed_claims(data)
+    assert set(claims) == {"participant_name", "course_title", "completed_on", "course_version", "duration",
+                           "valid_until", "issued_on", "signatory", "code"}
+    for label, value in claims.values():
+        assert value in lines, value
+        assert not label or label in lines, label
 
 
 @pytest.mark.parametrize(("language", "text"), [("de", "ohne Ablaufdatum"), ("en", "no expiry date")])

@@ -24,7 +24,13 @@ from lernmodul.certificates.keys import (
 )
 from lernmodul.certificates.layout import Layout, LayoutError, default_layout_path, load_layout
 from lernmodul.certificates.offline import read_credential, verify_file
-from lernmodul.certificates.pdf import extract_credential, fit_text, missing_glyphs, render_pdf
+from lernmodul.certificates.pdf import (
+    extract_credential,
+    fit_text,
+    missing_glyphs,
+    printed_claims,
+    render_pdf,
+)
 
 __all__ = [
     "CertificateData",
@@ -49,6 +55,7 @@ __all__ = [
     "missing_glyphs",
     "new_code",
     "normalize_code",
+    "printed_claims",
     "public_key_pem",
     "read_credential",
     "render_pdf",

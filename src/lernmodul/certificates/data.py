@@ -26,7 +26,7 @@ class CertificateData:
     certificate_title: str
     verify_url: str
     language: Language
-    issued_at: datetime  # UTC, timezone-aware
+    issued_at: datetime  # timezone-aware; the PDF prints its date in its own zone, the credential in UTC
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:

@@ -54,7 +54,7 @@ def render_pdf(data: CertificateData, credential_json: bytes | None = None, *,
     buffer = io.BytesIO()
     # initialFontName: else reportlab references Helvetica (not embedded) on every page
     canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1, invariant=1,
-                    lang=data.language, initialFontName=fonts["regular"])
+                    lang=data.language, initialFontName=fonts["regular"])  # type: ignore[arg-type]  # stub says float
     _set_timestamp(canvas, data)
     canvas.setTitle(f"{data.certificate_title} – {data.participant_name}")
     canvas.setAuthor(data.signatory or data.certificate_title)
@@ -68,6 +68,37 @@ def render_pdf(data: CertificateData, credential_json: bytes | None = None, *,
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def printed_claims(data: CertificateData, layout: Layout | None = None) -> dict[str, tuple[str, str]]:
+    """What the PDF prints for each claim, as (label, value) in the certificate's language.
+
+    A verification page that shows these shows exactly what is on the paper."""
+    layout = layout or load_layout()
+    labels = layout.labels[data.language]
+    completed, version, duration, validity = _facts(data, labels)
+    return {
+        "participant_name": ("", data.participant_name),
+        "course_title": ("", data.course_title),
+        "completed_on": completed,
+        "course_version": version,
+        "duration": duration,
+        "valid_until": validity,
+        "issued_on": ("", labels["issued_on"].format(date=labels.format_date(data.issued_at.date()))),
+        "signatory": ("", data.signatory),
+        "code": (labels["code"], data.code),
+    }
+
+
+def _facts(data: CertificateData, labels: Labels) -> list[tuple[str, str]]:
+    """The row of facts under the course title: completion, version, duration, validity."""
+    return [
+        (labels["completed_on"], labels.format_date(data.completed_on)),
+        (labels["version"], data.course_version),
+        (labels["duration"], labels["minutes"].format(minutes=data.duration_minutes)),
+        (labels["valid_until"], labels.format_date(data.valid_until)) if data.valid_until is not None
+        else (labels["validity"], labels["no_expiry"]),
+    ]
 
 
 def font_name(path: Path) -> str:
@@ -222,13 +253,7 @@ def _draw_lines(canvas: Canvas, fitted: FittedText, style: TextStyle, fonts: dic
 def _draw_details(canvas: Canvas, data: CertificateData, layout: Layout, labels: Labels,
                   fonts: dict[str, str], width: float) -> None:
     details = layout.details
-    facts = [
-        (labels["completed_on"], labels.format_date(data.completed_on)),
-        (labels["version"], data.course_version),
-        (labels["duration"], labels["minutes"].format(minutes=data.duration_minutes)),
-        (labels["valid_until"], labels.format_date(data.valid_until)) if data.valid_until is not None
-        else (labels["validity"], labels["no_expiry"]),
-    ]
+    facts = _facts(data, labels)
     column = width / len(facts)
     label_y = details.y_mm
     value_y = details.y_mm + details.value_gap_mm
