@@ -165,3 +165,19 @@ def test_limit_holds_across_four_gunicorn_workers(app_config, make_user, databas
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+def test_behind_a_trusted_proxy_the_client_address_counts(make_app, make_user, csrf_token, db_session):
+    app = make_app(PROXY_FIX_X_FOR=1, PROXY_FIX_X_PROTO=1)
+    make_user(email="lea@example.org")
+    client = app.test_client()
+    headers = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    page = client.get("/login", headers=headers)
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+    token = csrf_token(client, "/login")
+    data = {"csrf_token": token, "login": "lea@example.org", "password": "wrong-password-123"}
+    # Over https Flask-WTF also checks the Referer (sent same-origin by our Referrer-Policy).
+    response = client.post("/login", data=data, headers={**headers, "Referer": "https://localhost/login"})
+    assert response.status_code == 200
+    assert db_session.get(LoginThrottle, "ip:203.0.113.7").failures == 1
+    assert db_session.get(LoginThrottle, "ip:127.0.0.1") is None
