@@ -45,8 +45,9 @@ class Counter:
         return len(self.statements)
 
 
-def walk(app: Any, client: Any, course_id: str, other_learners: int, make_user: Any,
-         login: Any) -> dict[str, int]:
+def walk(
+    app: Any, client: Any, course_id: str, other_learners: int, make_user: Any, login: Any
+) -> dict[str, int]:
     """Statements per page for one learner who has started the course and one quiz, with
     `other_learners` more learners doing the same."""
     from lernmodul.web.database import get_database
@@ -57,8 +58,9 @@ def walk(app: Any, client: Any, course_id: str, other_learners: int, make_user: 
     def start(c: Any) -> str:
         course = f"/courses/{course_id}"
         c.post(f"{course}/start", data={"csrf_token": token(c)})
-        first_unit = re.search(rf'href="{course}/units/([^"]+)"',
-                               c.get(course).get_data(as_text=True)).group(1)
+        first_unit = re.search(rf'href="{course}/units/([^"]+)"', c.get(course).get_data(as_text=True)).group(
+            1
+        )
         c.post(f"{course}/units/{first_unit}/read", data={"csrf_token": token(c)})
         quiz = c.post(f"{course}/units/{first_unit}/quiz", data={"csrf_token": token(c)})
         return first_unit, quiz.headers["Location"]
@@ -77,14 +79,22 @@ def walk(app: Any, client: Any, course_id: str, other_learners: int, make_user: 
         "attempt": counter.count(client, attempt_url),
     }
     page = client.get(attempt_url).get_data(as_text=True)
-    client.post(attempt_url, data={"csrf_token": CSRF.search(page).group(1), "revision": "0",
-                                   "action": "submit", "confirm_incomplete": "1"})
+    client.post(
+        attempt_url,
+        data={
+            "csrf_token": CSRF.search(page).group(1),
+            "revision": "0",
+            "action": "submit",
+            "confirm_incomplete": "1",
+        },
+    )
     counts["result"] = counter.count(client, attempt_url + "/result")
     return counts
 
 
-def test_learner_pages_need_few_statements_whatever_the_size(app: Any, client: Any,
-                                                             make_user: Any, login: Any) -> None:
+def test_learner_pages_need_few_statements_whatever_the_size(
+    app: Any, client: Any, make_user: Any, login: Any
+) -> None:
     make_user(("learner",), email="counted@example.org")
     login(client, "counted@example.org")
     # 2 units and no one else, against 9 units and 12 other learners with progress and attempts
