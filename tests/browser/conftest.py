@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from learner_pages import LEARNER_EMAIL, LEARNER_PASSWORD
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
@@ -103,3 +104,53 @@ def assert_accessible(axe_runner: Any) -> Any:
         assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
     return check
+
+
+# --- the learner journey: a course on the live server, a signed-in learner -----------------
+
+SAMPLE_COURSE = Path(__file__).parents[1] / "core" / "fixtures" / "sample-course"
+
+
+@pytest.fixture(scope="session")
+def sample_course() -> Any:
+    """The compiled sample course: the answer key a test reads the pages with."""
+    from lernmodul.content import load_course
+
+    return load_course(SAMPLE_COURSE).course
+
+
+@pytest.fixture
+def course_imported(app: Any) -> int:
+    """The sample course imported (and committed) into the live server's database."""
+    from lernmodul.services.courses import import_course_folder
+    from lernmodul.web.database import get_database
+
+    session = get_database(app).sessions()
+    try:
+        outcome = import_course_folder(session, SAMPLE_COURSE)
+        session.commit()
+        return outcome.version_id
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def learner(make_user: Any, course_imported: int) -> Any:
+    return make_user(("learner",), email=LEARNER_EMAIL, name="Lea Lernende")
+
+
+def sign_in(page: Any, base_url: str, email: str = LEARNER_EMAIL) -> None:
+    """Signs in through the login form (the password of `make_user`)."""
+    page.goto(base_url + "/login")
+    page.locator("#login").fill(email)
+    page.locator("#password").fill(LEARNER_PASSWORD)
+    with page.expect_navigation():
+        page.locator("#password").press("Enter")
+    assert page.url == base_url + "/", page.url
+
+
+@pytest.fixture
+def signed_in_page(live_server: str, page: Any, learner: Any) -> Any:
+    """A page whose context is signed in as the learner."""
+    sign_in(page, live_server)
+    return page
