@@ -186,7 +186,8 @@ class CourseVersion(Base):
     version: Mapped[str] = mapped_column(String(50))
     title: Mapped[str] = mapped_column(Text)
     # relative path -> file text
-    sources: Mapped[dict[str, Any]] = mapped_column()
+    # deferred: large, and only needed when a process compiles the version the first time
+    sources: Mapped[dict[str, Any]] = mapped_column(deferred=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
