@@ -57,6 +57,18 @@ def find_enrolment(session: Session, user_id: int, course_id: str) -> Enrolment 
         Enrolment.user_id == user_id, Enrolment.course_id == course_id)).first()
 
 
+def find_enrolment_and_version(session: Session, user_id: int, course_id: str
+                               ) -> tuple[Enrolment | None, CourseVersion | None]:
+    """The learner's enrolment and the version they take, in one query."""
+    row = session.execute(
+        select(Enrolment, CourseVersion)
+        .outerjoin(CourseVersion, CourseVersion.id == Enrolment.course_version_id)
+        .where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)).first()
+    if row is None:
+        return None, None
+    return row[0], row[1]
+
+
 def list_enrolments(session: Session, user_id: int) -> list[Enrolment]:
     return list(session.scalars(select(Enrolment).where(Enrolment.user_id == user_id)))
 

@@ -72,10 +72,7 @@ class Place:
 
 def load_place(course_id: str) -> Place:
     session = get_session()
-    enrolment = learning.find_enrolment(session, current_user.id, course_id)
-    version = None
-    if enrolment is not None and enrolment.course_version_id is not None:
-        version = session.get(CourseVersion, enrolment.course_version_id)
+    enrolment, version = learning.find_enrolment_and_version(session, current_user.id, course_id)
     if version is None:
         version = course_service.find_latest_version(session, course_id)
     if version is None:
@@ -168,7 +165,8 @@ def _render_unit(place: Place, unit: Unit, checked: dict[str, Any] | None = None
     units = place.course.units
     index = units.index(unit)
     last_result = None
-    if place.enrolment is not None and unit.quiz is not None:
+    if (place.enrolment is not None and unit.quiz is not None
+            and unit.id not in place.state.passed_quizzes):
         last_result = course_service_last_result(place.enrolment.id, unit.id)
     return render_template(
         "learner/unit.html", place=place, course=place.course, unit=unit,
