@@ -1,5 +1,6 @@
 """Persistence: SQLAlchemy models, engine/session set-up and Alembic migrations. No Flask here."""
 
+from lernmodul.db.certificates import Certificate, VerificationThrottle
 from lernmodul.db.engine import make_engine, make_session_factory
 from lernmodul.db.learning import Attempt, AttemptResult, CourseMedia, UnitProgress
 from lernmodul.db.models import (
@@ -19,6 +20,7 @@ __all__ = [
     "AttemptResult",
     "AuditLog",
     "Base",
+    "Certificate",
     "CourseMedia",
     "CourseVersion",
     "Enrolment",
@@ -28,6 +30,7 @@ __all__ = [
     "UnitProgress",
     "User",
     "UserRole",
+    "VerificationThrottle",
     "make_engine",
     "make_session_factory",
 ]
