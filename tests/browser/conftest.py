@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from learner_pages import LEARNER_EMAIL, LEARNER_PASSWORD
+from learner_pages import LEARNER_EMAIL, sign_in
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
@@ -137,16 +137,6 @@ def course_imported(app: Any) -> int:
 @pytest.fixture
 def learner(make_user: Any, course_imported: int) -> Any:
     return make_user(("learner",), email=LEARNER_EMAIL, name="Lea Lernende")
-
-
-def sign_in(page: Any, base_url: str, email: str = LEARNER_EMAIL) -> None:
-    """Signs in through the login form (the password of `make_user`)."""
-    page.goto(base_url + "/login")
-    page.locator("#login").fill(email)
-    page.locator("#password").fill(LEARNER_PASSWORD)
-    with page.expect_navigation():
-        page.locator("#password").press("Enter")
-    assert page.url == base_url + "/", page.url
 
 
 @pytest.fixture

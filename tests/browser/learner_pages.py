@@ -83,6 +83,16 @@ def answered_types(steps: list[Step]) -> set[QuestionType]:
     return {step.question.type for step in steps}
 
 
+def sign_in(page: Any, base_url: str, email: str = LEARNER_EMAIL) -> None:
+    """Signs in through the login form (the password of `make_user`)."""
+    page.goto(base_url + "/login")
+    page.locator("#login").fill(email)
+    page.locator("#password").fill(LEARNER_PASSWORD)
+    with page.expect_navigation():
+        page.locator("#password").press("Enter")
+    assert page.url == base_url + "/", page.url
+
+
 class Mouse:
     """Clicks links, buttons and labels; picks entries of native selects."""
 
