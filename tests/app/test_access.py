@@ -17,12 +17,24 @@ BLUEPRINT_POLICY: dict[str, str | frozenset[str]] = {
     "trainer": frozenset({"trainer"}),
     "hr": frozenset({"hr_a", "hr_b"}),
     "admin": frozenset({"admin"}),
+    # downloads: any signed-in user, then the object check (owner or admin, else 404)
+    "certificates": SIGNED_IN,
 }
 ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
     "static": ANYONE,
     "auth.login": ANYONE,
     "auth.logout": SIGNED_IN,
     "auth.change_password": SIGNED_IN,
+    "certificates.verify": ANYONE,
+    "certificates.verify_form": ANYONE,
+    "certificates.public_key": ANYONE,
+    "certificates.index": frozenset({"learner"}),
+    "certificates.issue_pending": frozenset({"learner"}),
+    "certificates.renew": frozenset({"learner"}),
+    "certificates.manage": frozenset({"admin"}),
+    "certificates.manage_certificate": frozenset({"admin"}),
+    "certificates.revoke": frozenset({"admin"}),
+    "certificates.reissue": frozenset({"admin"}),
 }
 PUBLIC_ALLOWLIST = {
     "static",
@@ -31,6 +43,9 @@ PUBLIC_ALLOWLIST = {
     "public.accessibility",
     "public.privacy",
     "public.set_language",
+    "certificates.verify",
+    "certificates.verify_form",
+    "certificates.public_key",
 }
 PERSONAS = ["anonymous", "learner", "trainer", "hr_a", "hr_b", "admin"]
 PERSONA_ROLES = {"learner": "learner", "trainer": "trainer", "admin": "admin"}

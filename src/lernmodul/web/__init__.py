@@ -52,12 +52,13 @@ def create_app(
 
     from lernmodul.web.admin import bp as admin_bp
     from lernmodul.web.auth.views import bp as auth_bp
+    from lernmodul.web.certificates import bp as certificates_bp
     from lernmodul.web.hr import bp as hr_bp
     from lernmodul.web.learner import bp as learner_bp
     from lernmodul.web.public import bp as public_bp
     from lernmodul.web.trainer import bp as trainer_bp
 
-    for blueprint in (public_bp, auth_bp, learner_bp, trainer_bp, hr_bp, admin_bp):
+    for blueprint in (public_bp, auth_bp, learner_bp, trainer_bp, hr_bp, admin_bp, certificates_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor
