@@ -9,7 +9,6 @@ Space, Enter and typing only; it checks that every control it uses shows a visib
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,8 +169,10 @@ class Keyboard:
 
     def press_button(self, name: str) -> Any:
         self.tab_to(
-            lambda f: (f["tag"] == "BUTTON" and f["text"] == name)
-            or (f["tag"] == "INPUT" and f["type"] == "submit" and f["value"] == name),
+            lambda f: (
+                (f["tag"] == "BUTTON" and f["text"] == name)
+                or (f["tag"] == "INPUT" and f["type"] == "submit" and f["value"] == name)
+            ),
             f"button {name!r}",
         )
         with self.page.expect_navigation() as navigation:
@@ -217,9 +218,3 @@ class Keyboard:
 
 def main_text(page: Any) -> str:
     return normalised(page.locator("main").inner_text())
-
-
-def attempt_id(url: str) -> int:
-    match = re.search(r"/attempts/(\d+)", url)
-    assert match, url
-    return int(match.group(1))

@@ -12,17 +12,29 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from learner_pages import Mouse, answered_types, by_id, main_text, right_answers, sign_in
+from learner_pages import Mouse, answered_types, by_id, main_text, right_answers
 
 pytestmark = pytest.mark.browser
 
 COURSE = "/courses/beispielkurs"
 PHONE = {"width": 375, "height": 740}
 TEXTS = {
-    "de": {"language": "Deutsch", "passed": "Bestanden", "failed": "Nicht bestanden",
-           "error": "Fehler:", "not_right": "nicht richtig", "completed": "abgeschlossen"},
-    "en": {"language": "English", "passed": "Passed", "failed": "Not passed",
-           "error": "Error:", "not_right": "not right", "completed": "completed"},
+    "de": {
+        "language": "Deutsch",
+        "passed": "Bestanden",
+        "failed": "Nicht bestanden",
+        "error": "Fehler:",
+        "not_right": "nicht richtig",
+        "completed": "abgeschlossen",
+    },
+    "en": {
+        "language": "English",
+        "passed": "Passed",
+        "failed": "Not passed",
+        "error": "Error:",
+        "not_right": "not right",
+        "completed": "completed",
+    },
 }
 
 
@@ -104,12 +116,12 @@ class Checker:
 
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_every_learner_page_and_state_passes_axe(
-    live_server, page, learner, sample_course, assert_accessible, language
+    live_server, signed_in_page, sample_course, assert_accessible, language
 ):
+    page = signed_in_page
     texts = TEXTS[language]
     questions = sample_course.questions()
     check = Checker(page, assert_accessible, language, sample_course.language)
-    sign_in(page, live_server)
     with page.expect_navigation():
         page.get_by_role("button", name=texts["language"]).click()
     check("dashboard before starting")

@@ -16,7 +16,7 @@ from learner_pages import (
     Keyboard,
     Mouse,
     answered_types,
-    by_id,
+    assert_focus_visible,
     focused,
     main_text,
     right_answers,
@@ -143,26 +143,35 @@ def test_whole_journey_with_the_mouse(app, live_server, page, learner, sample_co
     assert_completed_in_database(app)
 
 
-def test_whole_journey_with_the_keyboard_only(app, live_server, page, learner, sample_course):
-    keyboard = Keyboard(page)
-
-    # the skip link: first Tab stop, visible when focused, moves focus to the main content
-    page.goto(live_server + "/login")
+def assert_skip_link_works(page: Any) -> None:
+    """The first Tab stop is the skip link, shown when focused; it moves focus to <main>."""
     page.keyboard.press("Tab")
     skip = focused(page)
     assert skip["tag"] == "A" and skip["text"] == "Zum Hauptinhalt springen"
-    assert by_id(page, "main").evaluate("m => m.matches(':focus')") is False
+    assert_focus_visible(skip)
+    box = page.locator(".skip-link").bounding_box()
+    assert box is not None and box["y"] >= 0 and box["height"] > 0  # on screen, not clipped away
     page.keyboard.press("Enter")
     assert focused(page)["id"] == "main"
     page.keyboard.press("Tab")
     assert focused(page)["inMain"], "Tab after the skip link leaves the main content"
-    page.keyboard.press("Shift+Tab")  # back to the header, before the main content
+    page.keyboard.press("Shift+Tab")  # back past <main> to the header's last control
     assert not focused(page)["inMain"]
+
+
+def test_whole_journey_with_the_keyboard_only(app, live_server, page, learner, sample_course):
+    keyboard = Keyboard(page)
+    page.goto(live_server + "/login")
+    assert_skip_link_works(page)
 
     seen = walk_the_course(page, keyboard, live_server, sample_course)
     assert seen == set(QuestionType)
     assert keyboard.controls_used > 30
     assert_completed_in_database(app)
+
+    page.goto(live_server + "/courses/beispielkurs/units/praxis")
+    assert_skip_link_works(page)
+    assert focused(page)["text"] == "English"  # (the language switch ends the header)
 
 
 def test_whole_journey_without_javascript(app, live_server, browser, learner, sample_course):
