@@ -74,6 +74,18 @@ LANGUAGE_OF_PARTS = """([ui, course]) => {
 }"""
 
 
+UNTIED_HINTS = """() => {
+    const refs = e => (e.getAttribute('aria-describedby') || '').split(/\\s+/);
+    const untied = [];
+    for (const note of document.querySelectorAll('main .question .field-hint, main .question .field-error')) {
+        const set = note.closest('fieldset');
+        const tied = [set, ...set.querySelectorAll('input, select')].some(e => refs(e).includes(note.id));
+        if (!note.id || !tied) untied.push(`${set.id}: ${note.textContent.trim()}`);
+    }
+    return untied;
+}"""
+
+
 class Checker:
     """Runs axe (and at phone width a reflow check) and remembers what it has checked."""
 
@@ -93,6 +105,9 @@ class Checker:
         parts = page.evaluate(LANGUAGE_OF_PARTS, [self.language, self.course_language])
         assert parts["wrong"] == [], f"{state}: {parts['wrong']}"
         self.parts_checked += parts["count"]
+        # hints and errors in a question are read with it (its fieldset or its control)
+        untied = page.evaluate(UNTIED_HINTS)
+        assert untied == [], f"{state}: {untied}"
         self.checked.append(state)
         if phone:
             default = page.viewport_size
