@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,13 +57,25 @@ def find_enrolment(session: Session, user_id: int, course_id: str) -> Enrolment 
         Enrolment.user_id == user_id, Enrolment.course_id == course_id)).first()
 
 
+# Statements of every learner page, built once: building one costs about as much as running it.
+_ENROLMENT_AND_VERSION = (
+    select(Enrolment, CourseVersion)
+    .outerjoin(CourseVersion, CourseVersion.id == Enrolment.course_version_id)
+    .where(Enrolment.user_id == bindparam("user_id"),
+           Enrolment.course_id == bindparam("course_id")))
+_PROGRESS = select(UnitProgress).where(UnitProgress.enrolment_id == bindparam("enrolment_id"))
+_LAST_RESULT = (
+    select(AttemptResult).join(Attempt, Attempt.id == AttemptResult.attempt_id)
+    .where(Attempt.enrolment_id == bindparam("enrolment_id"), Attempt.kind == bindparam("kind"),
+           Attempt.unit_key == bindparam("unit_key"))
+    .order_by(Attempt.id.desc()).limit(1))
+
+
 def find_enrolment_and_version(session: Session, user_id: int, course_id: str
                                ) -> tuple[Enrolment | None, CourseVersion | None]:
     """The learner's enrolment and the version they take, in one query."""
-    row = session.execute(
-        select(Enrolment, CourseVersion)
-        .outerjoin(CourseVersion, CourseVersion.id == Enrolment.course_version_id)
-        .where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)).first()
+    row = session.execute(_ENROLMENT_AND_VERSION,
+                          {"user_id": user_id, "course_id": course_id}).first()
     if row is None:
         return None, None
     return row[0], row[1]
@@ -97,7 +109,7 @@ def start_course(session: Session, user_id: int, version: CourseVersion,
 
 
 def progress_by_unit(session: Session, enrolment_id: int) -> dict[str, UnitProgress]:
-    rows = session.scalars(select(UnitProgress).where(UnitProgress.enrolment_id == enrolment_id))
+    rows = session.scalars(_PROGRESS, {"enrolment_id": enrolment_id})
     return {row.unit_id: row for row in rows}
 
 
@@ -247,10 +259,8 @@ def find_result(session: Session, attempt_id: int) -> AttemptResult | None:
 def last_result(session: Session, enrolment_id: int, kind: str,
                 unit_key: str) -> AttemptResult | None:
     """The result of the newest graded attempt at one quiz (or the exam)."""
-    return session.scalars(
-        select(AttemptResult).join(Attempt, Attempt.id == AttemptResult.attempt_id).where(
-            Attempt.enrolment_id == enrolment_id, Attempt.kind == kind,
-            Attempt.unit_key == unit_key).order_by(Attempt.id.desc()).limit(1)).first()
+    return session.scalars(_LAST_RESULT, {"enrolment_id": enrolment_id, "kind": kind,
+                                          "unit_key": unit_key}).first()
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,9 @@ class DefaultConfig:
     SESSION_COOKIE_SECURE: bool | None = None  # default: True in production
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 9
+    # The idle timeout is checked on the server (sessions.py); re-signing the cookie on every
+    # response would only cost time.
+    SESSION_REFRESH_EACH_REQUEST = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 

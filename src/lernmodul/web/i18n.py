@@ -19,11 +19,12 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, request
-from flask_babel import Babel
+from flask import Flask, current_app, g, request
+from flask_babel import Babel, get_translations
 from flask_login import current_user
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
@@ -35,6 +36,22 @@ def init_app(app: Flask) -> None:
     directory = compile_catalogues(TRANSLATIONS_DIR, Path(app.instance_path) / "translations")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
     babel.init_app(app, locale_selector=select_locale)
+    # Templates look translations up once per request, not once per string (Flask-Babel's
+    # own callables resolve domain, locale and catalogue again for every message).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+
+
+def _request_translations() -> Any:
+    translations = g.get("lernmodul_translations")
+    if translations is None:
+        translations = g.lernmodul_translations = get_translations()
+    return translations
 
 
 def select_locale() -> str:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
@@ -37,18 +37,19 @@ def init_app(app: Flask) -> None:
     app.before_request(_enforce_timeouts)
 
 
+# built once: constructing the statement costs about as much as running it
+_USER_WITH_ROLES = (
+    select(User).options(joinedload(User.roles)).where(User.id == bindparam("user_id"))
+)
+
+
 @login_manager.user_loader
 def _load_user(token: str) -> User | None:
     user_id, _sep, version = token.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
     # one query for the user and their roles: it runs on every request
-    user = (
-        get_session()
-        .scalars(select(User).options(joinedload(User.roles)).where(User.id == int(user_id)))
-        .unique()
-        .first()
-    )
+    user = get_session().scalars(_USER_WITH_ROLES, {"user_id": int(user_id)}).unique().first()
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     if user.is_demo and current_app.config["ENV"] == "production":
