@@ -129,6 +129,8 @@ class Checker:
                 page.set_viewport_size(default)
 
 
+# The markup does not depend on the database: SQLite only (the journeys run on both backends).
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_every_learner_page_and_state_passes_axe(
     live_server, signed_in_page, sample_course, assert_accessible, language
