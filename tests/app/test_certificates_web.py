@@ -534,3 +534,21 @@ def test_D2_names_on_certificate_pages_are_escaped(app: Any, make_user: Any, log
         assert "<img src=x" not in html and "&lt;img src=x" in html, url
     db_session.rollback()
     assert db_session.get(User, user.id).name == name
+
+
+def test_a_failing_issue_keeps_the_completion(app: Any, learner: Any, db_session: Any,
+                                              monkeypatch: Any, caplog: Any) -> None:
+    from lernmodul.services import certificates as service
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("signing failed")
+
+    monkeypatch.setattr(service, "issue_pending_certificates", broken)
+    finish(learner)
+    db_session.rollback()
+    assert db_session.scalars(select(Enrolment)).one().completed_at is not None
+    assert certificate_rows(db_session) == []
+    assert "certificate issue failed" in caplog.text
+    monkeypatch.undo()
+    assert post(learner, "/certificates/issue", page="/certificates").status_code == 303
+    assert len(certificate_rows(db_session)) == 1

@@ -15,6 +15,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from lernmodul.certificates import (
     InvalidCodeError,
@@ -90,8 +91,8 @@ def index() -> str:
     session = get_session()
     day = today()
     renewal_days = current_app.config["CERTIFICATE_RENEWAL_DAYS"]
-    enrolments = {e.id: e for e in session.query(Enrolment).filter(
-        Enrolment.user_id == current_user.id)}
+    enrolments = {e.id: e for e in session.scalars(
+        select(Enrolment).where(Enrolment.user_id == current_user.id))}
     rows = []
     for certificate in service.list_certificates(session, current_user.id):
         enrolment = enrolments.get(certificate.enrolment_id)
