@@ -37,13 +37,7 @@ def by_id(page: Any, element_id: str) -> Any:
     return page.locator(f'[id="{element_id}"]')
 
 
-def presented_questions(page: Any, questions: dict[str, Question]) -> list[Question]:
-    """The questions of the attempt form on the page, in page order."""
-    ids = page.locator("form fieldset.question").evaluate_all("sets => sets.map(s => s.id)")
-    return [questions[i.removeprefix("q-")] for i in ids]
-
-
-def right_answers(page: Any, questions: dict[str, Question], scope: str = "form") -> list[Step]:
+def right_answers(page: Any, questions: dict[str, Question], scope: str = "form.attempt-form") -> list[Step]:
     """The steps that answer every question within `scope` correctly, read off the page."""
     steps: list[Step] = []
     for fieldset in page.locator(f"{scope} fieldset.question").all():
