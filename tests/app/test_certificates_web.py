@@ -552,3 +552,9 @@ def test_a_failing_issue_keeps_the_completion(app: Any, learner: Any, db_session
     monkeypatch.undo()
     assert post(learner, "/certificates/issue", page="/certificates").status_code == 303
     assert len(certificate_rows(db_session)) == 1
+
+
+@pytest.mark.parametrize("base", ["lernen.example.de", "https://lernen.example.de/path", "ftp://x"])
+def test_a_public_base_url_that_cannot_be_printed_is_refused_at_start(make_app: Any, base: str) -> None:
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        make_app(PUBLIC_BASE_URL=base)

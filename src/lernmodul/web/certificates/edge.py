@@ -10,6 +10,7 @@ completion and certificate are committed together. A completion recorded in any 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -59,6 +60,11 @@ def _set_up(state: BlueprintSetupState) -> None:
     app = state.app
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
+    base = app.config["PUBLIC_BASE_URL"]
+    if base is not None and not re.fullmatch(r"https?://[^/?#\s]+/?", str(base)):
+        # printed into every QR code: refuse to start rather than issue unusable certificates
+        raise RuntimeError(f"PUBLIC_BASE_URL must be scheme and host like https://lernen.example.de, "
+                           f"not {base!r}")
     # The key is created into the instance folder on first start (race-free across workers).
     app.extensions[EXTENSION_KEY] = CertificateState(
         signing_key=load_or_create_signing_key(Path(app.instance_path)),
