@@ -301,3 +301,9 @@ def test_unknown_course_unit_and_media_are_404(learner_client: Any) -> None:
     assert learner_client.get(f"{COURSE}/units/gibt-es-nicht").status_code == 404
     assert learner_client.get("/media/1/../../etc/passwd").status_code == 404
     assert learner_client.get("/media/999/x.png").status_code == 404
+
+
+def test_a_self_check_address_opened_by_get_leads_back_to_the_unit(learner_client: Any) -> None:
+    response = learner_client.get(f"{COURSE}/units/grundlagen/check/gl-begriff")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/units/grundlagen#check-gl-begriff")

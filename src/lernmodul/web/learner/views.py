@@ -206,6 +206,14 @@ def check_inline(course_id: str, unit_id: str, question_id: str) -> tuple[str, i
     return _render_unit(place, unit, {question.id: {"answer": answer, "score": score}})
 
 
+@bp.get("/courses/<course_id>/units/<unit_id>/check/<question_id>")
+def show_inline(course_id: str, unit_id: str, question_id: str) -> Response:
+    """The address of a self-check's answer page, opened again (e.g. after switching the
+    language there): back to the question in the unit."""
+    return redirect(url_for("learner.unit_page", course_id=course_id, unit_id=unit_id,
+                            _anchor=f"check-{question_id}"), 303)
+
+
 @bp.post("/courses/<course_id>/units/<unit_id>/read")
 def mark_read(course_id: str, unit_id: str) -> Response | tuple[str, int]:
     place = load_place(course_id)
