@@ -252,3 +252,19 @@ def test_concurrent_starts_at_the_limit_open_exactly_one(sessions, learner, samp
         Attempt.kind == "exam")) == 3
     assert len(set(opened)) == 1
     check.close()
+
+
+def test_a_new_round_counts_exam_attempts_afresh(session, learner, sample_version):
+    enrolment, course = enrolled(session, learner, sample_version)
+    pass_all_units(session, enrolment, course)
+    for seed in range(3):
+        exam = learning.start_attempt(session, enrolment=enrolment, course=course,
+                                      unit_id=None, seed=seed, now=NOW)
+        learning.submit_attempt(session, exam, course, {}, 0, NOW)
+    enrolment.started_at = NOW + timedelta(days=700)  # a renewal starts a new round
+    later = NOW + timedelta(days=701)
+    assert learning.count_attempts(session, enrolment.id, learning.EXAM, "",
+                                   since=enrolment.started_at) == 0
+    exam = learning.start_attempt(session, enrolment=enrolment, course=course, unit_id=None,
+                                  seed=7, now=later)
+    assert exam.started_at == later

@@ -189,10 +189,15 @@ def find_open_attempt(session: Session, enrolment_id: int, kind: str,
         Attempt.unit_key == unit_key, Attempt.state == rules.AttemptState.IN_PROGRESS)).first()
 
 
-def count_attempts(session: Session, enrolment_id: int, kind: str, unit_key: str) -> int:
-    return session.scalar(select(func.count()).select_from(Attempt).where(
-        Attempt.enrolment_id == enrolment_id, Attempt.kind == kind,
-        Attempt.unit_key == unit_key)) or 0
+def count_attempts(session: Session, enrolment_id: int, kind: str, unit_key: str,
+                   since: datetime | None = None) -> int:
+    """Attempts at one quiz (or the exam), counting from `since` (the start of the current
+    round: a renewal starts the attempt count afresh)."""
+    query = select(func.count()).select_from(Attempt).where(
+        Attempt.enrolment_id == enrolment_id, Attempt.kind == kind, Attempt.unit_key == unit_key)
+    if since is not None:
+        query = query.where(Attempt.started_at >= since)
+    return session.scalar(query) or 0
 
 
 def start_attempt(session: Session, *, enrolment: Enrolment, course: Course,
@@ -222,7 +227,8 @@ def start_attempt(session: Session, *, enrolment: Enrolment, course: Course,
         if not exam_is_open(course, state):
             raise LearningError("exam_locked")
         limit = course.exam.max_attempts
-        if limit and count_attempts(session, enrolment.id, EXAM, "") >= limit:
+        if limit and count_attempts(session, enrolment.id, EXAM, "",
+                                    since=enrolment.started_at) >= limit:
             raise LearningError("no_attempts_left")
         drawn = assemble_exam(course, seed)
         deadline_at = rules.deadline(now, course.exam.time_limit, extra_time_percent)

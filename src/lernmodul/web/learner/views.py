@@ -129,7 +129,8 @@ def course_page(course_id: str) -> str:
     exam_attempts = 0
     if place.enrolment is not None and place.course.exam is not None:
         exam_attempts = learning.count_attempts(get_session(), place.enrolment.id,
-                                                learning.EXAM, "")
+                                                learning.EXAM, "",
+                                                since=place.enrolment.started_at)
     return render_template("learner/course.html", place=place, course=place.course,
                            completed=set(completed_units(place.course, place.state)),
                            share=progress_share(place.course, place.state),
