@@ -4,7 +4,7 @@ The bare page draws the same texts in a built-in font (nothing embedded, no QR c
 attachment), so the ratio is the cost of the embedded TrueType subset, the QR code and the
 signed credential. CPU time (process_time), after one warm-up render that loads the font.
 
-    .venv/bin/python bench/certificate.py [N]
+    .venv/bin/python bench/certificates.py [N]
 """
 
 from __future__ import annotations
