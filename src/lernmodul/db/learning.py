@@ -50,6 +50,9 @@ class UnitProgress(Base):
     unit_id: Mapped[str] = mapped_column(String(100))
     read_at: Mapped[datetime | None] = mapped_column()
     quiz_passed_at: Mapped[datetime | None] = mapped_column()
+    # the newest graded quiz attempt's score, shown on the unit page without another query
+    last_quiz_points: Mapped[float | None] = mapped_column(Float)
+    last_quiz_max_points: Mapped[float | None] = mapped_column(Float)
 
 
 class Attempt(Base):

@@ -343,6 +343,10 @@ def submit_attempt(session: Session, attempt: Attempt, course: Course,
     session.flush()
     enrolment = session.get(Enrolment, attempt.enrolment_id)
     assert enrolment is not None
+    if attempt.kind == QUIZ:
+        row = _progress_row(session, enrolment.id, attempt.unit_key)
+        row.last_quiz_points, row.last_quiz_max_points = graded.points, graded.max_points
+        session.flush()
     if graded.passed:
         if attempt.kind == QUIZ:
             row = _progress_row(session, enrolment.id, attempt.unit_key)

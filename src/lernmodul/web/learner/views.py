@@ -26,7 +26,7 @@ from lernmodul.core.progress import (
     unit_is_complete,
 )
 from lernmodul.core.responses import IncompleteResponse, form_values, response_from_form
-from lernmodul.db.learning import Attempt, AttemptResult
+from lernmodul.db.learning import Attempt, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment, Role, utcnow
 from lernmodul.services import courses as course_service
 from lernmodul.services import learning
@@ -68,6 +68,7 @@ class Place:
     course: Course
     enrolment: Enrolment | None
     state: CourseState
+    progress: dict[str, UnitProgress]
 
 
 def load_place(course_id: str) -> Place:
@@ -79,7 +80,7 @@ def load_place(course_id: str) -> Place:
         abort(404)
     rows = learning.progress_by_unit(session, enrolment.id) if enrolment else {}
     state = learning.course_state(enrolment, rows) if enrolment else CourseState()
-    return Place(version, compiled(version), enrolment, state)
+    return Place(version, compiled(version), enrolment, state, rows)
 
 
 def refuse(error: learning.LearningError) -> tuple[str, int]:
@@ -165,10 +166,9 @@ def _render_unit(place: Place, unit: Unit, checked: dict[str, Any] | None = None
                  status: int = 200) -> tuple[str, int]:
     units = place.course.units
     index = units.index(unit)
-    last_result = None
-    if (place.enrolment is not None and unit.quiz is not None
-            and unit.id not in place.state.passed_quizzes):
-        last_result = course_service_last_result(place.enrolment.id, unit.id)
+    progress = place.progress.get(unit.id)
+    last_result = progress if progress is not None and progress.last_quiz_points is not None \
+        else None
     return render_template(
         "learner/unit.html", place=place, course=place.course, unit=unit,
         questions={q.id: q for q in unit.questions}, checked=checked or {},
@@ -177,10 +177,6 @@ def _render_unit(place: Place, unit: Unit, checked: dict[str, Any] | None = None
         is_read=unit.id in place.state.read_units,
         quiz_passed=unit.id in place.state.passed_quizzes, last_result=last_result,
         position=index + 1), status
-
-
-def course_service_last_result(enrolment_id: int, unit_id: str) -> AttemptResult | None:
-    return learning.last_result(get_session(), enrolment_id, learning.QUIZ, unit_id)
 
 
 @bp.route("/courses/<course_id>/units/<unit_id>")
