@@ -64,11 +64,7 @@ _ENROLMENT_AND_VERSION = (
     .where(Enrolment.user_id == bindparam("user_id"),
            Enrolment.course_id == bindparam("course_id")))
 _PROGRESS = select(UnitProgress).where(UnitProgress.enrolment_id == bindparam("enrolment_id"))
-_LAST_RESULT = (
-    select(AttemptResult).join(Attempt, Attempt.id == AttemptResult.attempt_id)
-    .where(Attempt.enrolment_id == bindparam("enrolment_id"), Attempt.kind == bindparam("kind"),
-           Attempt.unit_key == bindparam("unit_key"))
-    .order_by(Attempt.id.desc()).limit(1))
+
 
 
 def find_enrolment_and_version(session: Session, user_id: int, course_id: str
@@ -260,13 +256,6 @@ def get_attempt(session: Session, attempt_id: int, user_id: int) -> Attempt:
 def find_result(session: Session, attempt_id: int) -> AttemptResult | None:
     return session.scalars(select(AttemptResult).where(
         AttemptResult.attempt_id == attempt_id)).first()
-
-
-def last_result(session: Session, enrolment_id: int, kind: str,
-                unit_key: str) -> AttemptResult | None:
-    """The result of the newest graded attempt at one quiz (or the exam)."""
-    return session.scalars(_LAST_RESULT, {"enrolment_id": enrolment_id, "kind": kind,
-                                          "unit_key": unit_key}).first()
 
 
 @dataclass(frozen=True, slots=True)
