@@ -66,7 +66,6 @@ _ENROLMENT_AND_VERSION = (
 _PROGRESS = select(UnitProgress).where(UnitProgress.enrolment_id == bindparam("enrolment_id"))
 
 
-
 def find_enrolment_and_version(session: Session, user_id: int, course_id: str
                                ) -> tuple[Enrolment | None, CourseVersion | None]:
     """The learner's enrolment and the version they take, in one query."""
