@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import get_locale
+from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import FileSystemLoader
 
@@ -63,6 +64,10 @@ def create_app(
 
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
-        return {"current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])}
+        return {
+            "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+            # the user object itself: templates read it a dozen times, the proxy costs each time
+            "current_user": current_user._get_current_object(),  # type: ignore[attr-defined]
+        }
 
     return app

@@ -73,12 +73,12 @@ class Place:
 
 def load_place(course_id: str) -> Place:
     session = get_session()
-    enrolment, version = learning.find_enrolment_and_version(session, current_user.id, course_id)
+    enrolment, version, rows = learning.find_enrolment_and_version(
+        session, current_user.id, course_id)
     if version is None:
         version = course_service.find_latest_version(session, course_id)
     if version is None:
         abort(404)
-    rows = learning.progress_by_unit(session, enrolment.id) if enrolment else {}
     state = learning.course_state(enrolment, rows) if enrolment else CourseState()
     return Place(version, compiled(version), enrolment, state, rows)
 
