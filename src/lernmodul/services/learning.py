@@ -32,6 +32,8 @@ from lernmodul.db.models import CourseVersion, Enrolment
 
 QUIZ = "quiz"
 EXAM = "exam"
+#: Session.info key: ids of the enrolments completed in the session's transaction.
+COMPLETED_KEY = "lernmodul.completed_enrolments"
 
 
 class LearningError(Exception):
@@ -164,6 +166,8 @@ def refresh_completion(session: Session, enrolment: Enrolment, course: Course,
     if course_is_complete(course, state):
         enrolment.completed_at = now
         session.flush()
+        # tells the caller's edge that this transaction completed a course (certificates)
+        session.info.setdefault(COMPLETED_KEY, set()).add(enrolment.id)
         return True
     return False
 

@@ -29,6 +29,7 @@ from lernmodul.core.model import Course
 from lernmodul.db.certificates import Certificate
 from lernmodul.db.models import CourseVersion, Enrolment, utcnow
 from lernmodul.services import certificates as service
+from lernmodul.services import learning
 from lernmodul.services.courses import CompiledCourses
 from lernmodul.web.database import SAFE_METHODS, get_session
 
@@ -129,6 +130,8 @@ def issue_after_completion(response: Response) -> Response:
             or not current_user.is_authenticated):
         return response
     session = get_session()
+    if not session.info.get(learning.COMPLETED_KEY):
+        return response  # nothing was completed by this request
     try:
         with session.begin_nested():
             issue_pending_for_current_user()
