@@ -14,6 +14,7 @@ from lernmodul.core.compiler import compile_course
 from .conftest import COURSE_MD, FIXTURES, compile_files, compile_unit
 
 SAMPLE = read_course_files(FIXTURES / "sample-course")
+REAL = read_course_files(FIXTURES.parents[2] / "courses" / "bedrohungsmanagement")
 MARKDOWNISH = st.lists(
     st.sampled_from([*"-*_[]x()!>=:#|`<>/\\ \n\t\"'=±,.0123456789abcdeäöüß{}%&;",
                      "::: question ", "::: note\n", ":::\n", "- [x] ", "- [ ] ", "---\n",
@@ -82,12 +83,13 @@ def test_any_markdown_yields_diagnostics_and_safe_html(body: str) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mutations_of_the_real_course_never_raise(data) -> None:
-    name = data.draw(st.sampled_from(sorted(k for k in SAMPLE if k.endswith(".md"))))
-    source = SAMPLE[name]
+    course = data.draw(st.sampled_from([REAL, SAMPLE]))
+    name = data.draw(st.sampled_from(sorted(k for k in course if k.endswith(".md"))))
+    source = course[name]
     start = data.draw(st.integers(0, len(source)))
     end = data.draw(st.integers(start, min(len(source), start + 40)))
     insert = data.draw(st.binary(max_size=20) | MARKDOWNISH.map(str.encode))
-    mutated = dict(SAMPLE)
+    mutated = dict(course)
     mutated[name] = source[:start] + insert + source[end:]
     result = compile_course(mutated)
     assert unsafe(all_html(result)) == []
