@@ -80,7 +80,7 @@ def test_any_markdown_yields_diagnostics_and_safe_html(body: str) -> None:
     assert unsafe(all_html(result)) == []
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mutations_of_the_real_course_never_raise(data) -> None:
     course = data.draw(st.sampled_from([REAL, SAMPLE]))
