@@ -276,3 +276,17 @@ def csrf_token() -> Callable[..., str]:
         return csrf_token_from(client.get(page).get_data(as_text=True))
 
     return fetch
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built once per test session (no dependencies, no isolation)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("wheel")
+    repo = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--no-build-isolation", "-w", str(out), str(repo)], check=True, timeout=300)
+    (found,) = out.glob("lernmodul-*.whl")
+    return found

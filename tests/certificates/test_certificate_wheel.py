@@ -15,12 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-build-isolation", "-w", str(out), str(REPO)], check=True, timeout=300)
-    (found,) = out.glob("lernmodul-*.whl")
-    return found
+def wheel(built_wheel: Path) -> Path:
+    return built_wheel
 
 
 def test_wheel_ships_fonts_licence_and_layout(wheel: Path) -> None:

@@ -4,7 +4,6 @@ revocation, re-issue, renewal, and the verify page's shared lookup counter (H2).
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,8 @@ from lernmodul.db.models import AuditLog, CourseVersion, Enrolment, User
 from lernmodul.services import certificates as service
 from lernmodul.services import learning
 from lernmodul.services.courses import CompiledCourses
+
+from .concurrency import run_concurrently
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # 23:30 UTC is already the next day in Berlin: the printed completion date is Berlin's.
@@ -137,25 +138,6 @@ def test_pending_completions_and_issue_pending(session, learner, sample_version)
                                                 now=NOW, course_of=course_of)
     assert [c.language for c in issued] == ["en"]
     assert service.pending_completions(session, learner.id) == []
-
-
-def run_concurrently(count, work):
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            work(index)
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return errors
 
 
 def test_H3_concurrent_issues_on_separate_connections_give_one_row(sessions, learner, sample_version):

@@ -3,7 +3,6 @@ idempotent submission under concurrency (SECURITY G2, G3, G4, G5, G6)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +13,8 @@ from lernmodul.db.learning import Attempt, AttemptResult
 from lernmodul.db.models import CourseVersion, Enrolment
 from lernmodul.services import learning
 from lernmodul.services.courses import CompiledCourses
+
+from .concurrency import run_concurrently
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 CACHE = CompiledCourses()
@@ -161,25 +162,6 @@ def test_other_learners_attempts_do_not_exist_for_them(session, make_user, sampl
     assert learning.get_attempt(session, attempt.id, owner.id) is attempt
     with pytest.raises(LookupError):
         learning.get_attempt(session, attempt.id, other.id)
-
-
-def run_concurrently(count, work):
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            work(index)
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return errors
 
 
 def test_concurrent_submits_grade_each_attempt_once(sessions, make_user, sample_version):
