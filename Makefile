@@ -26,9 +26,9 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
-	$(BIN)/python bench/compile.py
-	$(BIN)/python bench/certificates.py
-	$(BIN)/python bench/http.py
+	$(BIN)/python -m bench.compile
+	$(BIN)/python -m bench.certificates
+	$(BIN)/python -m bench.http
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,9 +9,13 @@ signed credential. CPU time (process_time), after one warm-up render that loads 
 
 from __future__ import annotations
 
-import io
 import sys
-import time
+
+# bench/http.py must not shadow the standard library's `http` package for this script
+sys.path[:] = [p for p in sys.path if not p.endswith("bench")]
+
+import io  # noqa: E402
+import time  # noqa: E402
 from datetime import UTC, date, datetime
 
 import segno
