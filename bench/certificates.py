@@ -14,8 +14,8 @@ import sys
 # bench/http.py must not shadow the standard library's `http` package for this script
 sys.path[:] = [p for p in sys.path if not p.endswith("bench")]
 
-import io  # noqa: E402
-import time  # noqa: E402
+import io
+import time
 from datetime import UTC, date, datetime
 
 import segno

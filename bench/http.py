@@ -18,20 +18,20 @@ import sys
 # This file's folder must not shadow the standard library's `http` package.
 sys.path[:] = [p for p in sys.path if not p.endswith("bench")]
 
-import argparse  # noqa: E402
-import http.client  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import secrets  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
+import argparse
+import http.client
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
