@@ -1,5 +1,6 @@
 """Persistence: SQLAlchemy models, engine/session set-up and Alembic migrations. No Flask here."""
 
+from lernmodul.db.assignments import Assignment
 from lernmodul.db.certificates import Certificate, VerificationThrottle
 from lernmodul.db.engine import make_engine, make_session_factory
 from lernmodul.db.learning import Attempt, AttemptResult, CourseMedia, UnitProgress
@@ -16,6 +17,7 @@ from lernmodul.db.models import (
 )
 
 __all__ = [
+    "Assignment",
     "Attempt",
     "AttemptResult",
     "AuditLog",
