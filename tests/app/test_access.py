@@ -40,6 +40,7 @@ PUBLIC_ALLOWLIST = {
     "static",
     "auth.login",
     "public.health",
+    "public.healthz",
     "public.accessibility",
     "public.privacy",
     "public.set_language",

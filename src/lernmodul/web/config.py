@@ -80,6 +80,17 @@ class DefaultConfig:
     PROXY_FIX_X_FOR = 0  # number of trusted reverse proxies setting X-Forwarded-For
     PROXY_FIX_X_PROTO = 0
 
+    # Operations
+    LOG_FORMAT = "text"  # text | json (one JSON object per line, no names or e-mail addresses)
+    RETENTION_DAYS = 365  # quiz and exam attempts (answers, scores) older than this are deleted
+    # `lernmodul serve` (gunicorn); SERVE_WORKERS 0 means 2 x CPU cores + 1
+    SERVE_BIND = "127.0.0.1:8000"
+    SERVE_WORKERS = 0
+    SERVE_THREADS = 4
+    SERVE_TIMEOUT = 30
+    SERVE_GRACEFUL_TIMEOUT = 30
+    SERVE_KEEPALIVE = 5
+
     # Internationalisation
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -115,6 +126,12 @@ def load_config(
         raise RuntimeError(
             f"{ENV_PREFIX}_ENV must be development or production, not {config['ENV']!r}"
         )
+    if config["LOG_FORMAT"] not in {"text", "json"}:
+        raise RuntimeError(f"{ENV_PREFIX}_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
+    for name in ("RETENTION_DAYS", "SERVE_THREADS", "SERVE_TIMEOUT"):
+        value = config[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise RuntimeError(f"{ENV_PREFIX}_{name} must be a whole number of at least 1, not {value!r}")
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'lernmodul.sqlite'}"
     if not config.get("TEMPLATES_PATH"):

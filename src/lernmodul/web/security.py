@@ -13,7 +13,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from lernmodul.web.security_log import UTCFormatter, log_security_event
+from lernmodul.web.logs import make_formatter
+from lernmodul.web.security_log import log_security_event
 
 logger = logging.getLogger("lernmodul.web")
 
@@ -85,7 +86,7 @@ def _configure_logging(app: Flask) -> None:
     if app.testing or root.handlers:
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(UTCFormatter())
+    handler.setFormatter(make_formatter(app.config["LOG_FORMAT"]))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
 

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from lernmodul.web.access import public
 from lernmodul.web.database import get_session
+from lernmodul.web.health import healthz
 from lernmodul.web.navigation import safe_next_url
 
 bp = Blueprint("public", __name__)
@@ -21,6 +22,9 @@ LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
 def health() -> Response:
     get_session().execute(text("SELECT 1"))
     return jsonify(status="ok")
+
+
+bp.add_url_rule("/healthz", "healthz", public(healthz))
 
 
 @bp.route("/accessibility")
