@@ -131,6 +131,31 @@ def _account_error_text(error: accounts.AccountError) -> str:
     return texts.get(error.code, error.code)
 
 
+@users.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="report what would change; write nothing")
+@click.option("--deactivate-missing", is_flag=True,
+              help="deactivate users with a personnel number that is not in the file")
+def users_import(file: Path, dry_run: bool, deactivate_missing: bool) -> None:
+    """Creates or updates users from a CSV file (personnel number is the key)."""
+    from lernmodul.services import user_import
+
+    app = _make_app()
+    try:
+        with session_scope(get_database(app).sessions) as session:
+            report = user_import.import_users(
+                session, file.read_bytes(), dry_run=dry_run, now=utcnow(),
+                deactivate_missing=deactivate_missing)
+            if dry_run or not report.is_ok:
+                session.rollback()
+    except user_import.ImportFileError as error:
+        raise click.ClickException(user_import.FILE_ERROR_TEXTS[error.code]) from None
+    for line in user_import.report_lines(report):
+        click.echo(line, err=not report.is_ok)
+    if not report.is_ok:
+        sys.exit(1)
+
+
 def load_courses(app: Flask, path: Path | None = None) -> list[ImportOutcome]:
     """Imports the courses under `path` (default COURSES_PATH) as versions, in one transaction."""
     folder = path or Path(app.config["COURSES_PATH"])
