@@ -25,6 +25,9 @@ def register(group: click.Group) -> None:
     group.add_command(run_dev)
     group.add_command(users)
     group.add_command(courses)
+    from lernmodul.web import ops_commands  # serve, backup, restore, retention, db check
+
+    ops_commands.register(group, db)
     from lernmodul.web.hr.commands import assignments
 
     group.add_command(assignments)
