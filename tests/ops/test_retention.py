@@ -38,7 +38,7 @@ def arrange(learning_data):
 
 
 def test_retention_deletes_old_attempts_and_keeps_proof(app, learning_data, db_session):
-    veteran, old_attempts, recent = arrange(learning_data)
+    _veteran, old_attempts, recent = arrange(learning_data)
     completions_before = db_session.scalars(select(Enrolment.completed_at)).all()
     progress_before = db_session.execute(select(UnitProgress.unit_id, UnitProgress.read_at,
                                                 UnitProgress.quiz_passed_at)).all()

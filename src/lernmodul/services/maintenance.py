@@ -34,7 +34,7 @@ def retention_cutoff(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
 
 
-def _expired_attempts(cutoff: datetime) -> Select[tuple[int]]:
+def _expired_attempts(cutoff: datetime) -> Select[int]:
     ended = func.coalesce(Attempt.submitted_at, Attempt.started_at)
     return select(Attempt.id).where(ended < cutoff)
 
