@@ -6,6 +6,7 @@ with foreign keys off and checks them afterwards (env.py); PostgreSQL as is."""
 from __future__ import annotations
 
 import hashlib
+from itertools import pairwise
 from typing import Any
 
 from click.testing import CliRunner
@@ -97,7 +98,7 @@ def test_every_revision_downgrades_and_upgrades_without_losing_rows(make_app, ne
     snapshots = {revisions[-1]: snapshot(engine)}
 
     # down one step at a time; at each level, go up again and back down (a round trip)
-    for upper, lower in zip(revisions[::-1], revisions[-2::-1], strict=False):
+    for upper, lower in pairwise(revisions[::-1]):
         migrate.downgrade(engine, lower)
         snapshots[lower] = snapshot(engine)
         assert_no_row_lost(snapshots[upper], snapshots[lower], f"downgrade {upper} -> {lower}")
@@ -112,7 +113,7 @@ def test_every_revision_downgrades_and_upgrades_without_losing_rows(make_app, ne
 
     # from the first revision back up to head, step by step
     below = snapshot(engine)
-    for lower, upper in zip(revisions, revisions[1:], strict=False):
+    for lower, upper in pairwise(revisions):
         migrate.upgrade(engine, upper)
         above = snapshot(engine)
         assert_no_row_lost(below, above, f"upgrade {lower} -> {upper}")
