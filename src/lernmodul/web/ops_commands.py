@@ -17,6 +17,7 @@ def register(group: click.Group, db_group: click.Group) -> None:
     group.add_command(backup)
     group.add_command(restore)
     group.add_command(retention)
+    group.add_command(serve)
     db_group.add_command(db_check)
 
 
@@ -121,3 +122,45 @@ def db_check(url: str | None) -> None:
         finally:
             engine.dispose()
     click.echo("models and migrations agree")
+
+
+@click.command()
+@click.option("--bind", default=None, help="host:port (default SERVE_BIND, 127.0.0.1:8000).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default SERVE_WORKERS, else 2 x cores + 1).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Threads per worker (default SERVE_THREADS).")
+def serve(bind: str | None, workers: int | None, threads: int | None) -> None:
+    """Serves the app with gunicorn, production configuration by default.
+
+    Put a reverse proxy (nginx) in front for TLS; see docs/operations.md."""
+    from lernmodul.ops.schema import migration_state
+    from lernmodul.web.database import get_database
+    from lernmodul.web.health import head_revision
+    from lernmodul.web.serving import Server, settings
+
+    app = make_app()  # checks the configuration before any worker starts
+    engine = get_database(app).engine
+    try:
+        from lernmodul.db import migrate
+
+        state = migration_state(migrate.current_revision(engine), head_revision())
+    except Exception as error:  # the server may come up later; /healthz will say so
+        click.echo(f"warning: database not reachable ({type(error).__name__})", err=True)
+    else:
+        if state != "current":
+            click.echo(f"warning: database migrations are {state}; run `lernmodul db upgrade`",
+                       err=True)
+    finally:
+        engine.dispose()
+    options = settings(app.config)
+    if bind:
+        options["bind"] = [bind]
+    if workers:
+        options["workers"] = workers
+    if threads:
+        options["threads"] = threads
+        options["worker_class"] = "gthread" if threads > 1 else "sync"
+    click.echo(f"serving on {', '.join(options['bind'])} with {options['workers']} worker(s) x "
+               f"{options['threads']} thread(s), ENV={app.config['ENV']}", err=True)
+    Server(options).run()
