@@ -1,4 +1,4 @@
-"""The administration area (users, org units, courses come later)."""
+"""The administration area: org units, users and roles, user import; certificates elsewhere."""
 
 from lernmodul.web.admin.views import bp
 
