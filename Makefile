@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench bench-load install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.compile
 	$(BIN)/python -m bench.certificates
 	$(BIN)/python -m bench.http
+
+# 500 learners starting within a minute against `lernmodul serve` + PostgreSQL
+# (needs LERNMODUL_TEST_POSTGRES or --server)
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py --profile
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
