@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from lernmodul.db.models import AuditLog, Role, User, UserRole
@@ -23,6 +23,7 @@ from lernmodul.services.audit import record_event
 from lernmodul.services.org_units import MAX_NAME_LENGTH, OrgUnitError, UnitIndex, split_path
 from lernmodul.services.user_admin import is_valid_email
 
+ANALYZE_AFTER = 1_000  # new users after which PostgreSQL's planner statistics are refreshed
 CHUNK = 500  # values per IN (...) lookup: far below every backend's parameter limit
 MAX_PERSONNEL_NUMBER_LENGTH = 64
 ROLE_NAMES = frozenset(r.value for r in Role)
@@ -475,6 +476,11 @@ def _apply(
                   for user_id in leaving_ids)
     if events:
         session.execute(insert(AuditLog), events)
+    if len(new_rows) >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics: until autovacuum's next ANALYZE, PostgreSQL plans lookups on
+        # the grown tables as sequential scans (a second import of 20,000 rows: 34 s -> 5 s).
+        for table in ("users", "user_roles", "org_units"):
+            session.execute(text(f"ANALYZE {table}"))
 
 
 def _event(
