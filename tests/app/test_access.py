@@ -19,6 +19,8 @@ BLUEPRINT_POLICY: dict[str, str | frozenset[str]] = {
     "admin": frozenset({"admin"}),
     # downloads: any signed-in user, then the object check (owner or admin, else 404)
     "certificates": SIGNED_IN,
+    # the learner's own view of what HR sees, and the copy of their data
+    "transparency": frozenset({"learner"}),
 }
 ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
     "static": ANYONE,
@@ -35,6 +37,10 @@ ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
     "certificates.manage_certificate": frozenset({"admin"}),
     "certificates.revoke": frozenset({"admin"}),
     "certificates.reissue": frozenset({"admin"}),
+    "hr.assignments": frozenset({"hr_a", "hr_b", "admin"}),
+    "hr.create_assignment": frozenset({"hr_a", "hr_b", "admin"}),
+    "hr.delete_assignment": frozenset({"hr_a", "hr_b", "admin"}),
+    "hr.audit": frozenset({"admin"}),
 }
 PUBLIC_ALLOWLIST = {
     "static",

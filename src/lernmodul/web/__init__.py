@@ -58,8 +58,10 @@ def create_app(
     from lernmodul.web.learner import bp as learner_bp
     from lernmodul.web.public import bp as public_bp
     from lernmodul.web.trainer import bp as trainer_bp
+    from lernmodul.web.transparency import bp as transparency_bp
 
-    for blueprint in (public_bp, auth_bp, learner_bp, trainer_bp, hr_bp, admin_bp, certificates_bp):
+    for blueprint in (public_bp, auth_bp, learner_bp, trainer_bp, hr_bp, admin_bp, certificates_bp,
+                      transparency_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

@@ -28,9 +28,9 @@ def register(group: click.Group) -> None:
     from lernmodul.web import ops_commands  # serve, backup, restore, retention, db check
 
     ops_commands.register(group, db)
-    from lernmodul.web.hr.commands import assignments
+    from lernmodul.web.hr.commands import make_assignments_group
 
-    group.add_command(assignments)
+    group.add_command(make_assignments_group(_make_app))
 
 
 def _make_app(default_env: str = "production") -> Flask:

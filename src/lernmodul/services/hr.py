@@ -1,0 +1,384 @@
+"""What HR sees: per-unit aggregates (k-suppressed) and the person list of mandatory courses.
+
+Privacy by design: a person row carries exactly the allowlisted fields (`PERSON_FIELDS`:
+name, org unit, course, status, due, completed, expires) and nothing about scores, answers,
+attempts or time spent. Every query is limited to a scope of org units (None: all) that the
+edge takes from `role_scope`; a unit outside the scope raises `OutOfScope` (403).
+The learner's own transparency page uses the same `person_rows` with `user_id` set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from lernmodul.db.certificates import Certificate
+from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
+from lernmodul.db.models import Enrolment, OrgUnit, User
+from lernmodul.services.assignments import course_titles
+
+ASSIGNED = "assigned"
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+OVERDUE = "overdue"
+EXPIRING = "expiring"  # a filter only: completed, certificate expires within the window
+STATUSES = (ASSIGNED, IN_PROGRESS, COMPLETED, OVERDUE)
+FILTER_STATUSES = (*STATUSES, EXPIRING)
+PAGE_SIZE = 50
+DEFAULT_MIN_GROUP_SIZE = 5
+DEFAULT_EXPIRING_DAYS = 60
+
+
+class OutOfScope(Exception):
+    """The request names a unit outside the viewer's scope (the edge answers 403)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    """One person and one mandatory course: the allowlisted fields, nothing else."""
+
+    name: str
+    org_unit: str
+    course: str
+    status: str
+    due: date | None
+    completed: date | None
+    expires: date | None
+
+
+PERSON_FIELDS = tuple(f.name for f in fields(PersonRow))
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """The moment of the query and the local calendar it is shown in."""
+
+    now: datetime
+    timezone: tzinfo
+    expiring_days: int = DEFAULT_EXPIRING_DAYS
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.timezone).date()
+
+    @property
+    def horizon(self) -> date:
+        return self.today + timedelta(days=self.expiring_days)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFilter:
+    course_id: str | None = None
+    unit_id: int | None = None  # the unit and its sub-units
+    status: str | None = None
+    user_id: int | None = None  # the transparency page: one person
+
+    def as_detail(self) -> dict[str, Any]:
+        return {k: v for k, v in (("course_id", self.course_id), ("unit_id", self.unit_id),
+                                  ("status", self.status), ("user_id", self.user_id)) if v}
+
+
+@dataclass(frozen=True, slots=True)
+class PersonPage:
+    rows: list[PersonRow]
+    user_ids: list[int]  # whom the page shows (for the audit log), never rendered
+    page: int
+    has_next: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFigures:
+    """Aggregates of one unit with its sub-units; None where the group is too small."""
+
+    unit_id: int
+    name: str
+    has_children: bool
+    persons: int
+    suppressed: bool
+    enrolments: int | None
+    completion_rate: int | None  # percent
+    overdue: int | None
+    expiring: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    root: UnitFigures | None  # the chosen unit (None: the top of the scope)
+    units: list[UnitFigures] = field(default_factory=list)
+
+
+# --- the tree ------------------------------------------------------------------------------
+
+
+def unit_tree(session: Session) -> dict[int, tuple[str, int | None]]:
+    """Every unit: id -> (name, parent id). One query; the tree has hundreds of rows."""
+    return {i: (n, p) for i, n, p in session.execute(
+        select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id))}
+
+
+def unit_paths(tree: dict[int, tuple[str, int | None]]) -> dict[int, str]:
+    paths: dict[int, str] = {}
+
+    def path(unit_id: int) -> str:
+        if unit_id not in paths:
+            name, parent = tree[unit_id]
+            paths[unit_id] = name if parent is None or parent not in tree else \
+                f"{path(parent)} / {name}"
+        return paths[unit_id]
+
+    for unit_id in tree:
+        path(unit_id)
+    return paths
+
+
+def _subtree(tree: dict[int, tuple[str, int | None]], root: int) -> set[int]:
+    children: dict[int | None, list[int]] = {}
+    for unit_id, (_name, parent) in tree.items():
+        children.setdefault(parent, []).append(unit_id)
+    found, todo = set(), [root]
+    while todo:
+        unit_id = todo.pop()
+        found.add(unit_id)
+        todo.extend(children.get(unit_id, []))
+    return found
+
+
+def visible_units(session: Session, scope: set[int] | None, unit_id: int | None) -> set[int] | None:
+    """The units a query may read: the scope, narrowed to `unit_id` and its sub-units.
+    Raises OutOfScope for a unit outside the scope (or one that does not exist)."""
+    if unit_id is None:
+        return scope
+    if scope is not None and unit_id not in scope:
+        raise OutOfScope(unit_id)
+    tree = unit_tree(session)
+    if unit_id not in tree:
+        raise OutOfScope(unit_id)
+    return _subtree(tree, unit_id)
+
+
+# --- status --------------------------------------------------------------------------------
+
+
+def status_of(*, due_at: datetime | None, started_at: datetime | None,
+              completed_at: datetime | None, now: datetime) -> str:
+    if completed_at is not None:
+        return COMPLETED
+    if due_at is not None and due_at < now:
+        return OVERDUE
+    return IN_PROGRESS if started_at is not None else ASSIGNED
+
+
+def _status_condition(status: str, clock: Clock) -> ColumnElement[bool]:
+    not_due = or_(Enrolment.due_at.is_(None), Enrolment.due_at >= clock.now)
+    open_ = Enrolment.completed_at.is_(None)
+    conditions: dict[str, ColumnElement[bool]] = {
+        COMPLETED: Enrolment.completed_at.is_not(None),
+        OVERDUE: and_(open_, Enrolment.due_at < clock.now),
+        IN_PROGRESS: and_(open_, Enrolment.started_at.is_not(None), not_due),
+        ASSIGNED: and_(open_, Enrolment.started_at.is_(None), not_due),
+        EXPIRING: and_(Enrolment.completed_at.is_not(None),
+                       Certificate.valid_until.between(clock.today, clock.horizon)),
+    }
+    return conditions[status]
+
+
+def _current_certificate() -> ColumnElement[bool]:
+    return and_(Certificate.enrolment_id == Enrolment.id, Certificate.superseded_at.is_(None),
+                Certificate.revoked_at.is_(None))
+
+
+def _base(columns: Sequence[Any], units: set[int] | None, person_filter: PersonFilter,
+          clock: Clock) -> Select[Any]:
+    query = (select(*columns).select_from(Enrolment)
+             .join(User, User.id == Enrolment.user_id)
+             .outerjoin(Certificate, _current_certificate())
+             .where(Enrolment.is_mandatory.is_(True), User.is_active.is_(True)))
+    if units is not None:
+        query = query.where(User.org_unit_id.in_(sorted(units)))
+    if person_filter.course_id:
+        query = query.where(Enrolment.course_id == person_filter.course_id)
+    if person_filter.user_id is not None:
+        query = query.where(User.id == person_filter.user_id)
+    if person_filter.status:
+        if person_filter.status not in FILTER_STATUSES:
+            raise ValueError(f"unknown status {person_filter.status!r}")
+        query = query.where(_status_condition(person_filter.status, clock))
+    return query
+
+
+# --- the person list -----------------------------------------------------------------------
+
+_PERSON_COLUMNS = (User.id, User.name, User.org_unit_id, Enrolment.course_id, Enrolment.due_at,
+                   Enrolment.started_at, Enrolment.completed_at, Certificate.valid_until)
+
+
+def _person_query(session: Session, scope: set[int] | None, person_filter: PersonFilter,
+                  clock: Clock) -> Select[Any]:
+    units = visible_units(session, scope, person_filter.unit_id)
+    return (_base(_PERSON_COLUMNS, units, person_filter, clock)
+            .order_by(User.name, User.id, Enrolment.course_id))
+
+
+class _RowMaker:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.paths = unit_paths(unit_tree(session))
+        self.titles = course_titles(session)
+        self.clock = clock
+
+    def __call__(self, row: Any) -> PersonRow:
+        _uid, name, unit_id, course_id, due_at, started_at, completed_at, valid_until = row
+        zone = self.clock.timezone
+        return PersonRow(
+            name=name, org_unit=self.paths.get(unit_id, "") if unit_id is not None else "",
+            course=self.titles.get(course_id, course_id),
+            status=status_of(due_at=due_at, started_at=started_at, completed_at=completed_at,
+                             now=self.clock.now),
+            due=due_at.astimezone(zone).date() if due_at else None,
+            completed=completed_at.astimezone(zone).date() if completed_at else None,
+            expires=valid_until)
+
+
+def person_page(session: Session, scope: set[int] | None, person_filter: PersonFilter,
+                clock: Clock, page: int = 1, page_size: int = PAGE_SIZE) -> PersonPage:
+    """One page of the person list (ordered by name); no total count, so it stays fast."""
+    page = max(page, 1)
+    query = _person_query(session, scope, person_filter, clock)
+    rows = session.execute(query.limit(page_size + 1).offset((page - 1) * page_size)).all()
+    make = _RowMaker(session, clock)
+    shown = rows[:page_size]
+    return PersonPage(rows=[make(r) for r in shown], user_ids=sorted({r[0] for r in shown}),
+                      page=page, has_next=len(rows) > page_size)
+
+
+def person_rows(session: Session, scope: set[int] | None, person_filter: PersonFilter,
+                clock: Clock, batch: int = 2000) -> Iterator[PersonRow]:
+    """Every row of the person list, read in batches (memory stays flat for exports)."""
+    query = _person_query(session, scope, person_filter, clock)
+    make = _RowMaker(session, clock)
+    for partition in session.execute(query.execution_options(yield_per=batch)).partitions():
+        for row in partition:
+            yield make(row)
+
+
+def rows_of_person(session: Session, user_id: int, clock: Clock) -> list[PersonRow]:
+    """Exactly what HR sees of one person (the transparency page)."""
+    return list(person_rows(session, None, PersonFilter(user_id=user_id), clock))
+
+
+# --- the dashboard -------------------------------------------------------------------------
+
+
+def dashboard(session: Session, scope: set[int] | None, *, unit_id: int | None,
+              course_id: str | None, clock: Clock,
+              min_group_size: int = DEFAULT_MIN_GROUP_SIZE) -> Dashboard:
+    """Figures for the chosen unit and each unit directly below it (each with its sub-units),
+    or for the top units of the scope. Groups of fewer than `min_group_size` people are
+    suppressed."""
+    tree = unit_tree(session)
+    units = visible_units(session, scope, unit_id)
+    counts = _counts_by_unit(session, units, course_id, clock)
+    children: dict[int | None, list[int]] = {}
+    for uid, (_name, parent) in tree.items():
+        children.setdefault(parent, []).append(uid)
+    if unit_id is not None:
+        shown = children.get(unit_id, [])
+    elif scope is None:
+        shown = children.get(None, [])
+    else:
+        shown = [u for u in scope if tree.get(u, ("", None))[1] not in scope]
+    shown = [u for u in shown if units is None or u in units]
+    shown.sort(key=lambda u: tree[u][0].casefold())
+
+    def figures(root: int) -> UnitFigures:
+        subtree = _subtree(tree, root)
+        totals = [sum(counts.get(u, (0, 0, 0, 0, 0))[i] for u in subtree) for i in range(5)]
+        enrolments, completed, overdue, expiring, persons = totals
+        small = persons < min_group_size
+        return UnitFigures(
+            unit_id=root, name=tree[root][0], has_children=bool(children.get(root)),
+            persons=persons, suppressed=small,
+            enrolments=None if small else enrolments,
+            completion_rate=None if small or not enrolments else
+            round(100 * completed / enrolments),
+            overdue=None if small else overdue, expiring=None if small else expiring)
+
+    root = figures(unit_id) if unit_id is not None else None
+    return Dashboard(root=root, units=[figures(u) for u in shown])
+
+
+def _counts_by_unit(session: Session, units: set[int] | None, course_id: str | None,
+                    clock: Clock) -> dict[int, tuple[int, int, int, int, int]]:
+    """Per unit of the members: enrolments, completed, overdue, expiring, persons."""
+    completed = Enrolment.completed_at.is_not(None)
+    columns = (
+        User.org_unit_id,
+        func.count(),
+        func.sum(case((completed, 1), else_=0)),
+        func.sum(case((_status_condition(OVERDUE, clock), 1), else_=0)),
+        func.sum(case((_status_condition(EXPIRING, clock), 1), else_=0)),
+        func.count(func.distinct(User.id)),
+    )
+    query = _base(columns, units, PersonFilter(course_id=course_id), clock).group_by(
+        User.org_unit_id)
+    return {row[0]: (int(row[1]), int(row[2] or 0), int(row[3] or 0), int(row[4] or 0),
+                     int(row[5])) for row in session.execute(query) if row[0] is not None}
+
+
+# --- a copy of one's own data (Art. 15 DSGVO) ----------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _columns(row: Any, names: Sequence[str]) -> dict[str, Any]:
+    return {name: _plain(getattr(row, name)) for name in names}
+
+
+def personal_data(session: Session, user: User) -> dict[str, Any]:
+    """Everything stored about `user` as learner: profile, enrolments, progress, attempts with
+    responses and results, certificates. No password hash, no session data."""
+    enrolments = list(session.scalars(select(Enrolment).where(Enrolment.user_id == user.id)
+                                      .order_by(Enrolment.id)))
+    ids = [e.id for e in enrolments]
+    progress = list(session.scalars(select(UnitProgress).where(
+        UnitProgress.enrolment_id.in_(ids)).order_by(UnitProgress.id))) if ids else []
+    attempts = session.execute(
+        select(Attempt, AttemptResult).outerjoin(AttemptResult,
+                                                 AttemptResult.attempt_id == Attempt.id)
+        .where(Attempt.user_id == user.id).order_by(Attempt.id)).all()
+    certificates = list(session.scalars(select(Certificate).where(
+        Certificate.user_id == user.id).order_by(Certificate.id)))
+    paths = unit_paths(unit_tree(session))
+    return {
+        "profile": {
+            **_columns(user, ("id", "personnel_number", "name", "email", "locale", "is_active",
+                              "extra_time_percent", "created_at")),
+            "org_unit": paths.get(user.org_unit_id) if user.org_unit_id else None,
+            "roles": sorted(user.role_names),
+        },
+        "enrolments": [_columns(e, ("id", "course_id", "is_mandatory", "assigned_at", "due_at",
+                                    "started_at", "completed_at", "exam_passed_at"))
+                       for e in enrolments],
+        "progress": [_columns(p, ("enrolment_id", "unit_id", "read_at", "quiz_passed_at",
+                                  "last_quiz_points", "last_quiz_max_points"))
+                     for p in progress],
+        "attempts": [{
+            **_columns(a, ("id", "enrolment_id", "kind", "unit_key", "state", "started_at",
+                           "deadline_at", "submitted_at", "questions", "responses")),
+            "result": None if r is None else _columns(
+                r, ("points", "max_points", "is_passed", "scores", "graded_at")),
+        } for a, r in attempts],
+        "certificates": [_columns(c, ("code", "course_id", "course_title", "course_version",
+                                      "participant_name", "completed_on", "valid_until",
+                                      "issued_at", "revoked_at", "revoked_reason",
+                                      "superseded_at", "verify_url"))
+                         for c in certificates],
+    }
