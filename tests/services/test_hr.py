@@ -1,0 +1,86 @@
+"""The HR service: statuses, scope, k suppression, allowlisted row fields, formula safety."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from lernmodul.db.models import Enrolment, OrgUnit, User
+from lernmodul.services import exports, hr
+
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+CLOCK = hr.Clock(now=NOW, timezone=ZoneInfo("Europe/Berlin"))
+
+
+def test_person_rows_carry_exactly_the_allowlisted_fields() -> None:
+    assert {f.name for f in fields(hr.PersonRow)} == {
+        "name", "org_unit", "course", "status", "due", "completed", "expires"}
+
+
+@pytest.mark.parametrize(("due", "started", "completed", "status"), [
+    (None, None, None, hr.ASSIGNED),
+    (NOW + timedelta(days=1), NOW, None, hr.IN_PROGRESS),
+    (NOW - timedelta(seconds=1), NOW, None, hr.OVERDUE),
+    (NOW - timedelta(days=1), NOW, NOW, hr.COMPLETED),
+])
+def test_status(due, started, completed, status) -> None:
+    assert hr.status_of(due_at=due, started_at=started, completed_at=completed, now=NOW) == status
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_D4_formula_triggers_get_an_apostrophe(text) -> None:
+    assert exports.neutralise(text) == "'" + text
+    assert exports.neutralise("Anna") == "Anna"
+
+
+def world(session):
+    city = OrgUnit(name="Stadt")
+    session.add(city)
+    session.flush()
+    a, b = OrgUnit(name="A", parent_id=city.id), OrgUnit(name="B", parent_id=city.id)
+    session.add_all([a, b])
+    session.flush()
+    for unit, count in ((a, 5), (b, 4)):
+        for i in range(count):
+            user = User(name=f"{unit.name}{i}", email=f"{unit.name}{i}@example.org",
+                        org_unit_id=unit.id)
+            session.add(user)
+            session.flush()
+            session.add(Enrolment(user_id=user.id, course_id="k", is_mandatory=True,
+                                  assigned_at=NOW, due_at=NOW - timedelta(days=1) if i == 0 else None,
+                                  completed_at=NOW if i == 1 else None))
+    session.flush()
+    return city, a, b
+
+
+def test_dashboard_suppresses_groups_below_k_and_respects_scope(session) -> None:
+    city, a, b = world(session)
+    board = hr.dashboard(session, None, unit_id=city.id, course_id=None, clock=CLOCK)
+    by_name = {u.name: u for u in board.units}
+    assert by_name["A"].completion_rate == 20 and by_name["A"].overdue == 1
+    assert by_name["B"].suppressed and by_name["B"].overdue is None
+    assert board.root is not None and board.root.persons == 9 and board.root.overdue == 2
+    with pytest.raises(hr.OutOfScope):
+        hr.dashboard(session, {a.id}, unit_id=b.id, course_id=None, clock=CLOCK)
+    scoped = hr.dashboard(session, {a.id}, unit_id=None, course_id=None, clock=CLOCK)
+    assert [u.name for u in scoped.units] == ["A"]
+
+
+def test_person_page_scope_filters_and_paging(session) -> None:
+    _city, a, b = world(session)
+    page = hr.person_page(session, {a.id}, hr.PersonFilter(), CLOCK, page_size=3)
+    assert [r.name for r in page.rows] == ["A0", "A1", "A2"] and page.has_next
+    second = hr.person_page(session, {a.id}, hr.PersonFilter(), CLOCK, page=2, page_size=3)
+    assert [r.name for r in second.rows] == ["A3", "A4"] and not second.has_next
+    overdue = hr.person_page(session, None, hr.PersonFilter(status=hr.OVERDUE), CLOCK)
+    assert [r.name for r in overdue.rows] == ["A0", "B0"]
+    done = hr.person_page(session, None, hr.PersonFilter(status=hr.COMPLETED, unit_id=b.id), CLOCK)
+    assert [(r.name, r.completed) for r in done.rows] == [("B1", date(2026, 3, 1))]
+    with pytest.raises(hr.OutOfScope):
+        hr.person_page(session, {a.id}, hr.PersonFilter(unit_id=b.id), CLOCK)
+    rows = list(hr.person_rows(session, {b.id}, hr.PersonFilter(), CLOCK, batch=2))
+    assert [r.name for r in rows] == ["B0", "B1", "B2", "B3"]
+    assert rows[0].org_unit == "Stadt / B"
