@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lernmodul.db.models import Base, utcnow
+from lernmodul.db.models import Base, User, utcnow
 
 
 class Assignment(Base):
@@ -32,3 +32,8 @@ class Assignment(Base):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+
+
+# The HR person list walks people by name: the first page needs no sort of every enrolment,
+# and an export streams in flat memory.
+Index("ix_users_name_id", User.__table__.c.name, User.__table__.c.id)

@@ -44,9 +44,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_assignments_course_id"), ["course_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_assignments_org_unit_id"), ["org_unit_id"],
                               unique=False)
+    op.create_index("ix_users_name_id", "users", ["name", "id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_users_name_id", table_name="users")
     with op.batch_alter_table("assignments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_assignments_org_unit_id"))
         batch_op.drop_index(batch_op.f("ix_assignments_course_id"))
