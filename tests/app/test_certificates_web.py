@@ -558,3 +558,30 @@ def test_a_failing_issue_keeps_the_completion(app: Any, learner: Any, db_session
 def test_a_public_base_url_that_cannot_be_printed_is_refused_at_start(make_app: Any, base: str) -> None:
     with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
         make_app(PUBLIC_BASE_URL=base)
+
+
+def test_C4_hr_downloads_certificates_of_its_own_units_only_and_it_is_logged(
+        app: Any, certified: Certificate, make_user: Any, login: Any, db_session: Any) -> None:
+    from lernmodul.db.models import AuditLog, User
+
+    city = OrgUnit(name="Stadt")
+    office = OrgUnit(name="Bürgeramt", parent=city)
+    other = OrgUnit(name="Ordnungsamt")
+    db_session.add_all([city, office, other])
+    db_session.flush()
+    owner = db_session.get(User, certified.user_id)
+    owner.org_unit_id = office.id
+    db_session.commit()
+    make_user((("hr", city.id),), email="hr-city@example.org")
+    make_user((("hr", other.id),), email="hr-other@example.org")
+    own = app.test_client()
+    login(own, "hr-city@example.org")
+    response = own.get(f"/certificates/{certified.id}.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    stranger = app.test_client()
+    login(stranger, "hr-other@example.org")
+    assert stranger.get(f"/certificates/{certified.id}.pdf").status_code == 404
+    db_session.rollback()
+    logged = db_session.scalars(select(AuditLog).where(
+        AuditLog.action == "certificate.download")).all()
+    assert [row.target for row in logged] == [f"user:{certified.user_id}"]

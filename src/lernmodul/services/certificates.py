@@ -26,6 +26,7 @@ from lernmodul.db.certificates import Certificate, VerificationThrottle
 from lernmodul.db.learning import Attempt, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment, Role, User, UTCDateTime
 from lernmodul.services.audit import record_event
+from lernmodul.services.org_units import role_scope
 
 VALID = "valid"
 EXPIRED = "expired"
@@ -136,15 +137,23 @@ def find_current_certificate(session: Session, enrolment_id: int) -> Certificate
 
 
 def get_certificate(session: Session, certificate_id: int, viewer: User) -> Certificate:
-    """A certificate the viewer may download: their own, or any for an admin.
+    """A certificate the viewer may download: their own, any for an admin, and for HR those
+    of people in their org units (sub-units included).
 
     Raises LookupError otherwise, so a stranger's certificate does not exist for the
-    viewer (404). HR access by org unit follows once HR scoping exists."""
+    viewer (404)."""
     certificate = session.get(Certificate, certificate_id)
-    if certificate is None or not (certificate.user_id == viewer.id
-                                   or viewer.has_role(Role.ADMIN.value)):
+    if certificate is None:
         raise LookupError("no such certificate")
-    return certificate
+    if certificate.user_id == viewer.id or viewer.has_role(Role.ADMIN.value):
+        return certificate
+    if viewer.has_role(Role.HR.value):
+        owner = session.get(User, certificate.user_id)
+        scope = role_scope(session, viewer, Role.HR.value)
+        if owner is not None and owner.org_unit_id is not None and (
+                scope is None or owner.org_unit_id in scope):
+            return certificate
+    raise LookupError("no such certificate")
 
 
 def list_certificates(session: Session, user_id: int) -> list[Certificate]:

@@ -30,6 +30,7 @@ from lernmodul.db.engine import session_scope
 from lernmodul.db.models import Enrolment, Role, utcnow
 from lernmodul.services import certificates as service
 from lernmodul.services import courses as course_service
+from lernmodul.services.audit import record_event
 from lernmodul.web.access import login_required_any, public, roles_required
 from lernmodul.web.certificates.edge import (
     bp,
@@ -71,10 +72,17 @@ def refuse(error: service.CertificateError) -> tuple[str, int]:
 
 
 def _downloadable(certificate_id: int) -> Certificate:
+    session = get_session()
     try:
-        return service.get_certificate(get_session(), certificate_id, current_user)
+        certificate = service.get_certificate(session, certificate_id, current_user)
     except LookupError:
         abort(404)
+    if certificate.user_id != current_user.id:
+        # someone else's certificate (HR, admin): person-level access is audit-logged
+        record_event(session, action="certificate.download", at=utcnow(),
+                     actor_id=current_user.id, target=f"user:{certificate.user_id}",
+                     detail={"certificate_id": certificate.id})
+    return certificate
 
 
 def _file_name(certificate: Certificate, extension: str) -> str:
