@@ -98,7 +98,7 @@ def list_unit_tree(session: Session, *, with_counts: bool = True) -> list[UnitRo
                 select(User.org_unit_id, func.count())
                 .where(User.org_unit_id.is_not(None))
                 .group_by(User.org_unit_id)
-            ).tuples()
+            )
             if unit_id is not None
         }
     children: dict[int | None, list[tuple[int, str]]] = {}
