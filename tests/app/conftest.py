@@ -88,3 +88,16 @@ def snapshot(db_session: Any) -> Any:
         return state
 
     return take
+
+
+ADMIN_EMAIL = "admin@example.org"
+
+
+@pytest.fixture
+def admin(app: Any, make_user: Any, login: Any) -> Any:
+    """A test client signed in as an administrator (`client.user` is the account)."""
+    user = make_user(("admin",), email=ADMIN_EMAIL, name="Anton Admin")
+    client = app.test_client()
+    assert login(client, ADMIN_EMAIL).status_code == 302
+    client.user = user
+    return client

@@ -23,15 +23,6 @@ CSV = (
 CONFIRM_CONTENT = re.compile(r'name="content" type="hidden" value="([^"]*)"')
 
 
-@pytest.fixture
-def admin(app, make_user, login):
-    user = make_user(("admin",), email=ADMIN_EMAIL)
-    client = app.test_client()
-    assert login(client, ADMIN_EMAIL).status_code == 302
-    client.user = user
-    return client
-
-
 def upload(client, csrf_token, data: bytes, name="personal.csv", **fields):
     token = csrf_token(client, "/admin/users/import")
     return client.post(

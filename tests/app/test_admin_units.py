@@ -11,15 +11,6 @@ ADMIN_EMAIL = "admin@example.org"
 
 
 @pytest.fixture
-def admin(app, make_user, login):
-    user = make_user(("admin",), email=ADMIN_EMAIL)
-    client = app.test_client()
-    assert login(client, ADMIN_EMAIL).status_code == 302
-    client.user = user
-    return client
-
-
-@pytest.fixture
 def tree(db_session):
     city = OrgUnit(name="Stadt Lindenau")
     d2 = OrgUnit(name="Dezernat II", parent=city)

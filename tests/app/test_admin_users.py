@@ -13,15 +13,6 @@ SESSION_COOKIE = "lernmodul_session"
 
 
 @pytest.fixture
-def admin(app, make_user, login):
-    user = make_user(("admin",), email=ADMIN_EMAIL, name="Anton Admin")
-    client = app.test_client()
-    assert login(client, ADMIN_EMAIL).status_code == 302
-    client.user = user
-    return client
-
-
-@pytest.fixture
 def unit(db_session):
     city = OrgUnit(name="Stadt Lindenau")
     office = OrgUnit(name="Bürgeramt", parent=city)
