@@ -1,10 +1,8 @@
-"""Reads course folders from disk into the pure compiler and caches the compiled courses."""
+"""Reads course folders from disk into the pure compiler."""
 
 from __future__ import annotations
 
 import os
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from lernmodul.core.compiler import CompileResult, compile_course
@@ -65,39 +63,3 @@ def load_courses(path: Path) -> list[CompileResult]:
         diag = Diagnostic.make(DiagCode.NO_COURSE, display_path(path), 0, 0)
         return [CompileResult(None, (diag,))]
     return [load_course(folder) for folder in folders]
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    stamp: tuple[tuple[str, float, int], ...]
-    result: CompileResult
-
-
-class CourseCache:
-    """Compiled courses by folder, recompiled when a file's mtime or size changes.
-    Safe to share between threads; each worker process derives its own from disk."""
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[Path, str], _Entry] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _stamp(folder: Path) -> tuple[tuple[str, float, int], ...]:
-        stamp = []
-        for root, _dirs, names in os.walk(folder):
-            for name in names:
-                st = (Path(root) / name).stat()
-                stamp.append((os.path.join(root, name), st.st_mtime, st.st_size))
-        return tuple(sorted(stamp))
-
-    def get(self, folder: Path, media_base: str = "media/") -> CompileResult:
-        key = (folder.resolve(), media_base)
-        stamp = self._stamp(folder)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry.stamp == stamp:
-                return entry.result
-        result = load_course(folder, media_base=media_base)
-        with self._lock:
-            self._entries[key] = _Entry(stamp, result)
-        return result

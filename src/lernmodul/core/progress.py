@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
 from .model import Course, ExamRequirement
@@ -52,12 +51,3 @@ def progress_share(course: Course, state: CourseState) -> float:
     if course.completion.exam is ExamRequirement.REQUIRED and state.exam_passed:
         done += 1
     return done / steps if steps else 0.0
-
-
-def remaining_attempts(max_attempts: int, used: int) -> int | None:
-    """None when unlimited."""
-    return None if max_attempts == 0 else max(0, max_attempts - used)
-
-
-def has_read_all(course: Course, read: Collection[str]) -> bool:
-    return all(u.id in read for u in course.units)
