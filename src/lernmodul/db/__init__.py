@@ -15,6 +15,7 @@ from lernmodul.db.models import (
     User,
     UserRole,
 )
+from lernmodul.db.reminders import SentReminder
 
 __all__ = [
     "Assignment",
@@ -29,6 +30,7 @@ __all__ = [
     "LoginThrottle",
     "OrgUnit",
     "Role",
+    "SentReminder",
     "UnitProgress",
     "User",
     "UserRole",
