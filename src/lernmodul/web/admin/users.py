@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from lernmodul.db.models import AuditLog, User, utcnow
 from lernmodul.services import user_admin
@@ -102,13 +103,13 @@ def _render_user(user: User, *, profile_form: UserProfileForm | None = None,
 def _role_choices(form: RolesForm, user: User, rows: list) -> None:  # type: ignore[type-arg]
     paths = {r.id: r.path for r in rows}
     form.remove.choices = [
-        (grant.id, _("%(role)s – %(scope)s", role=role_label(grant.role),
+        SelectChoice(grant.id, _("%(role)s – %(scope)s", role=role_label(grant.role),
                      scope=paths.get(grant.org_unit_id, "") if grant.org_unit_id
                      else _("all units")))
         for grant in sorted(user.roles, key=lambda g: (g.role, g.id))
     ]
-    form.add_role.choices = [("", _("(no new role)"))] + [
-        (role, role_label(role)) for role in user_admin.ROLE_NAMES]
+    form.add_role.choices = [SelectChoice("", _("(no new role)"))] + [
+        SelectChoice(role, role_label(role)) for role in user_admin.ROLE_NAMES]
     form.add_scope.choices = unit_choices(rows, _("all units"))
 
 

@@ -9,6 +9,7 @@ from flask.sansio.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms.fields.choices import SelectChoice
 
 from lernmodul.db.models import Role
 from lernmodul.services.org_units import UnitRow, list_unit_tree
@@ -72,8 +73,8 @@ def unit_tree(with_counts: bool = False) -> list[UnitRow]:
     return list_unit_tree(get_session(), with_counts=with_counts)
 
 
-def unit_choices(rows: list[UnitRow], none_label: Any) -> list[tuple[Any, Any]]:
-    return [("", none_label)] + [(row.id, row.path) for row in rows]
+def unit_choices(rows: list[UnitRow], none_label: Any) -> list[SelectChoice]:
+    return [SelectChoice("", none_label)] + [SelectChoice(row.id, row.path) for row in rows]
 
 
 @bp.route("/")
