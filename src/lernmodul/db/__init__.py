@@ -1,6 +1,7 @@
 """Persistence: SQLAlchemy models, engine/session set-up and Alembic migrations. No Flask here."""
 
 from lernmodul.db.assignments import Assignment
+from lernmodul.db.authoring import CourseDraft, DraftMedia
 from lernmodul.db.certificates import Certificate, VerificationThrottle
 from lernmodul.db.engine import make_engine, make_session_factory
 from lernmodul.db.learning import Attempt, AttemptResult, CourseMedia, UnitProgress
@@ -24,8 +25,10 @@ __all__ = [
     "AuditLog",
     "Base",
     "Certificate",
+    "CourseDraft",
     "CourseMedia",
     "CourseVersion",
+    "DraftMedia",
     "Enrolment",
     "LoginThrottle",
     "OrgUnit",
