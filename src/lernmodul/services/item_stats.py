@@ -1,0 +1,115 @@
+"""Item statistics of a course version for trainers: anonymous, one attempt per person.
+
+Only each person's first graded attempt at the exam (or at a unit quiz) counts, so nobody
+weighs more for trying often and figures describe first encounters with a question. Person
+ids are used only to pick that attempt, inside the database query; nothing that names or
+identifies a person leaves this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lernmodul.core.item_stats import DEFAULT_K, GradedAttempt, ItemStatistic, item_statistics
+from lernmodul.core.model import Course, Question
+from lernmodul.db.learning import Attempt, AttemptResult
+from lernmodul.db.models import CourseVersion
+
+EXAM = "exam"
+QUIZ = "quiz"
+
+
+@dataclass(frozen=True, slots=True)
+class QuizStatistics:
+    """The figures of the final exam (unit_id None) or of one unit quiz."""
+
+    unit_id: str | None
+    title: str
+    people: int
+    items: tuple[ItemStatistic, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VersionStatistics:
+    k: int
+    exam: QuizStatistics | None
+    quizzes: tuple[QuizStatistics, ...]
+
+
+def list_versions(session: Session, course_id: str) -> list[CourseVersion]:
+    """The stored versions of a course, oldest first (the versions a trainer can analyse)."""
+    return list(session.scalars(select(CourseVersion).where(CourseVersion.course_id == course_id)
+                                .order_by(CourseVersion.id)))
+
+
+def first_graded_attempts(session: Session, version_id: int,
+                          kind: str) -> dict[str, list[GradedAttempt]]:
+    """Each person's first graded attempt at each quiz (or the exam) of the version, by unit
+    id ('' for the exam)."""
+    first = (select(func.min(Attempt.id))
+             .join(AttemptResult, AttemptResult.attempt_id == Attempt.id)
+             .where(Attempt.course_version_id == version_id, Attempt.kind == kind)
+             .group_by(Attempt.user_id, Attempt.unit_key))
+    rows = session.execute(
+        select(Attempt.unit_key, Attempt.questions, Attempt.responses, AttemptResult.scores)
+        .join(AttemptResult, AttemptResult.attempt_id == Attempt.id)
+        .where(Attempt.id.in_(first)))
+    found: dict[str, list[GradedAttempt]] = {}
+    for unit_key, drawn, responses, scores in rows:
+        found.setdefault(unit_key, []).append(graded_attempt(drawn, responses, scores))
+    return found
+
+
+def graded_attempt(drawn: Sequence[Any], responses: Mapping[str, Any] | None,
+                   scores: Mapping[str, Any]) -> GradedAttempt:
+    """The stored JSON of an attempt (drawn questions, responses, scores) as plain figures."""
+    responses = responses or {}
+    points: dict[str, tuple[float, float]] = {}
+    choices: dict[str, frozenset[str]] = {}
+    for entry in drawn:
+        question_id = str(entry[0])
+        score = scores.get(question_id)
+        if not isinstance(score, Mapping):
+            continue
+        points[question_id] = (float(score.get("points", 0.0)), float(score.get("max", 0.0)))
+        value = responses.get(question_id)
+        if isinstance(value, str) and value:
+            choices[question_id] = frozenset({value})
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            choices[question_id] = frozenset(value)
+    return GradedAttempt(points, choices)
+
+
+def version_statistics(session: Session, version_id: int, course: Course,
+                       k: int = DEFAULT_K) -> VersionStatistics:
+    """The exam's and every unit quiz's item figures for one course version."""
+    exam = None
+    if course.exam is not None:
+        attempts = first_graded_attempts(session, version_id, EXAM).get("", [])
+        pool = exam_questions(course)
+        exam = _quiz(None, course.title, pool, attempts, k)
+    by_unit = first_graded_attempts(session, version_id, QUIZ)
+    quizzes = tuple(_quiz(unit.id, unit.title, unit.quiz_questions, by_unit.get(unit.id, []), k)
+                    for unit in course.units if unit.quiz is not None)
+    return VersionStatistics(k, exam, quizzes)
+
+
+def exam_questions(course: Course) -> list[Question]:
+    """Every question an exam attempt can draw (grading.assemble_exam's rules), units first."""
+    exam = course.exam
+    if exam is None:
+        return []
+    from_units = exam.draw is not None or exam.questions is not None or not course.exam_questions
+    pool = [q for u in course.units for q in u.questions] if from_units else []
+    return pool + list(course.exam_questions)
+
+
+def _quiz(unit_id: str | None, title: str, questions: Sequence[Question],
+          attempts: Sequence[GradedAttempt], k: int) -> QuizStatistics:
+    return QuizStatistics(unit_id, title, len(attempts),
+                          item_statistics(questions, attempts, k))
