@@ -31,6 +31,9 @@ def register(group: click.Group) -> None:
     from lernmodul.web.hr.commands import make_assignments_group
 
     group.add_command(make_assignments_group(_make_app))
+    from lernmodul.web.reminder_commands import reminders
+
+    group.add_command(reminders)
 
 
 def _make_app(default_env: str = "production") -> Flask:
