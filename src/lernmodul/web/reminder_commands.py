@@ -160,7 +160,8 @@ def _one_line(text: str) -> str:
 
 def _tidy(body: str) -> str:
     """Plain text as written: no trailing blanks, at most one empty line in a row."""
-    lines = [line.rstrip() for line in body.strip().splitlines()]
+    # "-- " (with its space) is the signature separator mail programs recognise
+    lines = [line if line == "-- " else line.rstrip() for line in body.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
