@@ -222,4 +222,3 @@ def test_production_without_smtp_server_fails_clearly(command, scene, db_session
     assert bad_days.exit_code == 1 and "REMINDER_DUE_SOON_DAYS must be" in bad_days.output
     bad_date = command("send", "--today", "27.11.2026", **mail_settings(2525))
     assert bad_date.exit_code == 2 and "Invalid value for '--today'" in bad_date.output
-
