@@ -4,6 +4,7 @@ from lernmodul.db.assignments import Assignment
 from lernmodul.db.authoring import CourseDraft, DraftMedia
 from lernmodul.db.certificates import Certificate, VerificationThrottle
 from lernmodul.db.engine import make_engine, make_session_factory
+from lernmodul.db.hr_summary import HrCourseCount, HrDueCount, HrExpiryCount, HrUnitPersons
 from lernmodul.db.learning import Attempt, AttemptResult, CourseMedia, UnitProgress
 from lernmodul.db.models import (
     AuditLog,
@@ -30,6 +31,10 @@ __all__ = [
     "CourseVersion",
     "DraftMedia",
     "Enrolment",
+    "HrCourseCount",
+    "HrDueCount",
+    "HrExpiryCount",
+    "HrUnitPersons",
     "LoginThrottle",
     "OrgUnit",
     "Role",

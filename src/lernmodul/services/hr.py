@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from lernmodul.db.certificates import Certificate
+from lernmodul.db.hr_summary import HrCourseCount, HrDueCount, HrExpiryCount, HrUnitPersons
 from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
 from lernmodul.db.models import Enrolment, OrgUnit, User
 from lernmodul.services.assignments import course_titles
@@ -311,9 +312,53 @@ def dashboard(session: Session, scope: set[int] | None, *, unit_id: int | None,
     return Dashboard(root=root, units=[figures(u) for u in shown])
 
 
+Counts = dict[int, tuple[int, int, int, int, int]]
+
+
 def _counts_by_unit(session: Session, units: set[int] | None, course_id: str | None,
-                    clock: Clock) -> dict[int, tuple[int, int, int, int, int]]:
-    """Per unit of the members: enrolments, completed, overdue, expiring, persons."""
+                    clock: Clock) -> Counts:
+    """Per unit of the members: enrolments, completed, overdue, expiring, persons, read from
+    the summary tables that triggers keep (a few thousand rows instead of every enrolment)."""
+    query = select(HrCourseCount.org_unit_id, HrCourseCount.course_id, HrCourseCount.enrolments,
+                   HrCourseCount.completed)
+    if course_id:
+        query = query.where(HrCourseCount.course_id == course_id)
+    totals: dict[int, list[int]] = {}
+    courses: set[str] = set()
+    for unit_id, course, enrolments, completed in session.execute(query):
+        if units is None or unit_id in units:
+            courses.add(course)
+            entry = totals.setdefault(unit_id, [0, 0, 0, 0, 0])
+            entry[0] += enrolments
+            entry[1] += completed
+    if not courses:
+        return {}
+    # naming the courses lets both databases read each course's range of the primary key
+    chosen = sorted(courses)
+    for index, table, condition in (
+            (2, HrDueCount, HrDueCount.due_at < clock.now),
+            (3, HrExpiryCount, HrExpiryCount.valid_until.between(clock.today, clock.horizon))):
+        rows = session.execute(select(table.org_unit_id, func.sum(table.enrolments))
+                               .where(table.course_id.in_(chosen), condition)
+                               .group_by(table.org_unit_id))
+        for unit_id, count in rows:
+            if unit_id in totals:
+                totals[unit_id][index] += int(count)
+    if course_id:
+        for entry in totals.values():
+            entry[4] = entry[0]  # one enrolment per person and course
+    else:
+        for unit_id, persons in session.execute(select(HrUnitPersons.org_unit_id,
+                                                       HrUnitPersons.persons)):
+            if unit_id in totals:
+                totals[unit_id][4] = persons
+    return {unit_id: (e[0], e[1], e[2], e[3], e[4]) for unit_id, e in totals.items()}
+
+
+def recount_by_unit(session: Session, units: set[int] | None, course_id: str | None,
+                    clock: Clock) -> Counts:
+    """The same figures as `_counts_by_unit`, counted from the enrolments themselves: the
+    reference the summary is checked against (slow at city scale)."""
     completed = Enrolment.completed_at.is_not(None)
     columns = (
         User.org_unit_id,
