@@ -14,7 +14,7 @@ SIGNED_IN = "signed-in"
 BLUEPRINT_POLICY: dict[str, str | frozenset[str]] = {
     "public": ANYONE,
     "learner": frozenset({"learner"}),
-    "trainer": frozenset({"trainer"}),
+    "trainer": frozenset({"trainer", "admin"}),
     "hr": frozenset({"hr_a", "hr_b"}),
     "admin": frozenset({"admin"}),
     # downloads: any signed-in user, then the object check (owner or admin, else 404)

@@ -41,7 +41,8 @@ def test_E1_anonymous_login_post_without_token_is_refused(client):
 
 # Reading person-level data is itself recorded (privacy by design, point 7): these audit
 # rows are the only writes a GET may make.
-ACCESS_RECORDS = {"hr.view_people", "hr.export", "learner.data_copy", "certificate.download"}
+ACCESS_RECORDS = {"hr.view_people", "hr.export", "learner.data_copy", "certificate.download",
+                  "course.download"}
 
 
 def _without_access_records(state):

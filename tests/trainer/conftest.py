@@ -82,3 +82,12 @@ def sample_entries(prefix: str = "beispielkurs/") -> dict[str, bytes | str]:
         if path.is_file():
             entries[prefix + path.relative_to(SAMPLE).as_posix()] = path.read_bytes()
     return entries
+
+
+@pytest.fixture
+def admin_client(app: Any, make_user: Any, login: Any) -> Any:
+    """A test client signed in as an administrator without the trainer role."""
+    make_user(("admin",), email="admin@example.org", name="Anton Admin")
+    client = app.test_client()
+    assert login(client, "admin@example.org").status_code == 302
+    return client
