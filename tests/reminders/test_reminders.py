@@ -222,3 +222,25 @@ def test_production_without_smtp_server_fails_clearly(command, scene, db_session
     assert bad_days.exit_code == 1 and "REMINDER_DUE_SOON_DAYS must be" in bad_days.output
     bad_date = command("send", "--today", "27.11.2026", **mail_settings(2525))
     assert bad_date.exit_code == 2 and "Invalid value for '--today'" in bad_date.output
+
+
+def test_dry_run_needs_no_smtp_server(command, scene, db_session) -> None:
+    result = command("send", "--dry-run", *TODAY_ARG, MAIL_SERVER=None, PUBLIC_BASE_URL=BASE_URL)
+    assert result.exit_code == 0, result.output
+    assert "overdue: would send=3 skipped=0 failed=0" in result.output
+    assert sent_rows(db_session) == []
+
+
+def test_an_unusable_address_fails_that_message_only(command, smtp, world, db_session) -> None:
+    broken = world.person("Bea Broken", "A", email="bea@amt@example.org")
+    fine = world.person("Fritz Fine", "A")
+    for user in (broken, fine):
+        world.enrol(user, due_on=TODAY)
+    db_session.commit()
+    result = command("send", *TODAY_ARG, **mail_settings(smtp.port))
+    assert result.exit_code == 1
+    assert "due_soon: sent=1 skipped=0 failed=1" in result.output
+    assert f"user {broken.id} has an e-mail address that cannot be used" in result.output
+    assert "Traceback" not in result.output
+    assert [m.rcpt_tos for m in smtp.handler.messages] == [[fine.email]]
+    assert [uid for _kind, uid, _key in sent_rows(db_session)] == [fine.id]

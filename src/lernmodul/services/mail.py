@@ -31,6 +31,8 @@ class MailError(Exception):
 
 
 class Transport(Protocol):
+    def open(self) -> None: ...
+
     def send(self, message: EmailMessage) -> None: ...
 
     def close(self) -> None: ...
@@ -89,9 +91,15 @@ class SmtpTransport:
                             fatal=True) from None
         return client
 
-    def send(self, message: EmailMessage) -> None:
+    def open(self) -> None:
+        """Connects (and logs in) now, so that a server that cannot be used is known before
+        any message is claimed; `send` connects again after a lost connection."""
         if self._client is None:
             self._client = self._connect()
+
+    def send(self, message: EmailMessage) -> None:
+        self.open()
+        assert self._client is not None
         try:
             refused = self._client.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
@@ -129,6 +137,13 @@ class OutboxTransport:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+
+    def open(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise MailError(f"the outbox {self.directory} cannot be created: {_describe(error)}",
+                            fatal=True) from None
 
     def send(self, message: EmailMessage) -> None:
         try:

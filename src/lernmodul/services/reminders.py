@@ -103,14 +103,15 @@ def digest_week(day: date) -> str:
 
 def plan_reminders(session: Session, rules: Rules) -> Plan:
     """Every reminder event that is due and not yet sent, learners first, then HR digests."""
-    sent = _sent_keys(session)
     found = [*_enrolment_reminders(session, rules), *_expiry_reminders(session, rules)]
+    hr_users = _hr_users(session)
+    sent = _sent_keys(session, {r.recipient.user_id for r in found} | {u.id for u in hr_users})
     fresh = [r for r in found if (r.kind, r.recipient.user_id, r.event_key) not in sent]
     skipped = {kind: 0 for kind in KINDS}
     for reminder in found:
         if (reminder.kind, reminder.recipient.user_id, reminder.event_key) in sent:
             skipped[reminder.kind] += 1
-    digests, digests_sent = _hr_digests(session, rules, sent)
+    digests, digests_sent = _hr_digests(session, rules, hr_users, sent)
     skipped[HR_DIGEST] = digests_sent
     return Plan(reminders=fresh + digests, already_sent=skipped)
 
@@ -209,14 +210,17 @@ def _expiry_reminders(session: Session, rules: Rules) -> list[Reminder]:
 # --- HR ------------------------------------------------------------------------------------
 
 
-def _hr_digests(session: Session, rules: Rules,
+def _hr_users(session: Session) -> list[User]:
+    hr_ids = select(UserRole.user_id).where(UserRole.role == Role.HR.value)
+    return list(session.scalars(select(User).where(User.id.in_(hr_ids), _reachable())
+                                .order_by(User.id)))
+
+
+def _hr_digests(session: Session, rules: Rules, users: list[User],
                 sent: set[tuple[str, int, str]]) -> tuple[list[Reminder], int]:
     """One digest per HR user and ISO week listing, for the units in their scope, who is
     overdue and whose certificate expires soon; nothing to report means no digest."""
     week = digest_week(rules.clock.today)
-    hr_ids = select(UserRole.user_id).where(UserRole.role == Role.HR.value)
-    users = session.scalars(select(User).where(User.id.in_(hr_ids), _reachable())
-                            .order_by(User.id)).all()
     found, already = [], 0
     for user in users:
         if (HR_DIGEST, user.id, week) in sent:
@@ -261,6 +265,13 @@ def _record_digest(session: Session, reminder: Reminder, now: datetime) -> None:
                          "user_ids": list(reminder.digest.user_ids)})
 
 
-def _sent_keys(session: Session) -> set[tuple[str, int, str]]:
-    return {(kind, user_id, key) for kind, user_id, key in session.execute(
-        select(SentReminder.kind, SentReminder.user_id, SentReminder.event_key))}
+def _sent_keys(session: Session, user_ids: set[int],
+               batch: int = 1000) -> set[tuple[str, int, str]]:
+    """The events recorded for these users (read in batches: the table only grows)."""
+    ordered = sorted(user_ids)
+    found: set[tuple[str, int, str]] = set()
+    for start in range(0, len(ordered), batch):
+        found.update((kind, user_id, key) for kind, user_id, key in session.execute(
+            select(SentReminder.kind, SentReminder.user_id, SentReminder.event_key)
+            .where(SentReminder.user_id.in_(ordered[start:start + batch]))))
+    return found

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -65,6 +66,10 @@ class ReminderError(click.ClickException):
     """A setting that makes sending impossible; printed as one line, exit code 1."""
 
 
+class BadAddress(Exception):
+    """A recipient address no message can be addressed to (that message fails, not the run)."""
+
+
 @dataclass(frozen=True, slots=True)
 class MailSetup:
     sender: str
@@ -93,8 +98,9 @@ def _whole(app: Flask, name: str, minimum: int) -> int:
     return value
 
 
-def mail_setup(app: Flask) -> MailSetup:
-    """The transport settings, checked: a bad or missing setting is a ReminderError."""
+def mail_setup(app: Flask, *, sending: bool = True) -> MailSetup:
+    """The transport settings, checked: a bad or missing setting is a ReminderError. Without
+    `sending` (a dry run) only what the messages themselves need is required."""
     config = app.config
     for key, value in CONFIG_DEFAULTS.items():
         config.setdefault(key, value)
@@ -105,13 +111,14 @@ def mail_setup(app: Flask) -> MailSetup:
                             "links (e.g. https://lernen.example.de)")
     outbox = Path(config["MAIL_OUTBOX_PATH"] or Path(app.instance_path) / "outbox")
     host = config["MAIL_SERVER"]
-    sender = config["MAIL_DEFAULT_SENDER"] or (DEV_SENDER if development and not host else None)
+    sender = config["MAIL_DEFAULT_SENDER"] or \
+        (DEV_SENDER if (development and not host) or not sending else None)
     if not sender:
         raise ReminderError("MAIL_DEFAULT_SENDER is not set (the From address of reminders)")
     if "\n" in sender or "\r" in sender or "@" not in sender:
         raise ReminderError(f"MAIL_DEFAULT_SENDER is not an e-mail address: {sender!r}")
     if not host:
-        if not development:
+        if not development and sending:
             raise ReminderError("MAIL_SERVER is not set: reminders cannot be sent (only in "
                                 "development do they go to files in the outbox folder)")
         return MailSetup(sender=sender, base_url=base.rstrip("/"), smtp=None, outbox=outbox)
@@ -196,7 +203,12 @@ def render_message(app: Flask, setup: MailSetup, reminder: service.Reminder,
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = setup.sender
-    message["To"] = Address(_one_line(reminder.recipient.name), addr_spec=reminder.recipient.email)
+    try:
+        message["To"] = Address(_one_line(reminder.recipient.name),
+                                addr_spec=reminder.recipient.email)
+    except (ValueError, HeaderParseError) as error:  # InvalidHeaderDefect is a ValueError
+        raise BadAddress(f"user {reminder.recipient.user_id} has an e-mail address that cannot "
+                         f"be used ({error}); correct it on the user's admin page") from None
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=setup.sender.rpartition("@")[2].strip(">") or None)
     # RFC 3834, and Exchange's variant: out-of-office replies are not sent back to us.
@@ -214,7 +226,7 @@ def send_reminders(app: Flask, *, today: date | None = None, dry_run: bool = Fal
                    echo: Callable[[str], None] = click.echo) -> Report:
     """Sends every due reminder once; returns the counts and the errors (nothing raised for a
     message that could not be sent: it stays unclaimed and the next run tries again)."""
-    setup = mail_setup(app)
+    setup = mail_setup(app, sending=not dry_run)
     run = rules(app, today)
     database = get_database(app)
     reader = database.read_sessions()
@@ -226,35 +238,52 @@ def send_reminders(app: Flask, *, today: date | None = None, dry_run: bool = Fal
     report = Report(skipped=Counter(plan.already_sent))
     if dry_run:
         for reminder in plan.reminders:
-            message = render_message(app, setup, reminder, run.clock.today)
-            echo(f"{reminder.kind} to user {reminder.recipient.user_id} <{reminder.recipient.email}> "
-                 f"({reminder.recipient.locale}): {message['Subject']}")
+            try:
+                subject = str(render_message(app, setup, reminder, run.clock.today)["Subject"])
+            except BadAddress as error:
+                subject = f"(cannot be sent: {error})"
+            echo(f"{reminder.kind} to user {reminder.recipient.user_id} "
+                 f"<{reminder.recipient.email}> ({reminder.recipient.locale}): {subject}")
             report.sent[reminder.kind] += 1
         return report
+    if not plan.reminders:
+        return report
 
-    fatal: str | None = None
+    def fail(reminder: service.Reminder, error: str) -> None:
+        report.failed[reminder.kind] += 1
+        logger.warning("reminder not sent: %s to user %s: %s", reminder.kind,
+                       reminder.recipient.user_id, error)
+        if error not in report.errors:
+            report.errors.append(error)
+
     with contextlib.closing(make_transport(setup)) as transport:
+        try:
+            # connect before the first claim: an unusable server stops the run with nothing
+            # claimed, and no transaction waits for a connection
+            transport.open()
+        except mail.MailError as error:
+            for reminder in plan.reminders:
+                fail(reminder, str(error))
+            return report
+        fatal = False
         for reminder in plan.reminders:
-            if fatal is not None:
+            if fatal:
                 report.failed[reminder.kind] += 1
                 continue
-            message = render_message(app, setup, reminder, run.clock.today)
-            outcome, error, is_fatal = _send_one(database.sessions, transport, reminder, message)
+            try:
+                message = render_message(app, setup, reminder, run.clock.today)
+            except BadAddress as error:
+                fail(reminder, str(error))
+                continue
+            outcome, error, fatal = _send_one(database.sessions, transport, reminder, message)
             if outcome == "sent":
                 report.sent[reminder.kind] += 1
                 logger.info("reminder sent: %s to user %s (%s)", reminder.kind,
                             reminder.recipient.user_id, reminder.event_key)
-                continue
-            if outcome == "skipped":
+            elif outcome == "skipped":
                 report.skipped[reminder.kind] += 1
-                continue
-            report.failed[reminder.kind] += 1
-            logger.warning("reminder not sent: %s to user %s: %s", reminder.kind,
-                           reminder.recipient.user_id, error)
-            if error not in report.errors:
-                report.errors.append(error)
-            if is_fatal:
-                fatal = error
+            else:
+                fail(reminder, error)
     return report
 
 
