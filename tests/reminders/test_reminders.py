@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from lernmodul.db.models import AuditLog, Enrolment
@@ -244,3 +245,18 @@ def test_an_unusable_address_fails_that_message_only(command, smtp, world, db_se
     assert "Traceback" not in result.output
     assert [m.rcpt_tos for m in smtp.handler.messages] == [[fine.email]]
     assert [uid for _kind, uid, _key in sent_rows(db_session)] == [fine.id]
+
+
+@pytest.mark.parametrize(("setting", "value", "message"), [
+    ("MAIL_DEFAULT_SENDER", "lernmodul@", "MAIL_DEFAULT_SENDER is not one e-mail address"),
+    ("MAIL_DEFAULT_SENDER", "a@example.org, b@example.org", "is not one e-mail address"),
+    ("MAIL_USE_TLS", "yes", "MAIL_USE_TLS must be true or false, not 'yes'"),
+    ("MAIL_PORT", "70000", "MAIL_PORT must be a port number"),
+    ("MAIL_TIMEOUT", "0", "MAIL_TIMEOUT must be a whole number of at least 1"),
+])
+def test_bad_settings_stop_the_run_with_one_line(command, smtp, scene, db_session, setting, value,
+                                                 message) -> None:
+    result = command("send", *TODAY_ARG, **{**mail_settings(smtp.port), setting: value})
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert "Traceback" not in result.output
+    assert smtp.handler.messages == [] and sent_rows(db_session) == []

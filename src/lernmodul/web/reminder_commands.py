@@ -73,6 +73,7 @@ class BadAddress(Exception):
 @dataclass(frozen=True, slots=True)
 class MailSetup:
     sender: str
+    sender_domain: str  # for the Message-ID
     base_url: str
     smtp: mail.SmtpSettings | None  # None: the outbox
     outbox: Path
@@ -115,14 +116,17 @@ def mail_setup(app: Flask, *, sending: bool = True) -> MailSetup:
         (DEV_SENDER if (development and not host) or not sending else None)
     if not sender:
         raise ReminderError("MAIL_DEFAULT_SENDER is not set (the From address of reminders)")
-    if "\n" in sender or "\r" in sender or "@" not in sender:
-        raise ReminderError(f"MAIL_DEFAULT_SENDER is not an e-mail address: {sender!r}")
+    sender_domain = _address_domain(str(sender))
     if not host:
         if not development and sending:
             raise ReminderError("MAIL_SERVER is not set: reminders cannot be sent (only in "
                                 "development do they go to files in the outbox folder)")
-        return MailSetup(sender=sender, base_url=base.rstrip("/"), smtp=None, outbox=outbox)
-    use_ssl, use_tls = bool(config["MAIL_USE_SSL"]), bool(config["MAIL_USE_TLS"])
+        return MailSetup(sender=sender, sender_domain=sender_domain, base_url=base.rstrip("/"),
+                         smtp=None, outbox=outbox)
+    for name in ("MAIL_USE_SSL", "MAIL_USE_TLS"):
+        if not isinstance(config[name], bool):
+            raise ReminderError(f"{name} must be true or false, not {config[name]!r}")
+    use_ssl, use_tls = config["MAIL_USE_SSL"], config["MAIL_USE_TLS"]
     security = mail.SSL if use_ssl else mail.STARTTLS if use_tls else mail.PLAIN
     port = config["MAIL_PORT"]
     if port is None:
@@ -133,7 +137,23 @@ def mail_setup(app: Flask, *, sending: bool = True) -> MailSetup:
                              username=config["MAIL_USERNAME"] or None,
                              password=config["MAIL_PASSWORD"] or None,
                              timeout=float(_whole(app, "MAIL_TIMEOUT", 1)))
-    return MailSetup(sender=sender, base_url=base.rstrip("/"), smtp=smtp, outbox=outbox)
+    return MailSetup(sender=sender, sender_domain=sender_domain, base_url=base.rstrip("/"),
+                     smtp=smtp, outbox=outbox)
+
+
+def _address_domain(sender: str) -> str:
+    """The domain of MAIL_DEFAULT_SENDER ("Name <user@domain>" or "user@domain"), checked."""
+    probe = EmailMessage()
+    try:
+        probe["From"] = sender
+        addresses = probe["From"].addresses
+    except (ValueError, HeaderParseError, IndexError):
+        addresses = ()
+    if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain \
+            or probe["From"].defects:
+        raise ReminderError(f"MAIL_DEFAULT_SENDER is not one e-mail address: {sender!r}")
+    domain: str = addresses[0].domain
+    return domain
 
 
 def make_transport(setup: MailSetup) -> mail.SmtpTransport | mail.OutboxTransport:
@@ -210,7 +230,7 @@ def render_message(app: Flask, setup: MailSetup, reminder: service.Reminder,
         raise BadAddress(f"user {reminder.recipient.user_id} has an e-mail address that cannot "
                          f"be used ({error}); correct it on the user's admin page") from None
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain=setup.sender.rpartition("@")[2].strip(">") or None)
+    message["Message-ID"] = make_msgid(domain=setup.sender_domain)
     # RFC 3834, and Exchange's variant: out-of-office replies are not sent back to us.
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
