@@ -397,3 +397,15 @@ def test_learners_and_hr_cannot_open_the_page(app: Any, make_user: Any, login: A
     client = app.test_client()
     login(client, "lea@example.org")
     assert client.get(f"/trainer/versions/{graded['version_id']}/statistics").status_code == 403
+
+
+def test_stored_json_of_odd_shape_is_skipped_not_fatal() -> None:
+    from lernmodul.services.item_stats import graded_attempt
+
+    found = graded_attempt({"q": ["a", 3], "r": "", "s": 5, "u": "b"},
+                           {"q": {"points": 1, "max": 2}, "r": "bad", "t": {"points": None},
+                            "u": {"points": 0.5, "max": 1.0, "marks": {}}}, (1.5, 3.0))
+    assert found.scores == {"q": (1.0, 2.0), "u": (0.5, 1.0)}
+    assert found.choices == {"q": frozenset({"a"}), "u": frozenset({"b"})}
+    assert found.totals() == (1.5, 3.0)
+    assert GradedAttempt({"a": (1, 2), "b": (0.5, 1)}, {}).totals() == (1.5, 3)

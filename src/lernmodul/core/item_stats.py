@@ -31,6 +31,12 @@ class GradedAttempt:
 
     scores: Mapping[str, tuple[float, float]]
     choices: Mapping[str, frozenset[str]]
+    total: tuple[float, float] | None = None  # (points, max) of the attempt; None: the sum
+
+    def totals(self) -> tuple[float, float]:
+        if self.total is not None:
+            return self.total
+        return (sum(p for p, _ in self.scores.values()), sum(m for _, m in self.scores.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +89,28 @@ def corrected_item_total(item: Sequence[tuple[float, float]],
     in the rest of the attempt (the attempt without this item). `item` and `totals` are
     (points, max points) per attempt. Shares rather than points, so attempts that drew
     different questions compare; for 0/1 items this is the point-biserial correlation."""
-    xs: list[float] = []
-    ys: list[float] = []
+    # one pass with running sums: this runs for every question over every attempt
+    n = 0
+    sx = sy = sxx = syy = sxy = 0.0
     for (points, maximum), (total, total_max) in zip(item, totals, strict=True):
         rest_max = total_max - maximum
         if maximum <= 0 or rest_max <= 0:
             continue
-        xs.append(points / maximum)
-        ys.append((total - points) / rest_max)
-    return pearson(xs, ys)
+        x = points / maximum
+        y = (total - points) / rest_max
+        n += 1
+        sx += x
+        sy += y
+        sxx += x * x
+        syy += y * y
+        sxy += x * y
+    if n < 3:
+        return None
+    var_x = n * sxx - sx * sx
+    var_y = n * syy - sy * sy
+    if var_x <= 1e-9 * n * n or var_y <= 1e-9 * n * n:
+        return None
+    return max(-1.0, min(1.0, (n * sxy - sx * sy) / math.sqrt(var_x * var_y)))
 
 
 def withhold(counts: Sequence[int], k: int, *, adds_up: bool = False,
@@ -112,21 +131,30 @@ def withhold(counts: Sequence[int], k: int, *, adds_up: bool = False,
 def item_statistics(questions: Sequence[Question], attempts: Sequence[GradedAttempt],
                     k: int = DEFAULT_K) -> tuple[ItemStatistic, ...]:
     """Figures for each question (in the given order) over the attempts that contained it."""
-    totals = [(sum(p for p, _ in a.scores.values()), sum(m for _, m in a.scores.values()))
-              for a in attempts]
+    wanted = {q.id for q in questions}
+    # one pass over the attempts: per question its (item, attempt total) pairs and choices
+    items: dict[str, list[tuple[float, float]]] = {qid: [] for qid in wanted}
+    totals: dict[str, list[tuple[float, float]]] = {qid: [] for qid in wanted}
+    chosen: dict[str, list[frozenset[str]]] = {qid: [] for qid in wanted}
+    nothing: frozenset[str] = frozenset()
+    for attempt in attempts:
+        total = attempt.totals()
+        choices = attempt.choices
+        for qid, score in attempt.scores.items():
+            if qid in wanted:
+                items[qid].append(score)
+                totals[qid].append(total)
+                chosen[qid].append(choices.get(qid, nothing))
     found: list[ItemStatistic] = []
     for question in questions:
-        rows = [(a, total) for a, total in zip(attempts, totals, strict=True)
-                if question.id in a.scores]
-        people = len(rows)
+        item = items[question.id]
+        people = len(item)
         if people < k:
             found.append(ItemStatistic(question, people, is_withheld=True))
             continue
-        item = [a.scores[question.id] for a, _ in rows]
         p = difficulty([points / maximum if maximum > 0 else 0.0 for points, maximum in item])
-        d = corrected_item_total(item, [total for _, total in rows])
-        options = _option_counts(question, [a.choices.get(question.id, frozenset())
-                                            for a, _ in rows], k)
+        d = corrected_item_total(item, totals[question.id])
+        options = _option_counts(question, chosen[question.id], k)
         stat = ItemStatistic(question, people, p, d, options)
         found.append(ItemStatistic(question, people, p, d, options, flags_for(stat)))
     return tuple(found)

@@ -55,34 +55,39 @@ def first_graded_attempts(session: Session, version_id: int,
              .join(AttemptResult, AttemptResult.attempt_id == Attempt.id)
              .where(Attempt.course_version_id == version_id, Attempt.kind == kind)
              .group_by(Attempt.user_id, Attempt.unit_key))
+    # the scores hold every drawn question (grading scores an unanswered one 0), so the
+    # drawn list itself is not read
     rows = session.execute(
-        select(Attempt.unit_key, Attempt.questions, Attempt.responses, AttemptResult.scores)
+        select(Attempt.unit_key, Attempt.responses, AttemptResult.scores,
+               AttemptResult.points, AttemptResult.max_points)
         .join(AttemptResult, AttemptResult.attempt_id == Attempt.id)
         .where(Attempt.id.in_(first)))
     found: dict[str, list[GradedAttempt]] = {}
-    for unit_key, drawn, responses, scores in rows:
-        found.setdefault(unit_key, []).append(graded_attempt(drawn, responses, scores))
+    for unit_key, responses, scores, points, max_points in rows:
+        found.setdefault(unit_key, []).append(
+            graded_attempt(responses, scores, (float(points), float(max_points))))
     return found
 
 
-def graded_attempt(drawn: Sequence[Any], responses: Mapping[str, Any] | None,
-                   scores: Mapping[str, Any]) -> GradedAttempt:
-    """The stored JSON of an attempt (drawn questions, responses, scores) as plain figures."""
-    responses = responses or {}
+def graded_attempt(responses: Mapping[str, Any] | None, scores: Mapping[str, Any],
+                   total: tuple[float, float] | None = None) -> GradedAttempt:
+    """An attempt's stored JSON (responses, scores by question id) as plain figures."""
+    # plain dict and type checks: this runs for every question of every attempt
     points: dict[str, tuple[float, float]] = {}
+    for question_id, score in scores.items():
+        if type(score) is dict:
+            earned, maximum = score.get("points"), score.get("max")
+            if isinstance(earned, int | float) and isinstance(maximum, int | float):
+                points[question_id] = (float(earned), float(maximum))
     choices: dict[str, frozenset[str]] = {}
-    for entry in drawn:
-        question_id = str(entry[0])
-        score = scores.get(question_id)
-        if not isinstance(score, Mapping):
-            continue
-        points[question_id] = (float(score.get("points", 0.0)), float(score.get("max", 0.0)))
-        value = responses.get(question_id)
-        if isinstance(value, str) and value:
-            choices[question_id] = frozenset({value})
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            choices[question_id] = frozenset(value)
-    return GradedAttempt(points, choices)
+    for question_id, value in (responses or {}).items():
+        kind = type(value)
+        if kind is str:
+            if value:
+                choices[question_id] = frozenset((value,))
+        elif kind is list:
+            choices[question_id] = frozenset(v for v in value if type(v) is str)
+    return GradedAttempt(points, choices, total)
 
 
 def version_statistics(session: Session, version_id: int, course: Course,
