@@ -15,13 +15,15 @@ import pytest
 from sqlalchemy import select
 
 from lernmodul.db.learning import Attempt, AttemptResult
-from lernmodul.db.models import AuditLog, Enrolment, OrgUnit, utcnow
+from lernmodul.db.models import AuditLog, CourseVersion, Enrolment, OrgUnit, utcnow
 from lernmodul.services.courses import import_course_folder
 
 SAMPLE = Path(__file__).parents[1] / "core" / "fixtures" / "sample-course"
 ALLOWED_HEADERS = {
-    "de": ["Name", "Organisationseinheit", "Kurs", "Status", "Fällig", "Abgeschlossen", "Läuft ab"],
-    "en": ["Name", "Organisational unit", "Course", "Status", "Due", "Completed", "Expires"],
+    "de": ["Name", "Organisationseinheit", "Kurs", "Kursversion", "Status", "Fällig",
+           "Abgeschlossen", "Läuft ab"],
+    "en": ["Name", "Organisational unit", "Course", "Course version", "Status", "Due", "Completed",
+           "Expires"],
 }
 FORBIDDEN = re.compile(r"score|points|punkte|answer|antwort|attempt|versuch|minutes|dauer",
                        re.IGNORECASE)
@@ -135,7 +137,8 @@ def test_C5_outputs_carry_only_allowlisted_fields(app, login, world, db_session,
     html = client.get("/hr/people").get_data(as_text=True)
     table = html[html.index("<table"):html.index("</table>")]
     headers = re.findall(r'<th scope="col" data-column="([a-z_]+)">', table)
-    assert headers == ["name", "org_unit", "course", "status", "due", "completed", "expires"]
+    assert headers == ["name", "org_unit", "course", "course_version", "status", "due", "completed",
+                       "expires"]
     for output in (table, *(json.dumps(export_rows(client, f"/hr/people/export?format={k}"))
                             for k in ("csv", "xlsx"))):
         assert "SECRET-ANSWER" not in output and "7.25" not in output and "9.5" not in output
@@ -237,3 +240,28 @@ def csrf_token_from(html: str) -> str:
     match = CSRF.search(html)
     assert match, "no CSRF token in page"
     return match.group(1)
+
+
+def test_person_list_exports_and_transparency_page_name_the_course_version(
+        app, login, world, db_session) -> None:
+    version = db_session.scalars(select(CourseVersion).where(
+        CourseVersion.course_id == "beispielkurs")).one()
+    person = world["people"]["A3"]
+    enrolment = db_session.scalars(select(Enrolment).where(Enrolment.user_id == person.id)).one()
+    enrolment.course_version_id = version.id
+    enrolment.started_at = enrolment.completed_at = utcnow()
+    db_session.commit()
+    client = signed_in(app, login, "hr-a@example.org")
+    html = client.get("/hr/people").get_data(as_text=True)
+    row = re.search(r"<tr>\s*<td>Person A3</td>.*?</tr>", html, re.S).group(0)
+    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    assert cells[3] == version.version
+    other = re.search(r"<tr>\s*<td>Person A4</td>.*?</tr>", html, re.S).group(0)
+    assert re.findall(r"<td>(.*?)</td>", other, re.S)[3] == "–"  # not started
+    for kind in ("csv", "xlsx"):
+        rows = {r[0]: r for r in export_rows(client, f"/hr/people/export?format={kind}")}
+        assert rows["Person A3"][3] == version.version
+        assert rows["Person A4"][3] == ""
+    learner = signed_in(app, login, "a3@example.org")
+    mine = learner.get("/me/hr-view").get_data(as_text=True)
+    assert re.search(r"<tr>\s*<td>Person A3</td>.*?</tr>", mine, re.S).group(0) == row

@@ -17,7 +17,7 @@ CLOCK = hr.Clock(now=NOW, timezone=ZoneInfo("Europe/Berlin"))
 
 def test_person_rows_carry_exactly_the_allowlisted_fields() -> None:
     assert {f.name for f in fields(hr.PersonRow)} == {
-        "name", "org_unit", "course", "status", "due", "completed", "expires"}
+        "name", "org_unit", "course", "course_version", "status", "due", "completed", "expires"}
 
 
 @pytest.mark.parametrize(("due", "started", "completed", "status"), [
@@ -60,8 +60,11 @@ def test_dashboard_suppresses_groups_below_k_and_respects_scope(session) -> None
     city, a, b = world(session)
     board = hr.dashboard(session, None, unit_id=city.id, course_id=None, clock=CLOCK)
     by_name = {u.name: u for u in board.units}
-    assert by_name["A"].completion_rate == 20 and by_name["A"].overdue == 1
     assert by_name["B"].suppressed and by_name["B"].overdue is None
+    assert not by_name["B"].protects_others
+    # Stadt minus A would give B: A (5 people) is hidden as well
+    assert by_name["A"].suppressed and by_name["A"].protects_others
+    assert by_name["A"].completion_rate is None and by_name["A"].overdue is None
     assert board.root is not None and board.root.persons == 9 and board.root.overdue == 2
     with pytest.raises(hr.OutOfScope):
         hr.dashboard(session, {a.id}, unit_id=b.id, course_id=None, clock=CLOCK)

@@ -1,7 +1,7 @@
 """What HR sees: per-unit aggregates (k-suppressed) and the person list of mandatory courses.
 
 Privacy by design: a person row carries exactly the allowlisted fields (`PERSON_FIELDS`:
-name, org unit, course, status, due, completed, expires) and nothing about scores, answers,
+name, org unit, course, course version, status, due, completed, expires) and nothing about scores, answers,
 attempts or time spent. Every query is limited to a scope of org units (None: all) that the
 edge takes from `role_scope`; a unit outside the scope raises `OutOfScope` (403).
 The learner's own transparency page uses the same `person_rows` with `user_id` set."""
@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lernmodul.db.certificates import Certificate
 from lernmodul.db.hr_summary import HrCourseCount, HrDueCount, HrExpiryCount, HrUnitPersons
 from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
-from lernmodul.db.models import Enrolment, OrgUnit, User
+from lernmodul.db.models import CourseVersion, Enrolment, OrgUnit, User
 from lernmodul.services.assignments import course_titles
 
 ASSIGNED = "assigned"
@@ -46,6 +46,7 @@ class PersonRow:
     name: str
     org_unit: str
     course: str
+    course_version: str | None  # the version taken or completed (None: not started)
     status: str
     due: date | None
     completed: date | None
@@ -105,6 +106,7 @@ class UnitFigures:
     completion_rate: int | None  # percent
     overdue: int | None
     expiring: int | None
+    protects_others: bool = False  # hidden although the group is large enough
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,14 +216,16 @@ def _base(columns: Sequence[Any], units: set[int] | None, person_filter: PersonF
 
 # --- the person list -----------------------------------------------------------------------
 
-_PERSON_COLUMNS = (User.id, User.name, User.org_unit_id, Enrolment.course_id, Enrolment.due_at,
-                   Enrolment.started_at, Enrolment.completed_at, Certificate.valid_until)
+_PERSON_COLUMNS = (User.id, User.name, User.org_unit_id, Enrolment.course_id, CourseVersion.version,
+                   Enrolment.due_at, Enrolment.started_at, Enrolment.completed_at,
+                   Certificate.valid_until)
 
 
 def _person_query(session: Session, scope: set[int] | None, person_filter: PersonFilter,
                   clock: Clock) -> Select[Any]:
     units = visible_units(session, scope, person_filter.unit_id)
     return (_base(_PERSON_COLUMNS, units, person_filter, clock)
+            .outerjoin(CourseVersion, CourseVersion.id == Enrolment.course_version_id)
             .order_by(User.name, User.id, Enrolment.course_id))
 
 
@@ -232,11 +236,11 @@ class _RowMaker:
         self.clock = clock
 
     def __call__(self, row: Any) -> PersonRow:
-        _uid, name, unit_id, course_id, due_at, started_at, completed_at, valid_until = row
+        _uid, name, unit_id, course_id, version, due_at, started_at, completed_at, valid_until = row
         zone = self.clock.timezone
         return PersonRow(
             name=name, org_unit=self.paths.get(unit_id, "") if unit_id is not None else "",
-            course=self.titles.get(course_id, course_id),
+            course=self.titles.get(course_id, course_id), course_version=version,
             status=status_of(due_at=due_at, started_at=started_at, completed_at=completed_at,
                              now=self.clock.now),
             due=due_at.astimezone(zone).date() if due_at else None,
@@ -274,18 +278,23 @@ def rows_of_person(session: Session, user_id: int, clock: Clock) -> list[PersonR
 # --- the dashboard -------------------------------------------------------------------------
 
 
+ALL_COURSES = ""  # the key of the figures over all courses
+Figures = tuple[int, int, int, int, int]  # enrolments, completed, overdue, expiring, persons
+Counts = dict[int, Figures]
+Cell = tuple[int, str]  # (unit id, course id or ALL_COURSES)
+ZERO: Figures = (0, 0, 0, 0, 0)
+
+
 def dashboard(session: Session, scope: set[int] | None, *, unit_id: int | None,
               course_id: str | None, clock: Clock,
               min_group_size: int = DEFAULT_MIN_GROUP_SIZE) -> Dashboard:
     """Figures for the chosen unit and each unit directly below it (each with its sub-units),
     or for the top units of the scope. Groups of fewer than `min_group_size` people are
-    suppressed."""
+    suppressed, and so many more (`protect_small_groups`) that no suppressed figure can be
+    worked out by subtraction from figures shown on any dashboard page."""
     tree = unit_tree(session)
     units = visible_units(session, scope, unit_id)
-    counts = _counts_by_unit(session, units, course_id, clock)
-    children: dict[int | None, list[int]] = {}
-    for uid, (_name, parent) in tree.items():
-        children.setdefault(parent, []).append(uid)
+    children = _children(tree)
     if unit_id is not None:
         shown = children.get(unit_id, [])
     elif scope is None:
@@ -294,65 +303,190 @@ def dashboard(session: Session, scope: set[int] | None, *, unit_id: int | None,
         shown = [u for u in scope if tree.get(u, ("", None))[1] not in scope]
     shown = [u for u in shown if units is None or u in units]
     shown.sort(key=lambda u: tree[u][0].casefold())
+    # the same cells are hidden for every viewer and every page: computed over the whole tree
+    totals, hidden = protect_small_groups(tree, _direct_counts(session, clock), min_group_size)
+    key = course_id or ALL_COURSES
 
     def figures(root: int) -> UnitFigures:
-        subtree = _subtree(tree, root)
-        totals = [sum(counts.get(u, (0, 0, 0, 0, 0))[i] for u in subtree) for i in range(5)]
-        enrolments, completed, overdue, expiring, persons = totals
-        small = persons < min_group_size
+        enrolments, completed, overdue, expiring, persons = totals.get((root, key), ZERO)
+        small = (root, key) in hidden
         return UnitFigures(
             unit_id=root, name=tree[root][0], has_children=bool(children.get(root)),
             persons=persons, suppressed=small,
             enrolments=None if small else enrolments,
             completion_rate=None if small or not enrolments else
             round(100 * completed / enrolments),
-            overdue=None if small else overdue, expiring=None if small else expiring)
+            overdue=None if small else overdue, expiring=None if small else expiring,
+            protects_others=small and persons >= min_group_size)
 
     root = figures(unit_id) if unit_id is not None else None
     return Dashboard(root=root, units=[figures(u) for u in shown])
 
 
-Counts = dict[int, tuple[int, int, int, int, int]]
+def _children(tree: dict[int, tuple[str, int | None]]) -> dict[int | None, list[int]]:
+    children: dict[int | None, list[int]] = {}
+    for uid, (_name, parent) in tree.items():
+        children.setdefault(parent if parent in tree else None, []).append(uid)
+    return children
+
+
+def _direct_counts(session: Session, clock: Clock) -> dict[Cell, Figures]:
+    """Figures of the members of each unit (sub-units not included) per course and over all
+    courses, read from the summary tables that triggers keep (a few thousand rows instead of
+    every enrolment)."""
+    cells: dict[Cell, list[int]] = {}
+    for unit_id, course, enrolments, completed in session.execute(select(
+            HrCourseCount.org_unit_id, HrCourseCount.course_id, HrCourseCount.enrolments,
+            HrCourseCount.completed)):
+        # one enrolment per person and course: the course's people are its enrolments
+        cells[(unit_id, course)] = [enrolments, completed, 0, 0, enrolments]
+    if not cells:
+        return {}
+    # naming the courses lets both databases read each course's range of the primary key
+    courses = sorted({course for _unit, course in cells})
+    for index, table, condition in (
+            (2, HrDueCount, HrDueCount.due_at < clock.now),
+            (3, HrExpiryCount, HrExpiryCount.valid_until.between(clock.today, clock.horizon))):
+        rows = session.execute(select(table.org_unit_id, table.course_id,
+                                      func.sum(table.enrolments))
+                               .where(table.course_id.in_(courses), condition)
+                               .group_by(table.org_unit_id, table.course_id))
+        for unit_id, course, count in rows:
+            if (unit_id, course) in cells:
+                cells[(unit_id, course)][index] += int(count)
+    persons = {unit_id: count for unit_id, count in session.execute(
+        select(HrUnitPersons.org_unit_id, HrUnitPersons.persons))}
+    result: dict[Cell, Figures] = {}
+    for (unit_id, course), values in cells.items():
+        result[(unit_id, course)] = (values[0], values[1], values[2], values[3], values[4])
+        everything = result.get((unit_id, ALL_COURSES), (0, 0, 0, 0, persons.get(unit_id, 0)))
+        result[(unit_id, ALL_COURSES)] = (everything[0] + values[0], everything[1] + values[1],
+                                          everything[2] + values[2], everything[3] + values[3],
+                                          everything[4])
+    return result
 
 
 def _counts_by_unit(session: Session, units: set[int] | None, course_id: str | None,
                     clock: Clock) -> Counts:
-    """Per unit of the members: enrolments, completed, overdue, expiring, persons, read from
-    the summary tables that triggers keep (a few thousand rows instead of every enrolment)."""
-    query = select(HrCourseCount.org_unit_id, HrCourseCount.course_id, HrCourseCount.enrolments,
-                   HrCourseCount.completed)
-    if course_id:
-        query = query.where(HrCourseCount.course_id == course_id)
-    totals: dict[int, list[int]] = {}
-    courses: set[str] = set()
-    for unit_id, course, enrolments, completed in session.execute(query):
-        if units is None or unit_id in units:
-            courses.add(course)
-            entry = totals.setdefault(unit_id, [0, 0, 0, 0, 0])
-            entry[0] += enrolments
-            entry[1] += completed
-    if not courses:
-        return {}
-    # naming the courses lets both databases read each course's range of the primary key
-    chosen = sorted(courses)
-    for index, table, condition in (
-            (2, HrDueCount, HrDueCount.due_at < clock.now),
-            (3, HrExpiryCount, HrExpiryCount.valid_until.between(clock.today, clock.horizon))):
-        rows = session.execute(select(table.org_unit_id, func.sum(table.enrolments))
-                               .where(table.course_id.in_(chosen), condition)
-                               .group_by(table.org_unit_id))
-        for unit_id, count in rows:
-            if unit_id in totals:
-                totals[unit_id][index] += int(count)
-    if course_id:
-        for entry in totals.values():
-            entry[4] = entry[0]  # one enrolment per person and course
-    else:
-        for unit_id, persons in session.execute(select(HrUnitPersons.org_unit_id,
-                                                       HrUnitPersons.persons)):
-            if unit_id in totals:
-                totals[unit_id][4] = persons
-    return {unit_id: (e[0], e[1], e[2], e[3], e[4]) for unit_id, e in totals.items()}
+    """Per unit of the members: enrolments, completed, overdue, expiring, persons (from the
+    summary tables)."""
+    key = course_id or ALL_COURSES
+    return {unit_id: figures for (unit_id, course), figures in _direct_counts(session, clock)
+            .items() if course == key and (units is None or unit_id in units)}
+
+
+# --- no suppressed figure by subtraction ---------------------------------------------------
+#
+# Every unit's figures (with its sub-units) appear on some page, per course and over all
+# courses. They add up along two kinds of lines: a unit = its sub-units + its own members
+# (who are never shown as a row of their own), and all courses = each course. A line with
+# exactly one unknown figure gives that figure away by subtraction, and a figure found so
+# may complete another line. `protect_small_groups` follows these chains and hides one more
+# figure (the smallest group of the line) until no group of fewer than k people can be
+# found. Groups of 0 people count as known.
+
+_Node = tuple[str, int, str]  # ("unit", id, key): a unit with its sub-units; ("own", id, key)
+
+
+def protect_small_groups(tree: dict[int, tuple[str, int | None]],
+                         direct: dict[Cell, Figures], k: int
+                         ) -> tuple[dict[Cell, Figures], set[Cell]]:
+    """The figures of every unit with its sub-units, and the cells to hide: those of fewer
+    than k people, and complementary ones so that none of those can be computed from the
+    cells shown (by subtraction along the lines above, also chained)."""
+    children = _children(tree)
+    courses = sorted({course for _unit, course in direct if course != ALL_COURSES})
+    keys = [ALL_COURSES, *courses]
+    sums: dict[Cell, list[int]] = {}
+    order: list[int] = []  # parents before their sub-units
+    todo = list(children.get(None, []))
+    while todo:
+        unit_id = todo.pop()
+        order.append(unit_id)
+        todo.extend(children.get(unit_id, []))
+    for unit_id in reversed(order):
+        for key in keys:
+            values = list(direct.get((unit_id, key), ZERO))
+            for child in children.get(unit_id, []):
+                below = sums[(child, key)]
+                values = [a + b for a, b in zip(values, below, strict=True)]
+            sums[(unit_id, key)] = values
+    totals: dict[Cell, Figures] = {cell: (v[0], v[1], v[2], v[3], v[4])
+                                   for cell, v in sums.items()}
+    persons: dict[_Node, int] = {}
+    lines: list[tuple[_Node, list[_Node]]] = []  # (total, parts)
+    for unit_id in tree:
+        kids = children.get(unit_id, [])
+        for key in keys:
+            persons[("unit", unit_id, key)] = totals[(unit_id, key)][4]
+            if kids:
+                persons[("own", unit_id, key)] = direct.get((unit_id, key), ZERO)[4]
+                lines.append((("unit", unit_id, key),
+                              [("unit", c, key) for c in kids] + [("own", unit_id, key)]))
+        for kind in ("unit", "own") if kids else ("unit",):
+            lines.append(((kind, unit_id, ALL_COURSES), [(kind, unit_id, c) for c in courses]))
+    hidden = {node for node, count in persons.items() if node[0] == "unit" and count < k}
+    while True:
+        known, found_by = _derivable(persons, lines, hidden)
+        leak = next((node for node in found_by if 0 < persons[node] < k), None)
+        if leak is None:
+            break
+        extra = _complement(leak, lines, known, found_by, hidden, persons, set())
+        if extra is None:  # pragma: no cover - the line total can always be hidden
+            raise RuntimeError(f"cannot protect {leak}")
+        hidden.add(extra)
+    return totals, {(unit_id, key) for _kind, unit_id, key in hidden}
+
+
+def _derivable(persons: dict[_Node, int], lines: list[tuple[_Node, list[_Node]]],
+               hidden: set[_Node]) -> tuple[set[_Node], dict[_Node, int]]:
+    """Known nodes (shown, empty, or found by subtraction) and the line each was found by."""
+    known = {node for node, count in persons.items()
+             if count == 0 or (node[0] == "unit" and node not in hidden)}
+    members = [[total, *parts] for total, parts in lines]
+    lines_of: dict[_Node, list[int]] = {}
+    unknown = []
+    for index, nodes in enumerate(members):
+        for node in nodes:
+            lines_of.setdefault(node, []).append(index)
+        unknown.append(sum(node not in known for node in nodes))
+    found_by: dict[_Node, int] = {}
+    todo = [index for index, count in enumerate(unknown) if count == 1]
+    while todo:
+        index = todo.pop()
+        if unknown[index] != 1:
+            continue
+        node = next(n for n in members[index] if n not in known)
+        known.add(node)
+        found_by[node] = index
+        for other in lines_of[node]:
+            unknown[other] -= 1
+            if unknown[other] == 1:
+                todo.append(other)
+    return known, found_by
+
+
+def _complement(node: _Node, lines: list[tuple[_Node, list[_Node]]], known: set[_Node],
+                found_by: dict[_Node, int], hidden: set[_Node], persons: dict[_Node, int],
+                seen: set[int]) -> _Node | None:
+    """A shown node to hide so that `node` is no longer found by its line: the smallest
+    non-empty group of that line (parts before the total), or one that makes such a group
+    unknown in turn."""
+    index = found_by[node]
+    if index in seen:
+        return None
+    seen.add(index)
+    total, parts = lines[index]
+    others = [n for n in (*parts, total) if n != node and n in known and persons[n] > 0]
+    others.sort(key=lambda n: (n == total, persons[n], n))
+    for other in others:
+        if other in found_by:  # found by another line: hide a figure of that line
+            found = _complement(other, lines, known, found_by, hidden, persons, seen)
+            if found is not None:
+                return found
+        elif other[0] == "unit" and other not in hidden:
+            return other
+    return None
 
 
 def recount_by_unit(session: Session, units: set[int] | None, course_id: str | None,

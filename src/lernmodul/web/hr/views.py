@@ -52,6 +52,7 @@ COLUMN_LABELS = {
     "name": _l("Name"),
     "org_unit": _l("Organisational unit"),
     "course": _l("Course"),
+    "course_version": _l("Course version"),
     "status": _l("Status"),
     "due": _l("Due"),
     "completed": _l("Completed"),
