@@ -167,3 +167,71 @@ def test_learners_cannot_use_the_page(app: Any, make_user: Any, login: Any) -> N
     client = app.test_client()
     login(client, "lea-gift@example.org")
     assert client.get("/trainer/gift").status_code == 403
+
+
+# --- adding a converted unit to a course's draft ------------------------------------------
+
+SAMPLE = Path(__file__).parents[1] / "core" / "fixtures" / "sample-course"
+CLASHING = ("::gl leakage:: Wie heißt das Durchsickern? {=Leakage ~Fixierung}\n\n"
+            "::Zweite:: Ist das ernst zu nehmen? {T}\n")  # two: the exam draws 2 per unit
+
+
+@pytest.fixture
+def sample_course(app: Any) -> int:
+    from lernmodul.services.courses import import_course_folder
+    from lernmodul.web.database import get_database
+
+    session = get_database(app).sessions()
+    try:
+        version_id = import_course_folder(session, SAMPLE).version_id
+        session.commit()
+        return version_id
+    finally:
+        session.close()
+
+
+def test_with_a_course_ids_stay_free_and_the_unit_joins_its_draft(
+        trainer_client: Any, sample_course: int, db_session: Any) -> None:
+    from lernmodul.db.authoring import CourseDraft
+    from lernmodul.db.models import AuditLog
+    from lernmodul.services import authoring
+
+    response = upload(trainer_client, CLASHING.encode(), "grundlagen.txt", course="beispielkurs")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    (name, unit), = textareas(html).items()
+    # the course has a unit "grundlagen", a question "gl-leakage" and files 01, 02, exam.md
+    assert name == "03-grundlagen-2.md"
+    assert "id: grundlagen-2" in unit and "id=gl-leakage-2" in unit
+    assert 'formaction="/trainer/gift/add"' in html
+    response = trainer_client.post("/trainer/gift/add", data={
+        "csrf_token": csrf_token_from(html), "name": name, "markdown": unit,
+        "course": "beispielkurs"})
+    assert response.status_code == 303
+    draft = db_session.query(CourseDraft).filter_by(course_id="beispielkurs").one()
+    added = [n for n, text in draft.files.items() if text == unit]
+    assert len(added) == 1 and added[0].endswith(".md")
+    result = authoring.compile_files(draft.files, ["media/ampel.png"])
+    assert result.ok, [d.format() for d in result.errors]
+    assert "gl-leakage-2" in result.course.questions()
+    assert [u.id for u in result.course.units][-1] == "grundlagen-2"
+    actions = {a for (a,) in db_session.query(AuditLog.action)}
+    assert {"draft.create", "draft.add_unit", "draft.save_file"} <= actions
+
+
+def test_adding_to_an_unknown_course_is_refused(trainer_client: Any, sample_course: int,
+                                                db_session: Any) -> None:
+    from lernmodul.db.authoring import CourseDraft
+
+    response = upload(trainer_client, GIFT.encode(), course="gibt-es-nicht")
+    assert response.status_code == 400
+    assert "Bitte einen Kurs aus der Liste wählen" in response.get_data(as_text=True)
+    html = upload(trainer_client, GIFT.encode()).get_data(as_text=True)
+    assert "formaction" not in html  # no course chosen: download only
+    (name, unit), = textareas(html).items()
+    response = trainer_client.post("/trainer/gift/add", data={
+        "csrf_token": csrf_token_from(html), "name": name, "markdown": unit,
+        "course": "gibt-es-nicht"})
+    assert response.status_code == 400
+    assert "gibt es nicht" in response.get_data(as_text=True)
+    assert db_session.query(CourseDraft).count() == 0

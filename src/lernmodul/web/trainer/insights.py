@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, make_response, render_template, request
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
@@ -23,9 +24,15 @@ from lernmodul.core.diff import CourseDiff, diff_courses, plain_text
 from lernmodul.core.gift import convert_gift, minimal_course_md, slugify
 from lernmodul.core.item_stats import ItemStatistic
 from lernmodul.core.model import Course
-from lernmodul.db.models import CourseVersion
+from lernmodul.db.models import CourseVersion, utcnow
+from lernmodul.services import authoring
 from lernmodul.services import item_stats as stats_service
-from lernmodul.services.courses import CompiledCourses, CourseError
+from lernmodul.services.courses import (
+    CompiledCourses,
+    CourseError,
+    find_latest_version,
+    latest_versions,
+)
 from lernmodul.web.database import get_session
 from lernmodul.web.security import render_error
 from lernmodul.web.trainer.views import bp
@@ -270,6 +277,7 @@ class GiftUploadForm(FlaskForm):
             "Only a-z, 0-9, “-” and “_”, starting with a letter or digit."))])
     title = StringField(_l("Unit title (optional)"), validators=[
         Optional(), Length(max=200, message=_l("At most %(max)d characters."))])
+    course = SelectField(_l("Course for the units (optional)"), validate_choice=False)
     language = SelectField(_l("Language of the course"),
                            choices=[SelectChoice("de", _l("German")),
                                     SelectChoice("en", _l("English"))], default="de")
@@ -279,6 +287,50 @@ class GiftUploadForm(FlaskForm):
 class GiftDownloadForm(FlaskForm):
     name = HiddenField(validators=[DataRequired(), Regexp(GIFT_UNIT_FILE.pattern)])
     markdown = TextAreaField(validators=[DataRequired(), Length(max=4 * GIFT_MAX_BYTES)])
+
+
+class GiftAddForm(GiftDownloadForm):
+    course = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A course the converted units may join: its ids are kept free, its files numbered on."""
+
+    course_id: str
+    title: str
+    language: str
+    question_ids: frozenset[str]
+    unit_ids: frozenset[str]
+    number_from: int
+
+
+def _course_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _("none: download only"))] + [
+        SelectChoice(v.course_id, f"{v.title} ({v.course_id})")
+        for v in latest_versions(get_session())]
+
+
+def _target(course_id: str) -> Target | None:
+    """The course's open draft, or else its newest version, as the units' destination."""
+    session = get_session()
+    draft = authoring.find_draft(session, course_id)
+    if draft is not None:
+        texts = dict(draft.files)
+        media = authoring.media_paths(session, draft)
+    else:
+        version = find_latest_version(session, course_id)
+        if version is None:
+            return None
+        texts = {name: text for name, text in version.sources.items() if text is not None}
+        media = [name for name, text in version.sources.items() if text is None]
+    course = authoring.compile_files(texts, media).course
+    numbers = [int(m.group()) for name in texts if (m := re.match(r"\d+", name))]
+    return Target(
+        course_id, course.title if course else course_id, course.language if course else "de",
+        frozenset(course.questions()) if course else frozenset(),
+        frozenset(u.id for u in course.units) if course else frozenset(),
+        max(numbers, default=0) + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +365,7 @@ def _read_gift(form: GiftUploadForm) -> str:
 
 
 def _render_gift(form: GiftUploadForm, status: int = 200, **context: Any) -> tuple[str, int]:
+    form.course.choices = _course_choices()
     context.setdefault("files", [])
     context.setdefault("messages", [])
     return render_template("trainer/gift.html", form=form, download=GiftDownloadForm(formdata=None),
@@ -324,7 +377,12 @@ def gift_upload() -> tuple[str, int]:
     if request.method == "GET":
         return _render_gift(GiftUploadForm(formdata=None))
     form = GiftUploadForm()
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    target = _target(form.course.data) if form.course.data else None
+    if form.course.data and target is None:
+        form.course.errors = [_("Choose a course from the list.")]
+        valid = False
+    if not valid:
         return _render_gift(form, 400)
     try:
         text = _read_gift(form)
@@ -336,20 +394,24 @@ def gift_upload() -> tuple[str, int]:
     unit_id = form.unit_id.data or slugify(stem) or "gift"
     title = form.title.data or stem
     language = str(get_locale() or "de")[:2]
-    result = convert_gift(text, unit_id=unit_id, title=title, language=form.language.data,
-                          path=file_name)
+    language_of_units = target.language if target else form.language.data
+    result = convert_gift(text, unit_id=unit_id, title=title, language=language_of_units,
+                          path=file_name,
+                          reserved_ids=target.question_ids if target else (),
+                          reserved_units=target.unit_ids if target else (),
+                          number_from=target.number_from if target else 1)
     messages = [Message(d.line, d.column, d.is_error, d.message(language), "")
                 for d in result.diagnostics]
     if result.files:
         # the course compiler has the last word on the converted units
-        files = {"course.md": minimal_course_md(unit_id, title, language=form.language.data)}
+        files = {"course.md": minimal_course_md(unit_id, title, language=language_of_units)}
         files.update(result.files)
         compiled = compile_course({name: body.encode() for name, body in files.items()})
         messages += [Message(d.line, d.column, d.is_error, d.message(language), d.path)
                      for d in compiled.diagnostics if d.path in result.files]
     return _render_gift(
         form, 200 if result.files else 400, file_name=file_name, converted=result.questions,
-        files=sorted(result.files.items()), messages=messages,
+        files=sorted(result.files.items()), messages=messages, target=target,
         errors=sum(1 for m in messages if m.is_error))
 
 
@@ -367,3 +429,43 @@ def gift_download() -> Response | tuple[str, int]:
     response.charset = "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{form.name.data}"'
     return response
+
+
+ADD_ERRORS = {
+    "stale": _l("The draft changed in the meantime. Convert the file again and add the unit "
+                "once more."),
+    "too_many_units": _l("The course has the most units a course can have."),
+    "text_too_large": _l("The unit file is too large for the course editor."),
+    "no_course": _l("This course does not exist (any more)."),
+}
+
+
+@bp.post("/gift/add")
+def gift_add() -> Response | tuple[str, int]:
+    """Adds one converted unit to the course's draft (opening a draft from the newest
+    version if there is none): a new unit file with the converted text."""
+    form = GiftAddForm()
+    if not form.validate_on_submit():
+        upload = GiftUploadForm(formdata=None)
+        upload.file.errors = [_("The request did not carry a unit file. Convert the GIFT file "
+                                "again.")]
+        return _render_gift(upload, 400)
+    session, now, actor = get_session(), utcnow(), int(current_user.id)
+    markdown = (form.markdown.data or "").replace("\r\n", "\n")
+    try:
+        draft, _created = authoring.open_draft(session, form.course.data, actor_id=actor, now=now)
+        title = authoring.unit_title(markdown) or form.name.data
+        name = authoring.add_unit(session, draft, title[:200], draft.revision, actor_id=actor,
+                                  now=now)
+        authoring.save_file(session, draft, name, markdown, draft.revision, actor_id=actor,
+                            now=now)
+    except authoring.AuthoringError as error:
+        message = ADD_ERRORS.get(error.code)
+        return render_error(409 if error.code == "stale" else 400, str(message) if message else _(
+            "The unit could not be added to the draft (%(code)s).", code=error.code))
+    flash(_("%(file)s is now %(name)s in the draft of the course %(course)s. Check it in the "
+            "course editor and publish the draft when it is ready.",
+            file=form.name.data, name=name, course=draft.course_id), "success")
+    if "trainer.edit_draft" in current_app.view_functions:
+        return redirect(url_for("trainer.edit_draft", draft_id=draft.id, file=name), 303)
+    return redirect(url_for("trainer.gift_upload"), 303)
