@@ -152,6 +152,17 @@ def test_trainer_insight_pages_are_accessible_in_german(
     assert download.value.suggested_filename == "01-himmel.md"
     assert Path(download.value.path()).read_text("utf-8") == markdown
 
+    # with a course chosen: the unit joins the course's draft
+    page.get_by_label("GIFT-Datei").set_input_files(str(path))
+    page.get_by_label("Kurs für die Einheiten (optional)").select_option("beispielkurs")
+    submit(page, "Umwandeln")
+    assert_accessible(page)
+    button = page.get_by_role("button", name="zum Entwurf von „Beispielkurs: Sicher am Schalter“")
+    with page.expect_navigation():
+        button.first.click()
+    assert "im Entwurf des Kurses beispielkurs" in page.locator(".messages").inner_text()
+
+    page.goto(f"{live_server}/trainer/gift")
     bad = tmp_path / "bild.txt"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
     page.get_by_label("GIFT-Datei").set_input_files(str(bad))
