@@ -37,7 +37,7 @@ from lernmodul.web.database import get_session
 from lernmodul.web.security import render_error
 from lernmodul.web.trainer.views import bp
 
-COMPILED = CompiledCourses()
+COMPILED_KEY = "lernmodul.trainer.insights.compiled"
 MEDIA_BASE = "media/"  # the pages here show text only, never a course image
 GIFT_MAX_BYTES = 512 * 1024
 GIFT_UNIT_FILE = re.compile(r"\d{2,4}-[a-z0-9][a-z0-9_-]{0,80}\.md\Z")
@@ -169,7 +169,10 @@ def _course_versions(course_id: str) -> list[CourseVersion]:
 
 
 def _compiled(version: CourseVersion) -> Course:
-    return COMPILED.get(version, MEDIA_BASE)
+    """Versions never change, so compiled ones are kept for the app's lifetime (per app, not
+    per process: two apps on two databases may both have a version 1)."""
+    cache: CompiledCourses = current_app.extensions.setdefault(COMPILED_KEY, CompiledCourses())
+    return cache.get(version, MEDIA_BASE)
 
 
 def _chosen(name: str, versions: list[CourseVersion], default: CourseVersion) -> CourseVersion:
