@@ -38,9 +38,11 @@ COUNT_TABLES = ("hr_course_counts", "hr_due_counts", "hr_expiry_counts", "hr_uni
 
 # --- what one enrolment contributes -------------------------------------------------------
 # Each source yields (org_unit_id, course_id, done, due_at, valid_until, sign) for the
-# enrolments a changed row touches, in the state before (sign -1) or after (sign +1) the
-# change. Other tables are unchanged within one row trigger, so "before" is the old row read
-# against the current state of the rest.
+# enrolments a change touches, in the state before (sign -1) or after (sign +1) it. `ref` is
+# OLD or NEW of a row trigger (SQLite), or the alias of a transition table `rows` of a
+# statement trigger (PostgreSQL: one set-based statement per bulk insert or update). A
+# statement changes one table only, so "before" is the old row read against the current
+# state of the others.
 
 
 def _current_valid_until(enrolment: str) -> str:
@@ -56,33 +58,43 @@ def _enrolment_columns(enrolment: str, sign: int) -> str:
             f"{_current_valid_until(enrolment)} END AS valid_until, {sign} AS sign")
 
 
-def from_enrolment(ref: str, sign: int) -> str:
-    """The enrolment row `ref` (OLD or NEW) with its user as stored now."""
+def _joined(rows: str | None, ref: str, join: str, on: str) -> tuple[str, str]:
+    """FROM clause and first condition: `join` ON `on`, from the transition table if any."""
+    if rows:
+        return f"{rows} {ref} JOIN {join} ON {on}", "true"
+    return join, on
+
+
+def from_enrolment(ref: str, sign: int, rows: str | None = None) -> str:
+    """The enrolment row(s) `ref` with their user as stored now."""
+    tables, joined = _joined(rows, ref, "users u", f"u.id = {ref}.user_id")
     return (f"SELECT u.org_unit_id AS org_unit_id, {_enrolment_columns(ref, sign)} "
-            f"FROM users u WHERE u.id = {ref}.user_id AND {ref}.is_mandatory "
+            f"FROM {tables} WHERE {joined} AND {ref}.is_mandatory "
             "AND u.is_active AND u.org_unit_id IS NOT NULL")
 
 
-def from_user(ref: str, sign: int) -> str:
-    """Every mandatory enrolment of the user row `ref` (OLD or NEW)."""
+def from_user(ref: str, sign: int, rows: str | None = None) -> str:
+    """Every mandatory enrolment of the user row(s) `ref`."""
+    tables, joined = _joined(rows, ref, "enrolments e", f"e.user_id = {ref}.id")
     return (f"SELECT {ref}.org_unit_id AS org_unit_id, {_enrolment_columns('e', sign)} "
-            f"FROM enrolments e WHERE e.user_id = {ref}.id AND e.is_mandatory "
+            f"FROM {tables} WHERE {joined} AND e.is_mandatory "
             f"AND {ref}.is_active AND {ref}.org_unit_id IS NOT NULL")
 
 
-def from_certificate(ref: str, sign: int) -> str:
-    """The certificate row `ref` (OLD or NEW) if it is the current one of a completion."""
+def from_certificate(ref: str, sign: int, rows: str | None = None) -> str:
+    """The certificate row(s) `ref` that are the current one of a completion."""
+    tables, joined = _joined(rows, ref, "enrolments e", f"e.id = {ref}.enrolment_id")
     return (f"SELECT u.org_unit_id AS org_unit_id, e.course_id AS course_id, 1 AS done, "
             f"NULL AS due_at, {ref}.valid_until AS valid_until, {sign} AS sign "
-            f"FROM enrolments e JOIN users u ON u.id = e.user_id "
-            f"WHERE e.id = {ref}.enrolment_id AND e.is_mandatory AND e.completed_at IS NOT NULL "
+            f"FROM {tables} JOIN users u ON u.id = e.user_id "
+            f"WHERE {joined} AND e.is_mandatory AND e.completed_at IS NOT NULL "
             f"AND u.is_active AND u.org_unit_id IS NOT NULL "
             f"AND {ref}.superseded_at IS NULL AND {ref}.revoked_at IS NULL")
 
 
-def apply_counts(source: str, *, certificate: bool = False) -> list[str]:
+def apply_counts(source: str, *, certificate: bool = False, grows: bool = False) -> list[str]:
     """Statements that add the signed rows of `source` to the count tables (a certificate
-    changes only the expiry counts)."""
+    changes only the expiry counts). Rows at 0 are deleted unless counts only `grow`."""
     statements = []
     if not certificate:
         statements.append(
@@ -93,7 +105,8 @@ def apply_counts(source: str, *, certificate: bool = False) -> list[str]:
             "ON CONFLICT (org_unit_id, course_id) DO UPDATE SET "
             "enrolments = hr_course_counts.enrolments + excluded.enrolments, "
             "completed = hr_course_counts.completed + excluded.completed")
-        statements.append("DELETE FROM hr_course_counts WHERE enrolments = 0")
+        if not grows:
+            statements.append("DELETE FROM hr_course_counts WHERE enrolments = 0")
     for table, column in (("hr_due_counts", "due_at"), ("hr_expiry_counts", "valid_until")):
         if certificate and table == "hr_due_counts":
             continue
@@ -104,7 +117,8 @@ def apply_counts(source: str, *, certificate: bool = False) -> list[str]:
             "HAVING SUM(sign) <> 0 "
             f"ON CONFLICT (course_id, {column}, org_unit_id) DO UPDATE SET "
             f"enrolments = {table}.enrolments + excluded.enrolments")
-        statements.append(f"DELETE FROM {table} WHERE enrolments = 0")
+        if not grows:
+            statements.append(f"DELETE FROM {table} WHERE enrolments = 0")
     return statements
 
 
@@ -137,11 +151,28 @@ def persons_after_enrolment_change(user_ref: str, old: str | None, new: str | No
         "+ excluded.persons")
 
 
-def persons_after_user_change(old: str | None, new: str | None) -> str:
+def persons_after_enrolment_rows(old_rows: str | None, new_rows: str | None) -> str:
+    """The same for a statement: per user, mandatory rows now, and now − new + old before."""
+    sides = [f"SELECT user_id, {d} AS d FROM {rows} WHERE is_mandatory"
+             for rows, d in ((old_rows, 1), (new_rows, -1)) if rows]
+    delta = "(CASE WHEN c.n > 0 THEN 1 ELSE 0 END) - (CASE WHEN c.n + c.d > 0 THEN 1 ELSE 0 END)"
+    changes = (f"SELECT x.user_id, SUM(x.d) AS d, {_mandatory_count('x.user_id')} AS n "
+               f"FROM ({' UNION ALL '.join(sides)}) x GROUP BY x.user_id")
+    return ("INSERT INTO hr_unit_persons (org_unit_id, persons) "
+            f"SELECT u.org_unit_id, SUM({delta}) FROM ({changes}) c "
+            "JOIN users u ON u.id = c.user_id WHERE u.is_active AND u.org_unit_id IS NOT NULL "
+            f"GROUP BY u.org_unit_id HAVING SUM({delta}) <> 0 "
+            "ON CONFLICT (org_unit_id) DO UPDATE SET persons = hr_unit_persons.persons "
+            "+ excluded.persons")
+
+
+def persons_after_user_change(old: str | None, new: str | None,
+                              rows: tuple[str, str] | None = None) -> str:
     sides = []
-    for ref, sign in ((old, -1), (new, 1)):
+    for ref, sign, table in ((old, -1, rows and rows[0]), (new, 1, rows and rows[1])):
         if ref:
-            sides.append(f"SELECT {ref}.org_unit_id AS org_unit_id, {sign} AS sign "
+            source = f"FROM {table} {ref} " if table else ""
+            sides.append(f"SELECT {ref}.org_unit_id AS org_unit_id, {sign} AS sign {source}"
                          f"WHERE {ref}.is_active AND {ref}.org_unit_id IS NOT NULL "
                          f"AND {_mandatory_count(ref + '.id')} > 0")
     return ("INSERT INTO hr_unit_persons (org_unit_id, persons) "
@@ -164,12 +195,15 @@ def _union(*sources: str) -> str:
     return " UNION ALL ".join(sources)
 
 
-def _trigger_bodies() -> list[tuple[str, str, str, str, tuple[str, ...], list[str]]]:
-    """(name, timing, event, table, columns compared for UPDATE, statements)."""
+Trigger = tuple[str, str, str, str, tuple[str, ...], list[str]]
+
+
+def _row_triggers() -> list[Trigger]:
+    """(name, timing, event, table, columns compared for UPDATE, statements): per row."""
     return [
         ("hr_enrolment_insert", "AFTER", "INSERT", "enrolments", (), [
-            *apply_counts(from_enrolment("NEW", 1)),
-            persons_after_enrolment_change("NEW", None, "NEW"), DELETE_EMPTY_PERSONS]),
+            *apply_counts(from_enrolment("NEW", 1), grows=True),
+            persons_after_enrolment_change("NEW", None, "NEW")]),
         ("hr_enrolment_update", "AFTER", "UPDATE", "enrolments", ENROLMENT_COLUMNS, [
             *apply_counts(_union(from_enrolment("OLD", -1), from_enrolment("NEW", 1))),
             persons_after_enrolment_change("OLD", "OLD", "NEW"),
@@ -182,12 +216,9 @@ def _trigger_bodies() -> list[tuple[str, str, str, str, tuple[str, ...], list[st
         ("hr_user_update", "AFTER", "UPDATE", "users", USER_COLUMNS, [
             *apply_counts(_union(from_user("OLD", -1), from_user("NEW", 1))),
             persons_after_user_change("OLD", "NEW"), DELETE_EMPTY_PERSONS]),
-        # before: a cascade deletes the enrolments after the user row is gone
-        ("hr_user_delete", "BEFORE", "DELETE", "users", (), [
-            *apply_counts(from_user("OLD", -1)),
-            persons_after_user_change("OLD", None), DELETE_EMPTY_PERSONS]),
+        USER_DELETE,
         ("hr_certificate_insert", "AFTER", "INSERT", "certificates", (), [
-            *apply_counts(from_certificate("NEW", 1), certificate=True)]),
+            *apply_counts(from_certificate("NEW", 1), certificate=True, grows=True)]),
         ("hr_certificate_update", "AFTER", "UPDATE", "certificates", CERTIFICATE_COLUMNS, [
             *apply_counts(_union(from_certificate("OLD", -1), from_certificate("NEW", 1)),
                           certificate=True)]),
@@ -196,33 +227,99 @@ def _trigger_bodies() -> list[tuple[str, str, str, str, tuple[str, ...], list[st
     ]
 
 
+# before: a cascade deletes the enrolments after the user row is gone (a row trigger on
+# both databases; deleting users is rare)
+USER_DELETE: Trigger = ("hr_user_delete", "BEFORE", "DELETE", "users", (), [
+    *apply_counts(from_user("OLD", -1)),
+    persons_after_user_change("OLD", None), DELETE_EMPTY_PERSONS])
+OLD_ROWS, NEW_ROWS = "old_rows", "new_rows"
+
+
+def _statement_triggers() -> list[Trigger]:
+    """The same per statement with transition tables (PostgreSQL): an assignment that
+    enrols a whole city runs each statement once, not once per row."""
+    return [
+        ("hr_enrolment_insert", "AFTER", "INSERT", "enrolments", (), [
+            *apply_counts(from_enrolment("n", 1, NEW_ROWS), grows=True),
+            persons_after_enrolment_rows(None, NEW_ROWS)]),
+        ("hr_enrolment_update", "AFTER", "UPDATE", "enrolments", (), [
+            *apply_counts(_union(from_enrolment("o", -1, OLD_ROWS),
+                                 from_enrolment("n", 1, NEW_ROWS))),
+            persons_after_enrolment_rows(OLD_ROWS, NEW_ROWS), DELETE_EMPTY_PERSONS]),
+        ("hr_enrolment_delete", "AFTER", "DELETE", "enrolments", (), [
+            *apply_counts(from_enrolment("o", -1, OLD_ROWS)),
+            persons_after_enrolment_rows(OLD_ROWS, None), DELETE_EMPTY_PERSONS]),
+        ("hr_user_update", "AFTER", "UPDATE", "users", (), [
+            *apply_counts(_union(from_user("o", -1, OLD_ROWS), from_user("n", 1, NEW_ROWS))),
+            persons_after_user_change("o", "n", (OLD_ROWS, NEW_ROWS)), DELETE_EMPTY_PERSONS]),
+        ("hr_certificate_insert", "AFTER", "INSERT", "certificates", (), [
+            *apply_counts(from_certificate("n", 1, NEW_ROWS), certificate=True, grows=True)]),
+        ("hr_certificate_update", "AFTER", "UPDATE", "certificates", (), [
+            *apply_counts(_union(from_certificate("o", -1, OLD_ROWS),
+                                 from_certificate("n", 1, NEW_ROWS)), certificate=True)]),
+        ("hr_certificate_delete", "AFTER", "DELETE", "certificates", (), [
+            *apply_counts(from_certificate("o", -1, OLD_ROWS), certificate=True)]),
+    ]
+
+
+GUARDED_COLUMNS = {"enrolments": ("id", *ENROLMENT_COLUMNS), "users": ("id", *USER_COLUMNS),
+                   "certificates": ("id", *CERTIFICATE_COLUMNS)}
+
+
+def _statement_guard(event: str, table: str) -> str:
+    """Returns early from a statement that changes nothing counted (a learner's progress,
+    a password): the counted columns of the old and new rows are the same."""
+    if event != "UPDATE":
+        return ""
+    columns = ", ".join(GUARDED_COLUMNS[table])
+    return (f"IF NOT EXISTS (SELECT {columns} FROM {OLD_ROWS} EXCEPT ALL "
+            f"SELECT {columns} FROM {NEW_ROWS}) THEN RETURN NULL; END IF;\n")
+
+
+def _all_triggers(dialect: str) -> list[Trigger]:
+    return [*_statement_triggers(), USER_DELETE] if dialect == "postgresql" else _row_triggers()
+
+
 def create_triggers(dialect: str) -> None:
-    for name, timing, event, table, columns, statements in _trigger_bodies():
-        if dialect == "postgresql":
-            changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
-            result = "OLD" if timing == "BEFORE" else "NULL"
+    if dialect == "postgresql":
+        for name, timing, event, table, _columns, statements in _statement_triggers():
             body = ";\n".join(statements)
-            op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-                       f"BEGIN\n{body};\nRETURN {result};\nEND\n$$")
-            of = f" OF {', '.join(columns)}" if columns else ""
-            when = f" WHEN ({changed})" if columns else ""
-            op.execute(f"CREATE TRIGGER {name} {timing} {event}{of} ON {table} FOR EACH ROW"
-                       f"{when} EXECUTE FUNCTION {name}()")
-        else:
-            changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
-            of = f" OF {', '.join(columns)}" if columns else ""
-            when = f" WHEN {changed}" if columns else ""
-            body = "".join(f"{s};\n" for s in statements)
-            op.execute(f"CREATE TRIGGER {name} {timing} {event}{of} ON {table} FOR EACH ROW"
-                       f"{when} BEGIN\n{body}END")
+            guard = _statement_guard(event, table)
+            # The planner cannot know how few rows a transition table holds and would hash
+            # whole tables for a statement of a thousand rows: index lookups per row instead.
+            op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
+                       "SET enable_hashjoin = off SET enable_mergejoin = off AS $$\n"
+                       f"BEGIN\n{guard}{body};\nRETURN NULL;\nEND\n$$")
+            tables = [f"{kind} TABLE AS {alias}" for kind, alias in
+                      (("OLD", OLD_ROWS), ("NEW", NEW_ROWS))
+                      if (kind == "OLD" and event != "INSERT")
+                      or (kind == "NEW" and event != "DELETE")]
+            op.execute(f"CREATE TRIGGER {name} {timing} {event} ON {table} "
+                       f"REFERENCING {' '.join(tables)} FOR EACH STATEMENT "
+                       f"EXECUTE FUNCTION {name}()")
+        name, timing, event, table, _columns, statements = USER_DELETE
+        body = ";\n".join(statements)
+        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                   f"BEGIN\n{body};\nRETURN OLD;\nEND\n$$")
+        op.execute(f"CREATE TRIGGER {name} {timing} {event} ON {table} FOR EACH ROW "
+                   f"EXECUTE FUNCTION {name}()")
+        return
+    for name, timing, event, table, columns, statements in _row_triggers():
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+        of = f" OF {', '.join(columns)}" if columns else ""
+        when = f" WHEN {changed}" if columns else ""
+        body = "".join(f"{s};\n" for s in statements)
+        op.execute(f"CREATE TRIGGER {name} {timing} {event}{of} ON {table} FOR EACH ROW"
+                   f"{when} BEGIN\n{body}END")
 
 
 def drop_triggers(dialect: str) -> None:
-    for name, _timing, _event, table, _columns, _statements in _trigger_bodies():
-        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if dialect == "postgresql"
-                                                       else ""))
+    for name, _timing, _event, table, _columns, _statements in _all_triggers(dialect):
         if dialect == "postgresql":
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+        else:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
 def fill_counts() -> None:
