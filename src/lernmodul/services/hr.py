@@ -309,7 +309,7 @@ def dashboard(session: Session, scope: set[int] | None, *, unit_id: int | None,
 
     def figures(root: int) -> UnitFigures:
         enrolments, completed, overdue, expiring, persons = totals.get((root, key), ZERO)
-        small = (root, key) in hidden
+        small = (root, key) in hidden or persons < min_group_size  # also a course nobody has
         return UnitFigures(
             unit_id=root, name=tree[root][0], has_children=bool(children.get(root)),
             persons=persons, suppressed=small,
