@@ -6,6 +6,8 @@ the textarea (with the CSRF token) to `live_preview` and swaps in the returned f
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -39,6 +41,30 @@ def _draft(draft_id: int) -> CourseDraft:
 
 def media_base(draft_id: int) -> str:
     return url_for("trainer.draft_media", draft_id=draft_id, name="x")[:-1]
+
+
+# The flagship course (nine units) takes about 0.3 s to compile, so the editor keeps the
+# results of recent draft revisions: moving between the files of one revision reuses them.
+# A revision never changes its content (every change moves it on), so entries never go stale.
+_COMPILED: OrderedDict[tuple[Any, ...], CompileResult] = OrderedDict()
+_COMPILED_LOCK = threading.Lock()
+COMPILED_KEPT = 16
+
+
+def compile_saved(draft: CourseDraft, media: list[str]) -> CompileResult:
+    key = (draft.id, draft.course_id, draft.created_at, draft.revision, tuple(media),
+           media_base(draft.id))
+    with _COMPILED_LOCK:
+        result = _COMPILED.get(key)
+        if result is not None:
+            _COMPILED.move_to_end(key)
+            return result
+    result = authoring.compile_files(draft.files, media, key[-1])
+    with _COMPILED_LOCK:
+        _COMPILED[key] = result
+        while len(_COMPILED) > COMPILED_KEPT:
+            _COMPILED.popitem(last=False)
+    return result
 
 
 def _file_order(draft: CourseDraft) -> list[str]:
@@ -76,8 +102,12 @@ def _render_editor(draft: CourseDraft, name: str | None, *, text: str | None = N
                    publish_diagnostics: list[dict[str, Any]] | None = None) -> tuple[str, int]:
     session = get_session()
     name = _chosen_file(draft, name)
-    replace = (name, text) if text is not None and name in draft.files else None
-    result = authoring.compile_draft(session, draft, media_base(draft.id), replace)
+    media = authoring.media_paths(session, draft)
+    if text is not None and name in draft.files:
+        result = authoring.compile_files({**draft.files, name: authoring.normalise_text(text)},
+                                         media, media_base(draft.id))
+    else:
+        result = compile_saved(draft, media)
     current = authoring.course_version(draft.files.get("course.md", ""))
     taken = authoring.taken_versions(session, draft.course_id)
     if version_value is None:
@@ -88,7 +118,7 @@ def _render_editor(draft: CourseDraft, name: str | None, *, text: str | None = N
         "trainer/draft.html", draft=draft, base_version=base.version if base else None,
         text=text if text is not None else draft.files.get(name, ""),
         units=authoring.unit_files(draft.files),
-        files=_file_order(draft), media=authoring.media_paths(session, draft),
+        files=_file_order(draft), media=media,
         media_base=media_base(draft.id), error=error, version_value=version_value,
         version_taken=current in taken, current_version=current,
         publish_diagnostics=publish_diagnostics or [],
@@ -148,7 +178,7 @@ def preview_page(draft_id: int) -> tuple[str, int]:
     """One file of the draft on a page of its own, as learners will see it."""
     draft = _draft(draft_id)
     name = _chosen_file(draft, request.args.get("file"))
-    result = authoring.compile_draft(get_session(), draft, media_base(draft.id))
+    result = compile_saved(draft, authoring.media_paths(get_session(), draft))
     return render_template("trainer/preview.html", draft=draft,
                            **preview_context(result, name)), 200
 
