@@ -382,3 +382,32 @@ def test_discarding_needs_the_confirmation(editor, db_session):
     assert drafts(db_session) == []
     assert audit_actions(db_session) == ["draft.create", "draft.discard"]
     assert editor.page().status_code == 404
+
+
+def test_the_live_preview_compiles_outside_the_write_transaction(app, editor, monkeypatch,
+                                                                 db_session):
+    """On SQLite a POST holds the write lock until it ends: a learner's write made while the
+    preview compiles must not have to wait for it."""
+    from lernmodul.db.models import utcnow
+    from lernmodul.services import authoring
+    from lernmodul.services.audit import record_event
+    from lernmodul.web.database import get_database
+
+    compile_files = authoring.compile_files
+    written = []
+
+    def compile_while_another_writes(*args, **kwargs):
+        other = get_database(app).sessions()
+        try:
+            record_event(other, action="test.concurrent_write", at=utcnow())
+            other.commit()
+            written.append(True)
+        finally:
+            other.close()
+        return compile_files(*args, **kwargs)
+
+    form = editor.form("02-praxis.md")
+    monkeypatch.setattr(authoring, "compile_files", compile_while_another_writes)
+    response = editor.client.post(f"{editor.url}/preview", data={
+        **form, "file": "02-praxis.md", "text": "---\nid: praxis\ntitle: P\n---\n"})
+    assert response.status_code == 200 and written == [True]

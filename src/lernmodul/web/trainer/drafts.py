@@ -163,12 +163,17 @@ def save_file(draft_id: int) -> Response | tuple[str, int]:
 @bp.post("/drafts/<int:draft_id>/preview")
 def live_preview(draft_id: int) -> tuple[str, int]:
     """The preview fragment for the textarea's current text (nothing is stored)."""
+    session = get_session()
     draft = _draft(draft_id)
     name = request.form.get("file", "")
     if name not in draft.files:
         abort(404)
-    result = authoring.compile_draft(get_session(), draft, media_base(draft.id),
-                                     (name, request.form.get("text", "")))
+    media = authoring.media_paths(session, draft)
+    # nothing is written: end the transaction (on SQLite a POST holds the write lock) before
+    # the compiler runs, so that learners' writes do not wait for it
+    session.commit()
+    texts = {**draft.files, name: authoring.normalise_text(request.form.get("text", ""))}
+    result = authoring.compile_files(texts, media, media_base(draft.id))
     return render_template("trainer/_preview.html", draft=draft,
                            **preview_context(result, name)), 200
 
