@@ -339,10 +339,19 @@ def test_a_zip_with_errors_is_not_published_and_shows_the_diagnostics(trainer, d
     ({"course.md": "x", "media\\x.png": PNG}, "enthält einen umgekehrten Schrägstrich"),
     ({"course.md": "x", "media/logo.svg": "<svg/>"}, "SVG-Bilder werden nicht angenommen"),
     ({"01-a.md": "x"}, "keine course.md"),
+    ("symlink", "ist ein symbolischer Link"),
+    ("duplicate", "kommt in der Zip-Datei zweimal vor"),
+    ("bomb", "als mögliche Zip-Bombe abgelehnt"),
+    ("encrypted", "ist verschlüsselt"),
 ])
 def test_bad_zips_get_400_with_a_message_and_nothing_is_stored(trainer, db_session, entries,
                                                                message):
-    response = upload_zip(trainer, make_zip(entries))
+    from .test_course_zip import BAD_ZIPS
+
+    data = make_zip(entries) if isinstance(entries, dict) else BAD_ZIPS[{
+        "symlink": "zip_symlink", "duplicate": "zip_duplicate", "bomb": "zip_ratio",
+        "encrypted": "zip_encrypted"}[entries]]()
+    response = upload_zip(trainer, data)
     assert response.status_code == 400
     assert message in text_of(response)
     assert drafts(db_session) == []
