@@ -289,3 +289,22 @@ def test_versions_are_suggested_from_the_last_number():
     assert authoring.suggest_version("2026.1", {"2026.1", "2026.2"}) == "2026.3"
     assert authoring.suggest_version("v9-beta", set()) == "v10-beta"
     assert authoring.suggest_version("erste", set()) == "erste.1"
+
+
+def test_compiled_courses_tell_versions_of_different_databases_apart(session, draft):
+    """A process that serves one database after another (the test suite) must not reuse a
+    course compiled for another database's version with the same id."""
+    from lernmodul.services.courses import CompiledCourses
+
+    files = dict(draft.files)
+    other = {**files, "02-praxis.md": files["02-praxis.md"].replace("title: Praxis",
+                                                                     "title: Anders")}
+    cache = CompiledCourses()
+    first = CourseVersion(id=2, course_id="beispielkurs", version="2026.2", title="T",
+                          sources={**files, "media/ampel.png": None}, created_at=NOW)
+    second = CourseVersion(id=2, course_id="beispielkurs", version="2026.2", title="T",
+                           sources={**other, "media/ampel.png": None},
+                           created_at=NOW + timedelta(seconds=1))
+    assert cache.get(first, "/m/").unit("praxis").title == "Praxis"
+    assert cache.get(second, "/m/").unit("praxis").title == "Anders"
+    assert cache.get(first, "/m/") is cache.get(first, "/m/")

@@ -102,15 +102,17 @@ def find_media(session: Session, version_id: int, path: str) -> CourseMedia | No
 
 
 class CompiledCourses:
-    """Compiled courses by version id. Versions never change, so entries never go stale;
-    each process derives its own from the database."""
+    """Compiled courses by version. Versions never change, so entries never go stale;
+    each process derives its own from the database. The key names the version by more than
+    its id (course, number, creation time), so that a process serving several databases one
+    after another (the test suite) never mistakes one database's version 2 for another's."""
 
     def __init__(self) -> None:
-        self._courses: dict[tuple[int, str], Course] = {}
+        self._courses: dict[tuple[object, ...], Course] = {}
         self._lock = threading.Lock()
 
     def get(self, version: CourseVersion, media_base: str) -> Course:
-        key = (version.id, media_base)
+        key = (version.id, version.course_id, version.version, version.created_at, media_base)
         course = self._courses.get(key)
         if course is None:
             result = compile_version(version, media_base)
