@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from lernmodul.db.assignments import Assignment
 from lernmodul.db.certificates import Certificate
@@ -177,3 +177,29 @@ def test_recertification_reassigns_once_in_the_renewal_window(session, sample_ve
     assert again.reassigned == 0
     assert session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()[-1] \
         == "assignment.recertify"
+
+
+def test_enrolments_are_inserted_in_batches_with_one_statement_each(
+        session, sample_version, monkeypatch) -> None:
+    """Multi-row INSERTs per batch (one trigger run per statement on PostgreSQL), none lost at
+    the batch edges."""
+    city, _d2, office, _d3 = tree(session)
+    people = [person(session, office if i % 2 else city, f"P{i:02d}") for i in range(7)]
+    monkeypatch.setattr(service, "INSERT_BATCH", 3)
+    inserts: list[int] = []
+
+    def count_inserts(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO ENROLMENTS"):
+            inserts.append(int(executemany))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count_inserts)
+    try:
+        _assignment, outcome = service.create_assignment(
+            session, course_id=COURSE, org_unit_id=city.id, scope=None,
+            due_at=NOW + timedelta(days=30), due_days=None, actor_id=None, now=NOW)
+    finally:
+        event.remove(engine, "before_cursor_execute", count_inserts)
+    assert outcome.enrolled == 7
+    assert inserts == [0, 0, 0]  # 3 + 3 + 1 rows, each one statement, no executemany
+    assert all(enrolment(session, user) is not None for user in people)

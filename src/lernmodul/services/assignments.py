@@ -23,7 +23,7 @@ from lernmodul.services.audit import record_event
 from lernmodul.services.org_units import descendant_ids
 
 MAX_DUE_DAYS = 3650
-INSERT_BATCH = 5000
+INSERT_BATCH = 4000  # rows; 5 parameters each stay below SQLite's 32,766
 
 
 class AssignmentError(Exception):
@@ -206,8 +206,10 @@ def _apply_course(session: Session, course_id: str, units: set[int], now: dateti
                              "is_mandatory": True, "assigned_at": now})
         else:
             upgrades.append({"id": enrolment_id, "due_at": due})
+    # one multi-row INSERT per batch: an executemany would send one statement per row to
+    # PostgreSQL, and the HR summary triggers run once per statement
     for start in range(0, len(new_rows), INSERT_BATCH):
-        session.execute(insert(Enrolment), new_rows[start:start + INSERT_BATCH])
+        session.execute(insert(Enrolment).values(new_rows[start:start + INSERT_BATCH]))
     for row in upgrades:
         session.execute(update(Enrolment).where(Enrolment.id == row["id"])
                         .values(is_mandatory=True, due_at=row["due_at"])
