@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 POSTGRES_ENV = "LERNMODUL_TEST_POSTGRES"
+SAMPLE_COURSE = Path(__file__).parent / "core" / "fixtures" / "sample-course"
 TEST_PASSWORD = "correct-horse-battery"
 CHEAP_HASHING = {
     "PASSWORD_HASH_TIME_COST": 1,
@@ -190,6 +191,38 @@ def db_session(app: Any) -> Iterator[Any]:
     finally:
         session.rollback()
         session.close()
+
+
+@pytest.fixture
+def sessions(app: Any) -> Callable[[], Any]:
+    """A factory of write sessions on the test database (each its own connection)."""
+    from lernmodul.web.database import get_database
+
+    return get_database(app).sessions
+
+
+@pytest.fixture
+def session(sessions: Callable[[], Any]) -> Iterator[Any]:
+    s = sessions()
+    try:
+        yield s
+    finally:
+        s.rollback()
+        s.close()
+
+
+@pytest.fixture
+def sample_version(sessions: Callable[[], Any]) -> Any:
+    """The sample course imported and committed; returns its CourseVersion id."""
+    from lernmodul.services.courses import import_course_folder
+
+    s = sessions()
+    try:
+        outcome = import_course_folder(s, SAMPLE_COURSE)
+        s.commit()
+        return outcome.version_id
+    finally:
+        s.close()
 
 
 @pytest.fixture

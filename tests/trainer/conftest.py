@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,37 +19,6 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32 + b"\xff\xd9"
 GIF = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
 WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00/\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
-
-
-@pytest.fixture
-def sessions(app: Any) -> Callable[[], Any]:
-    from lernmodul.web.database import get_database
-
-    return get_database(app).sessions
-
-
-@pytest.fixture
-def session(sessions: Callable[[], Any]) -> Iterator[Any]:
-    s = sessions()
-    try:
-        yield s
-    finally:
-        s.rollback()
-        s.close()
-
-
-@pytest.fixture
-def sample_version(sessions: Callable[[], Any]) -> int:
-    """The sample course imported and committed; returns its CourseVersion id."""
-    from lernmodul.services.courses import import_course_folder
-
-    s = sessions()
-    try:
-        outcome = import_course_folder(s, SAMPLE)
-        s.commit()
-        return outcome.version_id
-    finally:
-        s.close()
 
 
 @pytest.fixture
