@@ -150,6 +150,9 @@ def test_the_same_without_javascript(live_server: str, browser: Any, make_user: 
         names = page.locator(".unit-files > li > a").all_inner_texts()
         assert names == ["01-grundlagen.md", "03-zusatz.md", "02-praxis.md"]
         click(page, "Entfernen – 03-zusatz.md")
+        assert page.locator("h1").inner_text() == "Die Einheit 03-zusatz.md entfernen?"
+        click(page, "Einheit entfernen")
+        assert "03-zusatz.md" not in page.locator(".unit-files").inner_text()
         click(page, "Veröffentlichen")
         assert "Version 2026.2" in page.locator(".messages").inner_text()
         learner_sees_the_new_version(page, live_server)
@@ -179,3 +182,9 @@ def test_refused_uploads_and_the_new_course_form_are_accessible(
     assert response.status == 400
     assert "SVG-Bilder werden nicht angenommen" in page.locator(".error-summary").inner_text()
     assert_accessible(page)
+    # removing a unit asks first, on a page of its own
+    click(page, "Entfernen – 01-einfuehrung.md")
+    assert page.locator("h1").inner_text() == "Die Einheit 01-einfuehrung.md entfernen?"
+    assert_accessible(page)
+    page.get_by_role("link", name="Behalten").click()
+    assert "01-einfuehrung.md" in page.locator(".unit-files").inner_text()

@@ -248,9 +248,15 @@ def test_units_are_added_moved_and_removed(editor, db_session):
     units = re.findall(r"^  - (\S+)$", drafts(db_session)[0].files["course.md"], re.M)
     assert units == ["01-grundlagen.md", "03-uebung-macht-den-meister.md", "02-praxis.md"]
     assert editor.post("units/move", {"file": "02-praxis.md", "direction": "sideways"}).status_code == 400
-    assert editor.post("units/remove", {"file": "03-uebung-macht-den-meister.md"}).status_code == 303
+    # removing asks first: that answer changes nothing
+    asked = editor.post("units/remove", {"file": "03-uebung-macht-den-meister.md"})
+    assert asked.status_code == 200 and 'name="confirm" value="yes"' in asked.get_data(as_text=True)
+    assert "03-uebung-macht-den-meister.md" in drafts(db_session)[0].files
+    assert editor.post("units/remove", {"file": "03-uebung-macht-den-meister.md",
+                                        "confirm": "yes"}).status_code == 303
     assert "03-uebung-macht-den-meister.md" not in drafts(db_session)[0].files
     assert editor.post("units/remove", {"file": "course.md"}).status_code == 400
+    assert editor.post("units/remove", {"file": "course.md", "confirm": "yes"}).status_code == 400
     assert editor.post("units", {"title": ""}).status_code == 400
     assert audit_actions(db_session)[1:] == ["draft.add_unit", "draft.move_unit",
                                              "draft.remove_unit"]

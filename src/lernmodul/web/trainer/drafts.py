@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from lernmodul.core.compiler import CompileResult
+from lernmodul.core.compiler import CompileResult, is_unit_file
 from lernmodul.core.model import Course, Unit
 from lernmodul.db.authoring import CourseDraft
 from lernmodul.db.models import CourseVersion, utcnow
@@ -204,6 +204,11 @@ def add_unit(draft_id: int) -> Response | tuple[str, int]:
 def remove_unit(draft_id: int) -> Response | tuple[str, int]:
     draft = _draft(draft_id)
     name = request.form.get("file", "")
+    if request.form.get("confirm") != "yes":
+        # the unit's text goes with it: ask first (a page, no change), then remove
+        if name not in draft.files or not is_unit_file(name):
+            return _refuse(draft, AuthoringError("no_file"))
+        return render_template("trainer/confirm_remove.html", draft=draft, file=name), 200
     try:
         authoring.remove_unit(get_session(), draft, name, revision_from_form(),
                               actor_id=actor_id(), now=utcnow())
