@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from lernmodul.services.assignments import MAX_DUE_DAYS
@@ -14,8 +15,8 @@ class AssignmentForm(FlaskForm):
     course_id = SelectField(_l("Course"), validators=[DataRequired(_l("Choose a course."))])
     org_unit_id = SelectField(_l("Organisational unit (sub-units included)"), coerce=int,
                               validators=[DataRequired(_l("Choose a unit."))])
-    rule = RadioField(_l("Due"), choices=[("date", _l("on a fixed date")),
-                                          ("days", _l("within a number of days of joining"))],
+    rule = RadioField(_l("Due"), choices=[SelectChoice("date", _l("on a fixed date")),
+                                          SelectChoice("days", _l("within a number of days of joining"))],
                       default="date", validators=[DataRequired(_l("Choose how the due date is set."))])
     due_date = DateField(_l("Due date"), validators=[Optional()])
     due_days = IntegerField(_l("Days after joining"),

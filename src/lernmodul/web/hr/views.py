@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from lernmodul.db.models import AuditLog, Role, User, utcnow
 from lernmodul.services import assignments as assignment_service
@@ -207,9 +208,10 @@ def _assignment_scope() -> set[int] | None:
 def _assignment_form(unit_scope: set[int] | None) -> AssignmentForm:
     form = AssignmentForm()
     choices = _choices(unit_scope)
-    form.course_id.choices = [("", _("Choose a course"))] + [
-        (cid, title) for cid, title in choices["course_choices"]]
-    form.org_unit_id.choices = [(0, _("Choose a unit"))] + choices["unit_choices"]
+    form.course_id.choices = [SelectChoice("", _("Choose a course"))] + [
+        SelectChoice(cid, title) for cid, title in choices["course_choices"]]
+    form.org_unit_id.choices = [SelectChoice(0, _("Choose a unit"))] + [
+        SelectChoice(uid, path) for uid, path in choices["unit_choices"]]
     return form
 
 
