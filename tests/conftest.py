@@ -212,17 +212,28 @@ def session(sessions: Callable[[], Any]) -> Iterator[Any]:
 
 
 @pytest.fixture
-def sample_version(sessions: Callable[[], Any]) -> Any:
-    """The sample course imported and committed; returns its CourseVersion id."""
+def import_course(app: Any) -> Callable[..., Any]:
+    """import_course(folder=the sample course): imports a course folder into the app's
+    database in its own committed transaction; returns the ImportOutcome."""
     from lernmodul.services.courses import import_course_folder
+    from lernmodul.web.database import get_database
 
-    s = sessions()
-    try:
-        outcome = import_course_folder(s, SAMPLE_COURSE)
-        s.commit()
-        return outcome.version_id
-    finally:
-        s.close()
+    def run(folder: Path = SAMPLE_COURSE) -> Any:
+        session = get_database(app).sessions()
+        try:
+            outcome = import_course_folder(session, folder)
+            session.commit()
+            return outcome
+        finally:
+            session.close()
+
+    return run
+
+
+@pytest.fixture
+def sample_version(import_course: Callable[..., Any]) -> Any:
+    """The sample course imported and committed; returns its CourseVersion id."""
+    return import_course().version_id
 
 
 @pytest.fixture

@@ -46,16 +46,8 @@ def write(app: Any) -> Any:
 
 
 @pytest.fixture
-def version_id(app: Any) -> int:
-    from lernmodul.services.courses import import_course_folder
-
-    session = write(app)
-    try:
-        outcome = import_course_folder(session, SAMPLE)
-        session.commit()
-        return outcome.version_id
-    finally:
-        session.close()
+def version_id(import_course: Any) -> int:
+    return import_course(SAMPLE).version_id
 
 
 def post(client: Any, url: str, data: dict[str, Any] | None = None, page: str = "/verify") -> Any:

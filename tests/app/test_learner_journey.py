@@ -24,17 +24,8 @@ COURSE = "/courses/beispielkurs"
 
 
 @pytest.fixture
-def course_loaded(app: Any) -> int:
-    from lernmodul.services.courses import import_course_folder
-    from lernmodul.web.database import get_database
-
-    session = get_database(app).sessions()
-    try:
-        outcome = import_course_folder(session, SAMPLE)
-        session.commit()
-        return outcome.version_id
-    finally:
-        session.close()
+def course_loaded(import_course: Any) -> int:
+    return import_course(SAMPLE).version_id
 
 
 @pytest.fixture

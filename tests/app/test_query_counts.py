@@ -16,19 +16,6 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 MAX_STATEMENTS = 6
 
 
-def import_course(app: Any, folder: Path) -> str:
-    from lernmodul.services.courses import import_course_folder
-    from lernmodul.web.database import get_database
-
-    session = get_database(app).sessions()
-    try:
-        outcome = import_course_folder(session, folder)
-        session.commit()
-        return outcome.course_id
-    finally:
-        session.close()
-
-
 class Counter:
     def __init__(self, engine: Any) -> None:
         self.statements: list[str] = []
@@ -93,12 +80,12 @@ def walk(
 
 
 def test_learner_pages_need_few_statements_whatever_the_size(
-    app: Any, client: Any, make_user: Any, login: Any
+    app: Any, client: Any, make_user: Any, login: Any, import_course: Any
 ) -> None:
     make_user(("learner",), email="counted@example.org")
     login(client, "counted@example.org")
     # 2 units and no one else, against 9 units and 12 other learners with progress and attempts
-    small = walk(app, client, import_course(app, SAMPLE), 0, make_user, login)
-    large = walk(app, client, import_course(app, REAL), 12, make_user, login)
+    small = walk(app, client, import_course(SAMPLE).course_id, 0, make_user, login)
+    large = walk(app, client, import_course(REAL).course_id, 12, make_user, login)
     assert small == large, (small, large)
     assert max(small.values()) <= MAX_STATEMENTS, small

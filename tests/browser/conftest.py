@@ -120,18 +120,9 @@ def sample_course() -> Any:
 
 
 @pytest.fixture
-def course_imported(app: Any) -> int:
+def course_imported(import_course: Any) -> int:
     """The sample course imported (and committed) into the live server's database."""
-    from lernmodul.services.courses import import_course_folder
-    from lernmodul.web.database import get_database
-
-    session = get_database(app).sessions()
-    try:
-        outcome = import_course_folder(session, SAMPLE_COURSE)
-        session.commit()
-        return outcome.version_id
-    finally:
-        session.close()
+    return import_course(SAMPLE_COURSE).version_id
 
 
 @pytest.fixture

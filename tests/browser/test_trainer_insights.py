@@ -24,10 +24,7 @@ GIFT = (
 )
 
 
-def import_versions(app: Any, tmp_path: Path) -> tuple[int, int]:
-    from lernmodul.services.courses import import_course_folder
-    from lernmodul.web.database import get_database
-
+def import_versions(import_course: Any, tmp_path: Path) -> tuple[int, int]:
     second = tmp_path / "v2"
     shutil.copytree(SAMPLE, second)
     course = second / "course.md"
@@ -36,14 +33,7 @@ def import_versions(app: Any, tmp_path: Path) -> tuple[int, int]:
     unit = second / "01-grundlagen.md"
     unit.write_text(unit.read_text("utf-8").replace("einschätzen, entschärfen", "bewerten, entschärfen")
                     .replace("- [ ] Energieschub", "- [ ] Plötzlicher Energieschub"), "utf-8")
-    session = get_database(app).sessions()
-    try:
-        first = import_course_folder(session, SAMPLE).version_id
-        newer = import_course_folder(session, second).version_id
-        session.commit()
-        return first, newer
-    finally:
-        session.close()
+    return import_course(SAMPLE).version_id, import_course(second).version_id
 
 
 def add_graded_exams(app: Any, version_id: int, people: int = 7) -> None:
@@ -101,10 +91,11 @@ def submit(page: Any, name: str) -> Any:
 # The markup does not depend on the database: SQLite only.
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_trainer_insight_pages_are_accessible_in_german(
-    app: Any, live_server: str, trainer_page: Any, assert_accessible: Any, tmp_path: Path
+    app: Any, live_server: str, trainer_page: Any, assert_accessible: Any, tmp_path: Path,
+    import_course: Any,
 ) -> None:
     page = trainer_page
-    first, second = import_versions(app, tmp_path)
+    first, second = import_versions(import_course, tmp_path)
     add_graded_exams(app, second)
 
     # the diff: newest two versions preselected; choosing them again with the keyboard

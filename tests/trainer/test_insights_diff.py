@@ -246,36 +246,28 @@ def trainer_client(app: Any, make_user: Any, login: Any) -> Any:
     return client
 
 
-def store_version(app: Any, sources: dict[str, str], tmp_path: Path, name: str) -> int:
-    from lernmodul.services.courses import import_course_folder
-    from lernmodul.web.database import get_database
-
+def course_folder(sources: dict[str, str], tmp_path: Path, name: str) -> Path:
+    """The sources written out as a course folder (with the sample's image)."""
     folder = tmp_path / name
     (folder / "media").mkdir(parents=True)
     for file, text in sources.items():
         (folder / file).write_text(text, encoding="utf-8")
     (folder / "media" / "ampel.png").write_bytes((SAMPLE / "media" / "ampel.png").read_bytes())
-    session = get_database(app).sessions()
-    try:
-        outcome = import_course_folder(session, folder)
-        session.commit()
-        return outcome.version_id
-    finally:
-        session.close()
+    return folder
 
 
 XSS = '<script>alert("x")</script>'
 
 
 @pytest.fixture
-def two_versions(app: Any, tmp_path: Path) -> tuple[int, int]:
-    first = store_version(app, sample_sources(), tmp_path, "v1")
+def two_versions(import_course: Any, tmp_path: Path) -> tuple[int, int]:
+    first = import_course(course_folder(sample_sources(), tmp_path, "v1")).version_id
     new = edited({
         "course.md": [('version: "2026.1"', 'version: "2026.2"'), ("pass_mark: 0.8", "pass_mark: 0.9")],
         "01-grundlagen.md": [("Bedrohungsmanagement heißt:", f"Bedrohungsmanagement {XSS} heißt:"),
                              ("- [ ] Energieschub", "- [ ] Plötzlicher Energieschub")],
     })
-    second = store_version(app, new, tmp_path, "v2")
+    second = import_course(course_folder(new, tmp_path, "v2")).version_id
     return first, second
 
 
@@ -318,10 +310,10 @@ def test_diff_page_refuses_foreign_or_malformed_versions(trainer_client: Any,
 
 
 def test_diff_page_of_unknown_course_is_404_and_one_version_says_so(
-        trainer_client: Any, app: Any, tmp_path: Path) -> None:
+        trainer_client: Any, import_course: Any, tmp_path: Path) -> None:
     assert trainer_client.get("/trainer/courses/gibt-es-nicht/diff").status_code == 404
     assert trainer_client.get("/trainer/courses/" + "x" * 150 + "/diff").status_code == 404
-    store_version(app, sample_sources(), tmp_path, "v1")
+    import_course(course_folder(sample_sources(), tmp_path, "v1"))
     html = trainer_client.get("/trainer/courses/beispielkurs/diff").get_data(as_text=True)
     assert "nur eine Version" in html
 

@@ -177,17 +177,8 @@ CLASHING = ("::gl leakage:: Wie heißt das Durchsickern? {=Leakage ~Fixierung}\n
 
 
 @pytest.fixture
-def sample_course(app: Any) -> int:
-    from lernmodul.services.courses import import_course_folder
-    from lernmodul.web.database import get_database
-
-    session = get_database(app).sessions()
-    try:
-        version_id = import_course_folder(session, SAMPLE).version_id
-        session.commit()
-        return version_id
-    finally:
-        session.close()
+def sample_course(import_course: Any) -> int:
+    return import_course(SAMPLE).version_id
 
 
 def test_with_a_course_ids_stay_free_and_the_unit_joins_its_draft(

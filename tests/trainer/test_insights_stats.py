@@ -167,19 +167,6 @@ def test_flags() -> None:
 # --- the service over stored attempts (SQLite and PostgreSQL) -------------------------------
 
 
-def import_sample(app: Any) -> int:
-    from lernmodul.services.courses import import_course_folder
-    from lernmodul.web.database import get_database
-
-    session = get_database(app).sessions()
-    try:
-        outcome = import_course_folder(session, SAMPLE)
-        session.commit()
-        return outcome.version_id
-    finally:
-        session.close()
-
-
 class Stored:
     """Writes people, enrolments and graded attempts straight into the database."""
 
@@ -240,8 +227,8 @@ EXAM_ROWS = [  # (ex-abschluss points, gl-leakage points, gl-leakage choice)
 
 
 @pytest.fixture
-def graded(app: Any) -> dict[str, Any]:
-    version_id = import_sample(app)
+def graded(app: Any, import_course: Any) -> dict[str, Any]:
+    version_id = import_course(SAMPLE).version_id
     store = Stored(app, version_id)
     people = [store.person(name=f"Zoe Zeugin {n}") for n in range(len(EXAM_ROWS))]
     for who, (exam, leak, chosen) in zip(people, EXAM_ROWS, strict=True):
@@ -379,8 +366,8 @@ def test_page_of_unknown_version_is_404(trainer_client: Any) -> None:
     assert trainer_client.get("/trainer/versions/424242/statistics").status_code == 404
 
 
-def test_page_with_fewer_than_k_people(trainer_client: Any, app: Any) -> None:
-    version_id = import_sample(app)
+def test_page_with_fewer_than_k_people(trainer_client: Any, app: Any, import_course: Any) -> None:
+    version_id = import_course(SAMPLE).version_id
     store = Stored(app, version_id)
     for _ in range(4):
         store.attempt(store.person(), {"ex-abschluss": (2, 2), "gl-leakage": (1, 1)},

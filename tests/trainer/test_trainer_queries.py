@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import event
 
-from lernmodul.services.courses import import_course_folder
 from lernmodul.web.database import get_database
 
 from .conftest import COURSES, PNG
@@ -35,13 +34,8 @@ def statements_for(app: Any, client: Any, url: str) -> int:
     return len(seen)
 
 
-def test_the_editor_needs_few_statements_and_little_time(app, trainer, sessions):
-    session = sessions()
-    try:
-        import_course_folder(session, COURSES / "bedrohungsmanagement")
-        session.commit()
-    finally:
-        session.close()
+def test_the_editor_needs_few_statements_and_little_time(app, trainer, import_course):
+    import_course(COURSES / "bedrohungsmanagement")
     page = trainer.get("/trainer/courses/bedrohungsmanagement")
     response = trainer.post("/trainer/courses/bedrohungsmanagement/draft",
                             data={"csrf_token": CSRF.search(page.get_data(as_text=True)).group(1)})
