@@ -37,7 +37,7 @@ from lernmodul.services.course_zip import (
     read_course_zip,
     write_course_zip,
 )
-from lernmodul.services.courses import find_latest_version
+from lernmodul.services.courses import find_latest_version, source_names, store_version
 
 MAX_TITLE_LENGTH = 200
 MAX_VERSION_LENGTH = 50
@@ -501,23 +501,15 @@ def _store_version(session: Session, course: Course, texts: Mapping[str, str],
         raise AuthoringError("version_exists", version=course.version,
                              suggestion=suggest_version(course.version,
                                                         taken_versions(session, course.id)))
-    kept = {"course.md", "exam.md"} | {unit.path.rsplit("/", 1)[-1] for unit in course.units}
+    kept = source_names(course)
     used = {m for unit in course.units for m in unit.media}
     # images referenced from course.md or exam.md are kept too
     used |= {path for path in media if any(path in texts.get(n, "") for n in ("course.md",
                                                                               "exam.md"))}
+    stored = sorted(used & set(media))
     sources: dict[str, str | None] = {n: t for n, t in texts.items() if n in kept}
-    sources.update(dict.fromkeys(sorted(used & set(media))))
-    version = CourseVersion(course_id=course.id, version=course.version, title=course.title,
-                            sources=sources, created_at=now)
-    session.add(version)
-    session.flush()
-    for path in sorted(used & set(media)):
-        media_type, content = media[path]
-        session.add(CourseMedia(course_version_id=version.id, path=path, media_type=media_type,
-                                content=content))
-    session.flush()
-    return version
+    sources.update(dict.fromkeys(stored))
+    return store_version(session, course, sources, {path: media[path] for path in stored}, now)
 
 
 def publish_draft(session: Session, draft: CourseDraft, expected: int, *, actor_id: int | None,

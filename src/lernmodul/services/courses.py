@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import mimetypes
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -46,9 +48,7 @@ def import_course_folder(session: Session, folder: Path) -> ImportOutcome:
         raise CourseError("invalid", result.errors)
     course = result.course
     media = sorted({m for unit in course.units for m in unit.media})
-    # Markdown sources by name; media by name too (None: the bytes live in course_media)
-    # (drafts, READMEs and unlisted files are not part of the version)
-    kept = {"course.md", "exam.md"} | {unit.path.rsplit("/", 1)[-1] for unit in course.units}
+    kept = source_names(course)
     sources: dict[str, str | None] = {
         name: data.decode("utf-8-sig") for name, data in files.items() if name in kept}
     sources.update(dict.fromkeys(media))
@@ -58,20 +58,38 @@ def import_course_folder(session: Session, folder: Path) -> ImportOutcome:
         if existing.sources != sources:
             raise CourseError("version_exists")
         return ImportOutcome(course.id, course.version, "unchanged", existing.id)
-    version = CourseVersion(course_id=course.id, version=course.version, title=course.title,
-                            sources=sources, created_at=utcnow())
-    session.add(version)
-    session.flush()
+    images: dict[str, tuple[str, bytes]] = {}
     for name in media:
         data = (folder / name).read_bytes()
         if len(data) > MAX_MEDIA_BYTES:
             raise CourseError("media_too_large")
-        media_type = MEDIA_TYPES.get(Path(name).suffix.lower()) or (
-            mimetypes.guess_type(name)[0] or "application/octet-stream")
-        session.add(CourseMedia(course_version_id=version.id, path=name,
-                                media_type=media_type, content=data))
-    session.flush()
+        images[name] = (MEDIA_TYPES.get(Path(name).suffix.lower())
+                        or mimetypes.guess_type(name)[0] or "application/octet-stream", data)
+    version = store_version(session, course, sources, images, utcnow())
     return ImportOutcome(course.id, course.version, "created", version.id)
+
+
+def source_names(course: Course) -> set[str]:
+    """The Markdown files a version keeps: course.md, exam.md and the units' files (drafts,
+    READMEs and unlisted files are not part of it)."""
+    return {"course.md", "exam.md"} | {unit.path.rsplit("/", 1)[-1] for unit in course.units}
+
+
+def store_version(session: Session, course: Course, sources: Mapping[str, str | None],
+                  media: Mapping[str, tuple[str, bytes]], now: datetime) -> CourseVersion:
+    """Stores a new immutable version: `sources` holds the Markdown by name and the images
+    by name too (None: their bytes, given in `media` as (media type, bytes), go to
+    course_media)."""
+    version = CourseVersion(course_id=course.id, version=course.version, title=course.title,
+                            sources=dict(sources), created_at=now)
+    session.add(version)
+    session.flush()
+    for path in sorted(media):
+        media_type, content = media[path]
+        session.add(CourseMedia(course_version_id=version.id, path=path, media_type=media_type,
+                                content=content))
+    session.flush()
+    return version
 
 
 def import_courses(session: Session, path: Path) -> list[ImportOutcome]:
