@@ -16,13 +16,13 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import and_, case, delete, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lernmodul.certificates import CertificateData, Language, new_code, sign_credential
 from lernmodul.core.model import Course
 from lernmodul.db.certificates import Certificate, VerificationThrottle
+from lernmodul.db.engine import on_conflict_insert
 from lernmodul.db.learning import Attempt, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment, Role, User, UTCDateTime
 from lernmodul.services.audit import record_event
@@ -380,13 +380,7 @@ def count_lookup(session: Session, key: str, *, now: datetime, limit: int,
     One atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING): concurrent workers
     cannot both read the same count, and a window that has passed starts again at 1."""
     table = VerificationThrottle
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        insert = postgresql.insert(table)
-    elif dialect == "sqlite":
-        insert = sqlite.insert(table)  # type: ignore[assignment]
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise RuntimeError(f"unsupported database {dialect}")
+    insert = on_conflict_insert(session, table)
     moment = literal(now, UTCDateTime())
     window_over = table.window_started_at <= now - window
     statement = insert.values(key=key, hits=1, window_started_at=now).on_conflict_do_update(

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lernmodul.db.engine import on_conflict_insert
 from lernmodul.db.models import LoginThrottle
 
 
@@ -45,14 +45,9 @@ def _limit_for(key: str, limits: ThrottleLimits) -> int:
 def lock_throttles(session: Session, keys: list[str], now: datetime) -> list[LoginThrottle]:
     """Creates missing counter rows and locks them, in a fixed order (no deadlocks)."""
     keys = sorted(set(keys))
-    dialect = session.get_bind().dialect.name
     values = [{"key": k, "failures": 0, "window_started_at": now} for k in keys]
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(LoginThrottle).values(values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite.insert(LoginThrottle).values(values).on_conflict_do_nothing())
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise RuntimeError(f"unsupported database {dialect}")
+    session.execute(on_conflict_insert(session, LoginThrottle).values(values)
+                    .on_conflict_do_nothing())
     rows = session.scalars(
         select(LoginThrottle)
         .where(LoginThrottle.key.in_(keys))

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from lernmodul.db.certificates import Certificate
+from lernmodul.db.engine import on_conflict_insert
 from lernmodul.db.models import Enrolment, Role, User, UserRole
 from lernmodul.db.reminders import SentReminder
 from lernmodul.services import certificates, hr
@@ -122,13 +122,7 @@ def claim_reminder(session: Session, reminder: Reminder, now: datetime) -> bool:
     for that transaction: its commit means False, its rollback lets this claim succeed. On
     SQLite the write transaction (BEGIN IMMEDIATE) serialises the senders. A digest's claim
     also writes the audit entry of HR's access to person-level data."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        insert = postgresql.insert(SentReminder)
-    elif dialect == "sqlite":
-        insert = sqlite.insert(SentReminder)  # type: ignore[assignment]
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise RuntimeError(f"unsupported database {dialect}")
+    insert = on_conflict_insert(session, SentReminder)
     statement = (insert.values(kind=reminder.kind, user_id=reminder.recipient.user_id,
                                event_key=reminder.event_key, sent_at=now)
                  .on_conflict_do_nothing(index_elements=["kind", "user_id", "event_key"])
