@@ -48,7 +48,7 @@ PASSWORD = "ruhige-Taube-fliegt-2026"
 STEPS = ("login", "unit", "start", "submit")
 CHEAP = ("SESSION_COOKIE_SECURE = False\nPASSWORD_HASH_TIME_COST = 1\n"
          "PASSWORD_HASH_MEMORY_COST = 1024\nPASSWORD_HASH_PARALLELISM = 1\n"
-         "LOGIN_MAX_FAILURES_PER_IP = 100000\n")
+         "LOGIN_MAX_FAILURES_PER_IP = 100000\nPUBLIC_BASE_URL = \"https://lernen.example.de\"\n")
 
 
 def free_port() -> int:

@@ -145,6 +145,7 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SESSION_COOKIE_SECURE": False,
+        "PUBLIC_BASE_URL": "https://lernen.example.de",  # production issues no certificates without
         **CHEAP_HASHING,
     }
 

@@ -5,6 +5,11 @@
 `lernmodul serve` applies the same settings (lernmodul.web.serving.settings).
 """
 
+from lernmodul.web.config import serving_problem
 from lernmodul.web.serving import instance_config, settings
 
-globals().update(settings(instance_config()))
+_config = instance_config()
+_problem = serving_problem(_config)
+if _problem is not None:
+    raise RuntimeError(_problem)  # gunicorn stops before any worker starts
+globals().update(settings(_config))

@@ -305,11 +305,59 @@ def test_qr_code_and_credential_point_to_the_absolute_verify_url(
     assert load_credential(extract_credential(pdf) or b"")["id"] == expected
 
 
-def test_verify_url_defaults_to_the_request_host(app: Any, learner: Any, db_session: Any) -> None:
-    app.config["PUBLIC_BASE_URL"] = None
-    finish(learner)
+FORGED_HOST = "evil.example"
+
+
+def forged_learner(app: Any, make_user: Any, login: Any, version_id: int) -> Any:
+    """A learner whose every request says `Host: evil.example`, one step from completion."""
+    inner = app.wsgi_app
+
+    def forged(environ: dict[str, Any], start_response: Any) -> Any:
+        return inner({**environ, "HTTP_HOST": FORGED_HOST}, start_response)
+
+    app.wsgi_app = forged
+    client = app.test_client()
+    user = make_user(("learner",), email="mallory@example.org", name="Mallory Muster")
+    assert login(client, "mallory@example.org").status_code == 302
+    almost_complete(app, user.id, version_id)
+    return client
+
+
+@pytest.mark.parametrize(("env", "configured", "expected"), [
+    ("production", BASE_URL, BASE_URL),
+    ("development", BASE_URL, BASE_URL),
+    ("development", None, "http://127.0.0.1:5000"),  # the development server, not the Host header
+])
+def test_a_forged_host_header_is_never_signed_into_a_certificate(
+        app_config: dict[str, Any], make_app: Any, make_user: Any, login: Any, db_session: Any,
+        import_course: Any, env: str, configured: str | None, expected: str) -> None:
+    app = make_app(ENV=env, PUBLIC_BASE_URL=configured)
+    client = forged_learner(app, make_user, login, import_course(SAMPLE).version_id)
+    finish(client)
     (certificate,) = certificate_rows(db_session)
-    assert certificate.verify_url == f"http://localhost/verify/{certificate.code}"
+    assert certificate.verify_url == f"{expected}/verify/{certificate.code}"
+    pdf = client.get(f"/certificates/{certificate.id}.pdf").data
+    credential = client.get(f"/certificates/{certificate.id}.json").data
+    assert credential == extract_credential(pdf)
+    assert load_credential(credential)["id"] == certificate.verify_url
+    for text in (pdf_text(pdf), credential.decode(), certificate.verify_url):
+        assert FORGED_HOST not in text
+
+
+def test_production_without_public_base_url_issues_no_certificate_and_says_why(
+        make_app: Any, make_user: Any, login: Any, db_session: Any, import_course: Any,
+        caplog: Any) -> None:
+    app = make_app(ENV="production", PUBLIC_BASE_URL=None)
+    client = forged_learner(app, make_user, login, import_course(SAMPLE).version_id)
+    finish(client)
+    db_session.rollback()
+    assert db_session.scalars(select(Enrolment)).one().completed_at is not None  # kept
+    assert certificate_rows(db_session) == []
+    assert "reason=no_public_base_url" in caplog.text
+    response = post(client, "/certificates/issue", page="/certificates")
+    assert response.status_code == 503
+    assert "öffentliche Adresse" in response.get_data(as_text=True)
+    assert certificate_rows(db_session) == []
 
 
 def test_typed_codes_are_normalised_and_bad_ones_get_a_message(

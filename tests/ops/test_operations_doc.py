@@ -71,6 +71,7 @@ def test_every_documented_command_is_known_with_its_options(command):
 def test_gunicorn_config_module_loads_the_documented_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("LERNMODUL_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("LERNMODUL_SECRET_KEY", "doc-test")
+    monkeypatch.setenv("LERNMODUL_PUBLIC_BASE_URL", "https://lernen.example.de")
     monkeypatch.setenv("LERNMODUL_SERVE_BIND", "127.0.0.1:9001")
     monkeypatch.setenv("LERNMODUL_SERVE_WORKERS", "3")
     sys.modules.pop("lernmodul.gunicorn_conf", None)

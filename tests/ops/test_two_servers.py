@@ -77,6 +77,7 @@ def two_servers(app, database_url, tmp_path: Path):
         "LERNMODUL_INSTANCE_PATH": str(instance),
         "LERNMODUL_SECRET_KEY": "two-servers-shared-secret",
         "LERNMODUL_SESSION_COOKIE_SECURE": "false",
+        "LERNMODUL_PUBLIC_BASE_URL": "https://lernen.example.de",
         "LERNMODUL_PASSWORD_HASH_TIME_COST": "1",
         "LERNMODUL_PASSWORD_HASH_MEMORY_COST": "8",
         "LERNMODUL_PASSWORD_HASH_PARALLELISM": "1",

@@ -212,6 +212,8 @@ def prepare_dev(app: Flask) -> tuple[accounts.DemoAccount, ...]:
 def run_dev(host: str, port: int) -> None:
     """Development server: migrate, demo accounts, serve on http://127.0.0.1:5000."""
     app = _make_app(default_env="development")
+    # links and certificates point here unless PUBLIC_BASE_URL says otherwise
+    app.config["DEV_BASE_URL"] = f"http://{host}:{port}"
     demo = prepare_dev(app)
     if demo:
         click.echo("Demo accounts (development only):")

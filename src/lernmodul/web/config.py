@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,15 @@ class DefaultConfig:
     PROXY_FIX_X_FOR = 0  # number of trusted reverse proxies setting X-Forwarded-For
     PROXY_FIX_X_PROTO = 0
 
+    # Where certificates and e-mails link to: PUBLIC_BASE_URL (scheme and host). Never the
+    # request's Host header, which any client may set. Without PUBLIC_BASE_URL, development
+    # uses DEV_BASE_URL (`lernmodul run-dev` sets it to its own address) and production
+    # issues no certificates; `lernmodul serve` refuses to start in production without an
+    # https PUBLIC_BASE_URL unless PUBLIC_BASE_URL_ALLOW_HTTP is set.
+    PUBLIC_BASE_URL: str | None = None
+    PUBLIC_BASE_URL_ALLOW_HTTP = False
+    DEV_BASE_URL = "http://127.0.0.1:5000"
+
     # Operations
     LOG_FORMAT = "text"  # text | json (one JSON object per line, no names or e-mail addresses)
     RETENTION_DAYS = 365  # quiz and exam attempts (answers, scores) older than this are deleted
@@ -144,6 +154,31 @@ def load_config(
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret_key(instance_path)
     config["DEBUG"] = False if config["ENV"] == "production" else bool(config.get("DEBUG"))
+
+
+def public_base_url(config: Mapping[str, Any]) -> str | None:
+    """The scheme and host links and certificates point to, without a trailing slash.
+
+    PUBLIC_BASE_URL if set; in development without it DEV_BASE_URL; in production without
+    it None. It never comes from the request (its Host header is the client's to choose)."""
+    base = config.get("PUBLIC_BASE_URL")
+    if not base and config.get("ENV") == "development":
+        base = config.get("DEV_BASE_URL") or DefaultConfig.DEV_BASE_URL
+    return str(base).rstrip("/") if base else None
+
+
+def serving_problem(config: Mapping[str, Any]) -> str | None:
+    """Why the app must not be served with this configuration (production only), or None."""
+    if config.get("ENV") != "production":
+        return None
+    base = config.get("PUBLIC_BASE_URL")
+    if not base:
+        return ("PUBLIC_BASE_URL is not set: in production certificates and e-mails link to it "
+                "(e.g. https://lernen.example.de); the request's Host header is not trusted")
+    if not str(base).startswith("https://") and not config.get("PUBLIC_BASE_URL_ALLOW_HTTP"):
+        return (f"PUBLIC_BASE_URL must be an https address in production, not {base!r} "
+                f"(set PUBLIC_BASE_URL_ALLOW_HTTP = True to allow http)")
+    return None
 
 
 def _instance_secret_key(instance_path: Path) -> str:

@@ -135,11 +135,15 @@ def serve(bind: str | None, workers: int | None, threads: int | None) -> None:
 
     Put a reverse proxy (nginx) in front for TLS; see docs/operations.md."""
     from lernmodul.ops.schema import migration_state
+    from lernmodul.web.config import serving_problem
     from lernmodul.web.database import get_database
     from lernmodul.web.health import head_revision
     from lernmodul.web.serving import Server, settings
 
     app = make_app()  # checks the configuration before any worker starts
+    problem = serving_problem(app.config)
+    if problem is not None:
+        raise click.ClickException(problem)
     engine = get_database(app).engine
     try:
         from lernmodul.db import migrate

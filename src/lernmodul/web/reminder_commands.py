@@ -32,6 +32,7 @@ from lernmodul.db.models import utcnow
 from lernmodul.services import hr, mail
 from lernmodul.services import reminders as service
 from lernmodul.services.certificates import DEFAULT_RENEWAL_DAYS
+from lernmodul.web.config import public_base_url
 from lernmodul.web.database import get_database
 
 logger = logging.getLogger("lernmodul.reminders")
@@ -51,7 +52,6 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "REMINDER_DUE_SOON_DAYS": service.DEFAULT_DUE_SOON_DAYS,
     "REMINDER_DIGEST_ROWS": service.DEFAULT_DIGEST_ROWS,
 }
-DEV_BASE_URL = "http://127.0.0.1:5000"
 DEV_SENDER = "lernmodul@localhost"
 
 SUBJECTS = {
@@ -106,7 +106,7 @@ def mail_setup(app: Flask, *, sending: bool = True) -> MailSetup:
     for key, value in CONFIG_DEFAULTS.items():
         config.setdefault(key, value)
     development = config["ENV"] == "development"
-    base = config.get("PUBLIC_BASE_URL") or (DEV_BASE_URL if development else None)
+    base = public_base_url(config)
     if not base:
         raise ReminderError("PUBLIC_BASE_URL is not set: reminder e-mails need it for their "
                             "links (e.g. https://lernen.example.de)")

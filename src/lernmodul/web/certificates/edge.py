@@ -31,6 +31,7 @@ from lernmodul.db.models import CourseVersion, Enrolment, utcnow
 from lernmodul.services import certificates as service
 from lernmodul.services import learning
 from lernmodul.services.courses import CompiledCourses
+from lernmodul.web.config import public_base_url
 from lernmodul.web.database import SAFE_METHODS, get_session
 
 logger = logging.getLogger("lernmodul.web")
@@ -39,9 +40,6 @@ bp = Blueprint("certificates", __name__)
 
 EXTENSION_KEY = "lernmodul.certificates"
 CONFIG_DEFAULTS: dict[str, Any] = {
-    # Scheme and host the QR code and the credential point to, e.g. "https://lernen.example.de";
-    # None: the host of the request that issues the certificate.
-    "PUBLIC_BASE_URL": None,
     # Days before expiry from which the course is offered again.
     "CERTIFICATE_RENEWAL_DAYS": service.DEFAULT_RENEWAL_DAYS,
     # Lookups on /verify/<code> per client address and window, shared by all workers.
@@ -61,7 +59,8 @@ def _set_up(state: BlueprintSetupState) -> None:
     app = state.app
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
-    base = app.config["PUBLIC_BASE_URL"]
+    # PUBLIC_BASE_URL (web/config.py) is printed into every QR code and signed credential.
+    base = app.config.get("PUBLIC_BASE_URL")
     if base is not None and not re.fullmatch(r"https?://[^/?#\s]+/?", str(base)):
         # printed into every QR code: refuse to start rather than issue unusable certificates
         raise RuntimeError(f"PUBLIC_BASE_URL must be scheme and host like https://lernen.example.de, "
@@ -85,16 +84,21 @@ def today() -> date:
     return utcnow().astimezone(timezone()).date()
 
 
-def public_base_url() -> str:
-    return str(current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
-
-
-def verify_url(code: str) -> str:
-    """The absolute address of the verify page for `code` (what the QR code encodes)."""
-    return public_base_url() + url_for("certificates.verify", code=code)
+NO_BASE_URL = "no_public_base_url"
 
 
 def issuer() -> service.Issuer:
+    """What the service needs to issue; CertificateError(NO_BASE_URL) when there is no
+    configured public address (production without PUBLIC_BASE_URL): a certificate never
+    points to the Host header a client sent."""
+    base = public_base_url(current_app.config)
+    if base is None:
+        raise service.CertificateError(NO_BASE_URL)
+
+    def verify_url(code: str) -> str:
+        # the absolute address of the verify page for `code` (what the QR code encodes)
+        return base + url_for("certificates.verify", code=code)
+
     return service.Issuer(certificate_state().signing_key, verify_url, timezone())
 
 
@@ -135,6 +139,9 @@ def issue_after_completion(response: Response) -> Response:
     try:
         with session.begin_nested():
             issue_pending_for_current_user()
+    except service.CertificateError as error:
+        # e.g. no PUBLIC_BASE_URL: the completion is kept, the certificate page says why
+        logger.warning("certificate not issued user_id=%s reason=%s", current_user.id, error.code)
     except Exception:
         # The completion is kept; its certificate is issued from the certificate page.
         logger.exception("certificate issue failed user_id=%s", current_user.id)

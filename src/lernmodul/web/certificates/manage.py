@@ -15,7 +15,7 @@ from lernmodul.db.certificates import Certificate
 from lernmodul.db.models import AuditLog, Role, User, utcnow
 from lernmodul.services import certificates as service
 from lernmodul.web.access import roles_required
-from lernmodul.web.certificates.edge import bp, issuer, today
+from lernmodul.web.certificates.edge import NO_BASE_URL, bp, issuer, today
 from lernmodul.web.certificates.forms import ReissueForm, RevokeForm
 from lernmodul.web.database import get_session
 
@@ -26,6 +26,7 @@ MESSAGES = {
     "reason_required": _l("Give a reason."),
     "reason_too_long": _l("The reason is too long."),
     "no_name": _l("Enter the name."),
+    NO_BASE_URL: _l("Certificates cannot be issued: PUBLIC_BASE_URL is not configured."),
 }
 
 
@@ -123,6 +124,6 @@ def reissue(certificate_id: int) -> Response | tuple[str, int]:
     except service.CertificateError as error:
         form.reason.errors = [str(MESSAGES.get(error.code, error.code))]
         return _render(certificate, reissue_form=form,
-                       status=409 if error.code == "superseded" else 400)
+                       status={"superseded": 409, NO_BASE_URL: 503}.get(error.code, 400))
     flash(_("A new certificate has been issued; the old one is marked as replaced."), "success")
     return redirect(url_for("certificates.manage_certificate", certificate_id=new.id), 303)

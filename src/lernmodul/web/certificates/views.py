@@ -33,6 +33,7 @@ from lernmodul.services import courses as course_service
 from lernmodul.services.audit import record_event
 from lernmodul.web.access import login_required_any, public, roles_required
 from lernmodul.web.certificates.edge import (
+    NO_BASE_URL,
     bp,
     certificate_state,
     course_of,
@@ -46,6 +47,8 @@ from lernmodul.web.security import render_error
 from lernmodul.web.security_log import log_security_event
 
 ERRORS = {
+    NO_BASE_URL: (503, _l("Certificates cannot be issued at the moment: the public address of "
+                          "this server is not configured. Please tell the administration.")),
     "renewal_not_open": (409, _l("This certificate cannot be renewed yet.")),
     "renewal_started": (409, _l("You have already started the renewal of this certificate.")),
     "no_name": (409, _l("Your account has no name to print on a certificate. Please contact "
