@@ -29,10 +29,9 @@ from wtforms.fields.choices import SelectChoice
 from lernmodul.db.models import AuditLog, Role, User, utcnow
 from lernmodul.services import assignments as assignment_service
 from lernmodul.services import exports, hr
-from lernmodul.services.audit import record_event
 from lernmodul.services.org_units import role_scope
 from lernmodul.web.access import require_roles, roles_required
-from lernmodul.web.database import get_database, get_session
+from lernmodul.web.database import get_database, get_session, record_audit
 from lernmodul.web.hr.forms import AssignmentForm, DeleteForm
 from lernmodul.web.security import render_error
 
@@ -145,7 +144,7 @@ def people() -> str:
     chosen = person_filter()
     page = _int_arg("page", maximum=MAX_PAGE) or 1
     result = hr.person_page(session, unit_scope, chosen, clock(), page=page)
-    record_event(session, action="hr.view_people", at=utcnow(), actor_id=current_user.id,
+    record_audit(action="hr.view_people", actor_id=current_user.id,
                  target="people", detail={"filter": chosen.as_detail(), "page": page,
                                           "user_ids": result.user_ids})
     return render_template("hr/people.html", result=result, chosen=chosen,
@@ -159,7 +158,7 @@ def _export(kind: str) -> Response:
     chosen = person_filter()
     timing = clock()
     hr.visible_units(session, unit_scope, chosen.unit_id)  # 403 before anything is sent
-    record_event(session, action="hr.export", at=timing.now, actor_id=current_user.id,
+    record_audit(action="hr.export", at=timing.now, actor_id=current_user.id,
                  target=f"people.{kind}", detail={"filter": chosen.as_detail()})
     header = [str(COLUMN_LABELS[name]) for name in hr.PERSON_FIELDS]
     labels = {key: str(value) for key, value in STATUS_LABELS.items()}

@@ -9,9 +9,8 @@ from flask_login import current_user
 
 from lernmodul.db.models import Role, utcnow
 from lernmodul.services import hr
-from lernmodul.services.audit import record_event
 from lernmodul.web.access import require_roles
-from lernmodul.web.database import get_session
+from lernmodul.web.database import get_session, record_audit
 from lernmodul.web.hr.views import COLUMN_LABELS, STATUS_LABELS, clock
 
 bp = Blueprint("transparency", __name__, url_prefix="/me")
@@ -31,7 +30,7 @@ def download_data() -> Response:
     data = hr.personal_data(session, current_user)
     now = utcnow()
     data["exported_at"] = now.isoformat()
-    record_event(session, action="learner.data_copy", at=now, actor_id=current_user.id,
+    record_audit(action="learner.data_copy", at=now, actor_id=current_user.id,
                  target=f"user:{current_user.id}")
     # < > & only occur inside JSON strings: escaped, a browser never reads markup from it
     body = (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
