@@ -231,6 +231,11 @@ def start_attempt(session: Session, *, enrolment: Enrolment, course: Course,
         limit = course.exam.max_attempts
         if limit and count_attempts(session, enrolment.id, EXAM, "",
                                     since=enrolment.started_at) >= limit:
+            # A concurrent start may have opened the last attempt after the look-up above
+            # (PostgreSQL reads each statement's latest commit): that one is the learner's.
+            opened_meanwhile = find_open_attempt(session, enrolment.id, kind, unit_key)
+            if opened_meanwhile is not None:
+                return opened_meanwhile
             raise LearningError("no_attempts_left")
         drawn = assemble_exam(course, seed)
         deadline_at = rules.deadline(now, course.exam.time_limit, extra_time_percent)
