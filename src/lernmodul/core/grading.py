@@ -82,7 +82,8 @@ def score_multiple(question: Question, response: Response) -> Score:
 
 
 def score_order(question: Question, response: Response) -> Score:
-    """all in order; partial: the share of items in their right place."""
+    """all in order; partial: the share of items in their right place. Items that read the
+    same are interchangeable (the learner cannot tell them apart)."""
     expected = tuple(o.id for o in question.options)
     if response is None:
         return _score(question, 0.0)
@@ -91,7 +92,9 @@ def score_order(question: Question, response: Response) -> Score:
     given = tuple(response)
     if sorted(given) != sorted(expected):
         raise InvalidResponse("the order must name every item once")
-    marks = tuple((item, item == want) for item, want in zip(given, expected, strict=True))
+    shown = {o.id: o.html for o in question.options}
+    marks = tuple((item, shown[item] == shown[want])
+                  for item, want in zip(given, expected, strict=True))
     right = sum(1 for _, ok in marks if ok)
     if question.scoring is Scoring.PARTIAL:
         return _score(question, right / len(expected), marks)

@@ -148,3 +148,25 @@ def from_json(question: Question, value: object) -> Response:
     if isinstance(value, str):
         return value
     raise InvalidResponse("stored response does not fit the question")
+
+
+def describe(question: Question, response: Response) -> object:
+    """A response in the words the learner saw, for their copy of their data: option texts
+    instead of option ids, and for `match` the pairs of texts. Says nothing about the key;
+    a match response by ids would (the chosen right side is stored as the id of the option
+    it belongs to)."""
+    if response is None:
+        return None
+    text = {o.id: o.text for o in question.options}
+    kind = question.type
+    if kind in (QuestionType.SINGLE, QuestionType.TRUEFALSE) and isinstance(response, str):
+        return text.get(response, "")
+    if kind is QuestionType.MULTIPLE and isinstance(response, frozenset):
+        return sorted(text.get(r, "") for r in response)
+    if kind is QuestionType.ORDER and isinstance(response, tuple):
+        return [text.get(r, "") for r in response]
+    if kind is QuestionType.MATCH and isinstance(response, Mapping):
+        right = {o.id: o.match_text for o in question.options}
+        return [[o.text, right.get(response[o.id], "")] for o in question.options
+                if o.id in response]
+    return response
