@@ -1,8 +1,8 @@
 """From submitted form fields to grading responses, and back (to re-fill a form).
 
-Forms never carry option ids: those follow the source order, and authors often put the right
-answer first. A form names options by their place in the attempt's shuffled display order
-(a token "1", "2", …), which the server maps back with the stored order.
+A form names options by their place in the attempt's shuffled display order (a token "1",
+"2", …), which the server maps back with the stored order; option ids appear only in the field
+names of match rows (they say nothing about place or key, see compiler.questions.option_ids).
 
 Field names: `q-<question id>` for single, truefalse, multiple (repeated), number and text;
 `q-<question id>-<token>` for order items (value: the position, 1-based); for match,
