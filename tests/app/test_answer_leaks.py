@@ -284,3 +284,37 @@ def test_answers_worked_out_from_every_page_score_no_better_than_chance(targets)
     too_good = {name: figures for name, figures in report.items()
                 if figures[2] < ALPHA / len(RULES)}
     assert not too_good, f"rule: (hits, hits expected by chance, P): {report}"
+
+
+def test_the_data_copy_shows_an_open_attempt_without_display_order(
+        app, import_course, make_user, login) -> None:
+    """Drawn questions sorted, no option order; saved answers in the words shown (a match
+    answer by ids would tell whose right side was chosen)."""
+    from lernmodul.db.models import CourseVersion, utcnow
+    from lernmodul.services import learning
+    from lernmodul.services.courses import CompiledCourses
+    from lernmodul.web.database import get_database
+
+    version_id = import_course(SAMPLE_COURSE).version_id
+    user = make_user()
+    session = get_database(app).sessions()
+    version = session.get(CourseVersion, version_id)
+    course = CompiledCourses().get(version, "media/")
+    enrolment = learning.start_course(session, user.id, version, utcnow())
+    quiz = learning.start_attempt(session, enrolment=enrolment, course=course, unit_id="praxis",
+                                  seed=3, now=utcnow())
+    match = course.questions()["pr-zuordnung"]
+    first, second, _third = match.options
+    learning.save_responses(session, quiz, {"pr-zuordnung": {first.id: second.id},
+                                            "pr-stufen": "4"}, quiz.revision, utcnow())
+    session.commit()
+    quiz_id = quiz.id
+    session.close()
+    client = app.test_client()
+    assert login(client, user.email).status_code == 302
+    body = client.get("/me/data.json").get_data(as_text=True)
+    entry = attempt_entry(body, quiz_id)
+    assert entry["questions"] == ["pr-stufen", "pr-zuordnung"]
+    assert entry["responses"] == {"pr-stufen": "4",
+                                  "pr-zuordnung": [["Leakage", "Einengung auf eine Person"]]}
+    assert not any(o.id in body for o in match.options)
