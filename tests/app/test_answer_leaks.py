@@ -318,3 +318,46 @@ def test_the_data_copy_shows_an_open_attempt_without_display_order(
     assert entry["responses"] == {"pr-stufen": "4",
                                   "pr-zuordnung": [["Leakage", "Einengung auf eine Person"]]}
     assert not any(o.id in body for o in match.options)
+
+
+INLINE = """
+::: question single id=pr-selbstcheck inline
+Wer bewertet einen Fall?
+
+- [x] Das Fallteam
+- [ ] Niemand
+- [ ] Die Presse
+- [ ] Der Zufall
+:::
+"""
+
+
+def test_a_self_check_does_not_show_its_key_first(app, import_course, make_user, login,
+                                                  tmp_path) -> None:
+    """Self-checks are in the text, without attempt or seed: their options stand in id
+    order, not in the source order (keyed first), and the check reads the same order."""
+    import shutil
+
+    from lernmodul.content import read_course_files
+    from lernmodul.core.compiler import compile_course
+    from lernmodul.core.grading import self_check_order
+
+    folder = tmp_path / "kurs"
+    shutil.copytree(SAMPLE_COURSE, folder)
+    unit = folder / "02-praxis.md"
+    unit.write_text(unit.read_text(encoding="utf-8") + INLINE, encoding="utf-8")
+    question = compile_course(read_course_files(folder)).course.questions()["pr-selbstcheck"]
+    order = self_check_order(question)
+    assert order[0] != question.options[0].id  # for this source; chance alone decides
+    import_course(folder)
+    user = make_user()
+    client = app.test_client()
+    assert login(client, user.email).status_code == 302
+    page = client.get("/courses/beispielkurs/units/praxis").get_data(as_text=True)
+    shown = Shown(page, "pr-selbstcheck")
+    by_id = {o.id: plain(o.html) for o in question.options}
+    assert shown.texts == [by_id[i] for i in order]
+    token = str(order.index(question.options[0].id) + 1)
+    checked = client.post("/courses/beispielkurs/units/praxis/check/pr-selbstcheck",
+                          data={"csrf_token": csrf_token_from(page), "q-pr-selbstcheck": token})
+    assert checked.status_code == 200 and "feedback-right" in checked.get_data(as_text=True)

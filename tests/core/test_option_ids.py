@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lernmodul.core.compiler.questions import option_ids
-from lernmodul.core.grading import grade
+from lernmodul.core.grading import grade, self_check_order
 from lernmodul.core.model import QuestionType
 
 from .conftest import compile_unit
@@ -69,3 +69,24 @@ def test_equal_labels_get_distinct_ids_and_equal_order_items_are_interchangeable
     first, middle, last = (o.id for o in question.options)
     assert grade(question, (last, middle, first)).is_correct
     assert not grade(question, (middle, first, last)).is_correct
+
+
+@pytest.mark.parametrize("kind", list(ITEMS))
+def test_a_self_check_shows_its_options_in_an_order_that_says_nothing(kind) -> None:
+    """Self-checks have no attempt and no seed: they show the options by id. Over many
+    questions the keyed first option of the source is first about as often as by chance."""
+    firsts = 0
+    for number in range(60):
+        lines = ITEMS[kind]
+        marks = ["x"] + [" "] * (len(lines) - 1)
+        question = question_of(kind, [line.format(*marks) for line in lines], f"q{number}")
+        order = self_check_order(question)
+        assert sorted(order) == sorted(o.id for o in question.options)
+        if kind in (QuestionType.ORDER, QuestionType.MATCH):
+            assert order != tuple(o.id for o in question.options)
+        if kind is QuestionType.TRUEFALSE:
+            assert order == tuple(o.id for o in question.options)
+            continue
+        firsts += order[0] == question.options[0].id
+    # chance 1/3 each (3 options): 60 questions give 20 on average; P(>= 33) < 0.001
+    assert kind is QuestionType.TRUEFALSE or firsts < 33

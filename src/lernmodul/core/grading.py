@@ -189,6 +189,19 @@ def _present(question: Question, rng: random.Random, shuffle: bool) -> DrawnQues
     return DrawnQuestion(question.id, tuple(ids))
 
 
+def self_check_order(question: Question) -> tuple[str, ...]:
+    """The display order of a self-check in the text (no attempt, no seed): the options by
+    id, an order that follows neither the source nor the key. True/false keeps its order; an
+    order or match question whose id order happens to be its solution is turned by one."""
+    source = [o.id for o in question.options]
+    if question.type is QuestionType.TRUEFALSE:
+        return tuple(source)
+    ids = sorted(source)
+    if question.type in (QuestionType.ORDER, QuestionType.MATCH) and ids == source:
+        ids = ids[1:] + ids[:1]
+    return tuple(ids)
+
+
 def draw_questions(pool: Sequence[Question], rng: random.Random, *, draw: int | None = None,
                    shuffle: bool = True) -> tuple[DrawnQuestion, ...]:
     """Draws `draw` questions (all when None) from the pool; with `shuffle`, questions and
