@@ -13,6 +13,7 @@ from lernmodul.core.responses import (
     to_json,
 )
 
+from .conftest import by_place, fields_by_place
 from .test_grading import SOURCE, compile_unit
 
 
@@ -50,6 +51,8 @@ GOOD = [
 @pytest.mark.parametrize(("qid", "order", "fields", "response", "points"), GOOD)
 def test_form_to_response_and_back(questions, qid, order, fields, response, points) -> None:
     question = questions[qid]
+    order = by_place(question, order) if order else None
+    fields, response = fields_by_place(question, fields), by_place(question, response)
     got = response_from_form(question, getter(fields), order)
     assert got == response
     assert grade(question, got).points == points
@@ -59,17 +62,20 @@ def test_form_to_response_and_back(questions, qid, order, fields, response, poin
 
 
 def test_forms_never_carry_option_ids(questions) -> None:
-    """Option ids follow the source order (often the right answer first): forms use tokens."""
-    order = ("c", "a", "b")
-    values = form_values(questions["single"], "a", order)
+    """Choices are named by display tokens; only match rows carry their (left) option id."""
+    single, match = questions["single"], questions["match-all"]
+    values = form_values(single, by_place(single, "a"), by_place(single, ("c", "a", "b")))
     assert values == {"q-single": ["2"]}
-    match = form_values(questions["match-all"], {"a": "a", "b": "b", "c": "c"}, order)
-    assert match == {"q-match-all-a": ["2"], "q-match-all-b": ["3"], "q-match-all-c": ["1"]}
+    pairs = form_values(match, by_place(match, {"a": "a", "b": "b", "c": "c"}),
+                        by_place(match, ("c", "a", "b")))
+    assert pairs == fields_by_place(match, {"q-match-all-a": ["2"], "q-match-all-b": ["3"],
+                                            "q-match-all-c": ["1"]})
 
 
 def test_an_order_that_does_not_fit_is_invalid(questions) -> None:
     with pytest.raises(InvalidResponse):
-        response_from_form(questions["single"], getter({}), ("a", "b"))
+        response_from_form(questions["single"], getter({}),
+                           by_place(questions["single"], ("a", "b")))
 
 
 FORGED = [
@@ -85,7 +91,7 @@ FORGED = [
 @pytest.mark.parametrize(("qid", "fields"), FORGED)
 def test_forged_forms_are_invalid(questions, qid, fields) -> None:
     with pytest.raises(InvalidResponse):
-        response_from_form(questions[qid], getter(fields))
+        response_from_form(questions[qid], getter(fields_by_place(questions[qid], fields)))
 
 
 def test_a_position_used_twice_asks_again(questions) -> None:

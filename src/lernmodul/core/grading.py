@@ -82,7 +82,8 @@ def score_multiple(question: Question, response: Response) -> Score:
 
 
 def score_order(question: Question, response: Response) -> Score:
-    """all in order; partial: the share of items in their right place."""
+    """all in order; partial: the share of items in their right place. Items that read the
+    same are interchangeable (the learner cannot tell them apart)."""
     expected = tuple(o.id for o in question.options)
     if response is None:
         return _score(question, 0.0)
@@ -91,7 +92,9 @@ def score_order(question: Question, response: Response) -> Score:
     given = tuple(response)
     if sorted(given) != sorted(expected):
         raise InvalidResponse("the order must name every item once")
-    marks = tuple((item, item == want) for item, want in zip(given, expected, strict=True))
+    shown = {o.id: o.html for o in question.options}
+    marks = tuple((item, shown[item] == shown[want])
+                  for item, want in zip(given, expected, strict=True))
     right = sum(1 for _, ok in marks if ok)
     if question.scoring is Scoring.PARTIAL:
         return _score(question, right / len(expected), marks)
@@ -184,6 +187,19 @@ def _present(question: Question, rng: random.Random, shuffle: bool) -> DrawnQues
     elif shuffle and question.type is not QuestionType.TRUEFALSE:
         rng.shuffle(ids)
     return DrawnQuestion(question.id, tuple(ids))
+
+
+def self_check_order(question: Question) -> tuple[str, ...]:
+    """The display order of a self-check in the text (no attempt, no seed): the options by
+    id, an order that follows neither the source nor the key. True/false keeps its order; an
+    order or match question whose id order happens to be its solution is turned by one."""
+    source = [o.id for o in question.options]
+    if question.type is QuestionType.TRUEFALSE:
+        return tuple(source)
+    ids = sorted(source)
+    if question.type in (QuestionType.ORDER, QuestionType.MATCH) and ids == source:
+        ids = ids[1:] + ids[:1]
+    return tuple(ids)
 
 
 def draw_questions(pool: Sequence[Question], rng: random.Random, *, draw: int | None = None,

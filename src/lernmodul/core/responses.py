@@ -1,8 +1,8 @@
 """From submitted form fields to grading responses, and back (to re-fill a form).
 
-Forms never carry option ids: those follow the source order, and authors often put the right
-answer first. A form names options by their place in the attempt's shuffled display order
-(a token "1", "2", …), which the server maps back with the stored order.
+A form names options by their place in the attempt's shuffled display order (a token "1",
+"2", …), which the server maps back with the stored order; option ids appear only in the field
+names of match rows (they say nothing about place or key, see compiler.questions.option_ids).
 
 Field names: `q-<question id>` for single, truefalse, multiple (repeated), number and text;
 `q-<question id>-<token>` for order items (value: the position, 1-based); for match,
@@ -148,3 +148,25 @@ def from_json(question: Question, value: object) -> Response:
     if isinstance(value, str):
         return value
     raise InvalidResponse("stored response does not fit the question")
+
+
+def describe(question: Question, response: Response) -> object:
+    """A response in the words the learner saw, for their copy of their data: option texts
+    instead of option ids, and for `match` the pairs of texts. Says nothing about the key;
+    a match response by ids would (the chosen right side is stored as the id of the option
+    it belongs to)."""
+    if response is None:
+        return None
+    text = {o.id: o.text for o in question.options}
+    kind = question.type
+    if kind in (QuestionType.SINGLE, QuestionType.TRUEFALSE) and isinstance(response, str):
+        return text.get(response, "")
+    if kind is QuestionType.MULTIPLE and isinstance(response, frozenset):
+        return sorted(text.get(r, "") for r in response)
+    if kind is QuestionType.ORDER and isinstance(response, tuple):
+        return [text.get(r, "") for r in response]
+    if kind is QuestionType.MATCH and isinstance(response, Mapping):
+        right = {o.id: o.match_text for o in question.options}
+        return [[o.text, right.get(response[o.id], "")] for o in question.options
+                if o.id in response]
+    return response

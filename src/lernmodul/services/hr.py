@@ -8,7 +8,7 @@ The learner's own transparency page uses the same `person_rows` with `user_id` s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -17,11 +17,14 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from lernmodul.core.attempts import AttemptState
+from lernmodul.core.model import Course
 from lernmodul.db.certificates import Certificate
 from lernmodul.db.hr_summary import HrCourseCount, HrDueCount, HrExpiryCount, HrUnitPersons
 from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment, OrgUnit, User
 from lernmodul.services.assignments import course_titles
+from lernmodul.services.learning import open_attempt_data
 
 ASSIGNED = "assigned"
 IN_PROGRESS = "in_progress"
@@ -521,9 +524,11 @@ def _columns(row: Any, names: Sequence[str]) -> dict[str, Any]:
     return {name: _plain(getattr(row, name)) for name in names}
 
 
-def personal_data(session: Session, user: User) -> dict[str, Any]:
+def personal_data(session: Session, user: User,
+                  course_of: Callable[[int], Course]) -> dict[str, Any]:
     """Everything stored about `user` as learner: profile, enrolments, progress, attempts with
-    responses and results, certificates. No password hash, no session data."""
+    responses and results, certificates. No password hash, no session data. `course_of`
+    gives the compiled course of a version id (open attempts are described with it)."""
     enrolments = list(session.scalars(select(Enrolment).where(Enrolment.user_id == user.id)
                                       .order_by(Enrolment.id)))
     ids = [e.id for e in enrolments]
@@ -551,7 +556,10 @@ def personal_data(session: Session, user: User) -> dict[str, Any]:
                      for p in progress],
         "attempts": [{
             **_columns(a, ("id", "enrolment_id", "kind", "unit_key", "state", "started_at",
-                           "deadline_at", "submitted_at", "questions", "responses")),
+                           "deadline_at", "submitted_at")),
+            **(open_attempt_data(a, course_of(a.course_version_id))
+               if a.state == AttemptState.IN_PROGRESS
+               else _columns(a, ("questions", "responses"))),
             "result": None if r is None else _columns(
                 r, ("points", "max_points", "is_passed", "scores", "graded_at")),
         } for a, r in attempts],

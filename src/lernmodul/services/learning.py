@@ -26,7 +26,7 @@ from lernmodul.core.grading import (
 )
 from lernmodul.core.model import Course, Question
 from lernmodul.core.progress import CourseState, course_is_complete, exam_is_open
-from lernmodul.core.responses import from_json, to_json
+from lernmodul.core.responses import describe, from_json, to_json
 from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment
 
@@ -182,6 +182,17 @@ def drawn_questions(attempt: Attempt) -> tuple[DrawnQuestion, ...]:
 def stored_responses(attempt: Attempt, questions: Mapping[str, Question]) -> dict[str, Response]:
     return {qid: from_json(questions[qid], value) for qid, value in attempt.responses.items()
             if qid in questions}
+
+
+def open_attempt_data(attempt: Attempt, course: Course) -> dict[str, Any]:
+    """An open attempt in a learner's copy of their data: which questions were drawn (sorted,
+    not in display order) and the saved answers in the words shown. No display order of the
+    options: with it and the option ids, the answers could be worked out."""
+    questions = course.questions()
+    saved = stored_responses(attempt, questions)
+    return {"questions": sorted(qid for qid, _order in attempt.questions),
+            "responses": {qid: describe(questions[qid], response)
+                          for qid, response in sorted(saved.items())}}
 
 
 def find_open_attempt(session: Session, enrolment_id: int, kind: str,

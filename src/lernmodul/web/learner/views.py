@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lernmodul.core.attempts import seconds_left
-from lernmodul.core.grading import InvalidResponse, Score, grade
+from lernmodul.core.grading import InvalidResponse, Score, grade, self_check_order
 from lernmodul.core.grading import Response as Answer
 from lernmodul.core.model import Course, Question, Unit
 from lernmodul.core.progress import (
@@ -179,6 +179,12 @@ def _render_unit(place: Place, unit: Unit, checked: dict[str, Any] | None = None
         position=index + 1), status
 
 
+@bp.app_template_filter("self_check_order")
+def self_check_order_filter(question: Question) -> list[str]:
+    """The option order of a self-check in the text (the same for the form and its check)."""
+    return list(self_check_order(question))
+
+
 @bp.route("/courses/<course_id>/units/<unit_id>")
 def unit_page(course_id: str, unit_id: str) -> tuple[str, int]:
     place = load_place(course_id)
@@ -194,7 +200,8 @@ def check_inline(course_id: str, unit_id: str, question_id: str) -> tuple[str, i
     if question is None:
         abort(404)
     try:
-        answer = response_from_form(question, request.form.getlist)  # source order
+        answer = response_from_form(question, request.form.getlist,
+                                    self_check_order(question))
         score = grade(question, answer)
     except IncompleteResponse:
         return _render_unit(place, unit, {question.id: {"error": True}}, 422)

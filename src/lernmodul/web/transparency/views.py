@@ -7,11 +7,13 @@ import json
 from flask import Blueprint, Response, render_template
 from flask_login import current_user
 
-from lernmodul.db.models import Role, utcnow
+from lernmodul.core.model import Course
+from lernmodul.db.models import CourseVersion, Role, utcnow
 from lernmodul.services import hr
 from lernmodul.web.access import require_roles
 from lernmodul.web.database import get_session, record_audit
 from lernmodul.web.hr.views import COLUMN_LABELS, STATUS_LABELS, clock
+from lernmodul.web.learner.views import compiled
 
 bp = Blueprint("transparency", __name__, url_prefix="/me")
 require_roles(bp, Role.LEARNER.value)
@@ -27,7 +29,13 @@ def my_data() -> str:
 @bp.route("/data.json")
 def download_data() -> Response:
     session = get_session()
-    data = hr.personal_data(session, current_user)
+
+    def course_of(version_id: int) -> Course:
+        version = session.get(CourseVersion, version_id)
+        assert version is not None  # attempts keep their version (ondelete RESTRICT)
+        return compiled(version)
+
+    data = hr.personal_data(session, current_user, course_of)
     now = utcnow()
     data["exported_at"] = now.isoformat()
     record_audit(action="learner.data_copy", at=now, actor_id=current_user.id,
