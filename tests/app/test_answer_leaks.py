@@ -138,6 +138,8 @@ def natural(ident: str) -> tuple[int, str]:
 RULES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "first shown": lambda k: k["texts"][0],
     "last shown": lambda k: k["texts"][-1],
+    # test-wiseness: the keyed option written longest (a content rule, tests/content)
+    "longest shown": lambda k: max(k["texts"], key=len),
     "smallest id": lambda k: min(k["ids"], key=lambda t: natural(k["ids"][t]), default=None),
     "smallest id (alphabetical)": lambda k: min(k["ids"], key=lambda t: k["ids"][t],
                                                 default=None),
