@@ -279,3 +279,21 @@ def test_ten_thousand_rows_import_in_seconds(session):
     again = time.perf_counter() - started
     print(f"10,000 rows: first import {elapsed:.2f} s, unchanged re-run {again:.2f} s")
     assert elapsed < 30 and again < 15
+
+
+@pytest.mark.parametrize("where", ["name", "header", "quoted"])
+def test_a_field_over_the_csv_limit_refuses_the_file_with_its_line(session, where):
+    huge = "x" * (128 * 1024 + 1)
+    text = {
+        "name": GERMAN + f"1004;{huge};a@lindenau.de;;\n",
+        "header": f"Personalnummer;Name;E-Mail;{huge}\n1;A;a@lindenau.de;\n",
+        "quoted": GERMAN + f'1004;"{huge}\n{huge}";a@lindenau.de;;\n',
+    }[where]
+    report = run(session, text)
+    assert not report.is_ok and report.changes == []
+    (problem,) = report.problems
+    assert problem.code == "field_too_long"
+    assert problem.line == (1 if where == "header" else 5)
+    assert user_import.problem_text(problem) == (
+        "a field is longer than 128 KiB: this is not a file of people")
+    assert session.scalar(select(func.count()).select_from(User)) == 0
