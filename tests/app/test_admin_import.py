@@ -239,3 +239,13 @@ def test_a_field_over_128_kib_exits_1_on_the_command_line(cli, tmp_path, app, db
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "line 4: a field is longer than 128 KiB" in result.output
     assert count(db_session, User) == 0
+
+
+def test_an_org_unit_path_of_990_levels_is_a_bad_line_on_the_page(admin, csrf_token, snapshot):
+    before = snapshot()
+    deep = " / ".join(f"E{n}" for n in range(1, 991))
+    response = upload(admin, csrf_token, (CSV + f"1003;Tief;t@lindenau.de;{deep};\n").encode())
+    assert response.status_code == 400
+    assert "Der Pfad der Organisationseinheit hat mehr als 12 Ebenen" in \
+        response.get_data(as_text=True)
+    assert snapshot() == before

@@ -297,3 +297,13 @@ def test_a_field_over_the_csv_limit_refuses_the_file_with_its_line(session, wher
     assert user_import.problem_text(problem) == (
         "a field is longer than 128 KiB: this is not a file of people")
     assert session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_an_org_unit_path_deeper_than_twelve_levels_is_a_bad_line(session):
+    deep = " / ".join(f"E{n}" for n in range(1, 991))
+    report = run(session, GERMAN + f"1004;Tief;t@lindenau.de;{deep};\n")
+    (problem,) = report.problems
+    assert (problem.line, problem.code) == (5, "org_unit_too_deep")
+    assert user_import.problem_text(problem) == (
+        "the org unit path has more than 12 levels")
+    assert session.scalar(select(func.count()).select_from(OrgUnit)) == 0

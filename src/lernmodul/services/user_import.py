@@ -81,6 +81,7 @@ PROBLEM_TEXTS = {
     "email_duplicate": "e-mail address {value} appears already on line {other_line}",
     "email_taken": "e-mail address {value} belongs to another person already",
     "org_unit_invalid": "org unit path '{value}' has an empty or too long part",
+    "org_unit_too_deep": "the org unit path has more than 12 levels",
     "role_unknown": "unknown role '{value}' (allowed: learner, trainer, hr, admin)",
     "self_lockout": "this would take the admin role from the person running the import",
 }
@@ -297,8 +298,10 @@ def _parse_record(
         if values["org_unit"]:
             try:
                 unit_path = tuple(split_path(values["org_unit"]))
-            except OrgUnitError:
-                problems.append(LineProblem(line, "org_unit_invalid", values["org_unit"][:100]))
+            except OrgUnitError as error:
+                problems.append(LineProblem(
+                    line, "org_unit_too_deep" if error.code == "too_deep" else "org_unit_invalid",
+                    values["org_unit"][:100]))
     roles: frozenset[str] | None = None
     if "roles" in values:
         names = [r.strip().casefold() for r in values["roles"].split(",")]

@@ -51,6 +51,7 @@ PROBLEMS = {
     "email_duplicate": _l("The e-mail address %(value)s appears already on line %(other_line)s."),
     "email_taken": _l("The e-mail address %(value)s belongs to another person already."),
     "org_unit_invalid": _l("The org unit path “%(value)s” has an empty or too long part."),
+    "org_unit_too_deep": _l("The org unit path has more than 12 levels."),
     "role_unknown": _l(
         "Unknown role “%(value)s” (allowed: learner, trainer, hr, admin)."),
     "self_lockout": _l("This would take the admin role from you."),
