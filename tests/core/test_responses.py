@@ -7,6 +7,7 @@ import pytest
 from lernmodul.core.grading import InvalidResponse, grade
 from lernmodul.core.responses import (
     IncompleteResponse,
+    NotANumber,
     form_values,
     from_json,
     response_from_form,
@@ -83,7 +84,8 @@ FORGED = [
     ("single", {"q-single": ["a"]}),
     ("multi-all", {"q-multi-all": ["1", "1"]}), ("multi-all", {"q-multi-all": ["9"]}),
     ("order-all", {"q-order-all-1": ["9"]}), ("order-all", {"q-order-all-1": ["-1"]}),
-    ("order-all", {"q-order-all-1": ["eins"]}), ("match-all", {"q-match-all-a": ["zz"]}),
+    ("order-all", {"q-order-all-1": ["eins"]}), ("order-all", {"q-order-all-1": ["²"]}),
+    ("order-all", {"q-order-all-1": ["①"]}), ("match-all", {"q-match-all-a": ["zz"]}),
     ("text", {"q-text": ["x" * 100_000]}), ("number", {"q-number": ["1", "2"]}),
 ]
 
@@ -101,3 +103,15 @@ def test_a_position_used_twice_asks_again(questions) -> None:
         response_from_form(questions["order-all"], getter(fields))
     with pytest.raises(IncompleteResponse):
         response_from_form(questions["order-all"], getter({"q-order-all-1": ["1"]}))
+
+
+@pytest.mark.parametrize("typed", ["abc", "42 Euro", "vierzig", "4,2e1", "1.2.3", "1" * 51, "²"])
+def test_text_that_is_no_number_asks_again(questions, typed) -> None:
+    with pytest.raises(NotANumber) as raised:
+        response_from_form(questions["number"], getter({"q-number": [typed]}))
+    assert isinstance(raised.value, IncompleteResponse)  # asked again, not a forged form
+
+
+@pytest.mark.parametrize("typed", ["42", "-3,5", "1 000", "42.0", " 42 ", "٤٢"])
+def test_numbers_as_learners_type_them_are_answers(questions, typed) -> None:
+    assert response_from_form(questions["number"], getter({"q-number": [typed]})) == typed

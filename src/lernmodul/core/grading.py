@@ -19,6 +19,7 @@ from .model import Course, Question, QuestionType, Scoring, Unit
 Response = str | frozenset[str] | tuple[str, ...] | Mapping[str, str] | None
 
 MAX_TEXT_LENGTH = 500
+MAX_NUMBER_LENGTH = 50
 
 
 class InvalidResponse(ValueError):
@@ -119,15 +120,24 @@ def score_match(question: Question, response: Response) -> Score:
     return _score(question, 1.0 if right == len(question.options) else 0.0, marks)
 
 
+def read_number(text: str) -> float | None:
+    """The number a learner typed ("42", "-3,5", "1 000"; a comma or a point as decimal
+    separator, spaces between digit groups), or None when the text is no such number."""
+    if len(text) > MAX_NUMBER_LENGTH:
+        return None
+    return parse_number(text.replace(" ", "").replace("\u202f", ""))
+
+
 def score_number(question: Question, response: Response) -> Score:
-    """within tolerance; a comma as decimal separator is accepted."""
+    """within tolerance; a comma as decimal separator is accepted. Text that is no number
+    (forms refuse it, but an attempt may have stored it before they did) is wrong."""
     if response is None or (isinstance(response, str) and not response.strip()):
         return _score(question, 0.0)
-    if not isinstance(response, str) or len(response) > 50:
+    if not isinstance(response, str):
         raise InvalidResponse("expected a number")
-    value = parse_number(response.replace(" ", "").replace("\u202f", ""))
+    value = read_number(response)
     if value is None:
-        raise InvalidResponse("not a number")
+        return _score(question, 0.0)
     right = any(abs(value - a.value) <= a.tolerance + 1e-9 for a in question.number_answers)
     return _score(question, 1.0 if right else 0.0)
 

@@ -128,17 +128,21 @@ def unit_tree(session: Session) -> dict[int, tuple[str, int | None]]:
 
 
 def unit_paths(tree: dict[int, tuple[str, int | None]]) -> dict[int, str]:
+    """id -> 'Stadt / Dezernat / Amt' for every unit. Iterative, so that no depth of the tree
+    (even one stored before the depth limit) can exhaust Python's recursion limit."""
     paths: dict[int, str] = {}
-
-    def path(unit_id: int) -> str:
-        if unit_id not in paths:
-            name, parent = tree[unit_id]
-            paths[unit_id] = name if parent is None or parent not in tree else \
-                f"{path(parent)} / {name}"
-        return paths[unit_id]
-
-    for unit_id in tree:
-        path(unit_id)
+    for start in tree:
+        # climb to the first unit with a known path (or the top), then name the way down
+        way: list[int] = []
+        unit_id: int | None = start
+        while unit_id is not None and unit_id in tree and unit_id not in paths \
+                and unit_id not in way:  # `not in way`: a cycle (impossible) ends the climb
+            way.append(unit_id)
+            unit_id = tree[unit_id][1]
+        above = paths.get(unit_id) if unit_id is not None else None
+        for step in reversed(way):
+            name = tree[step][0]
+            above = paths[step] = name if above is None else f"{above} / {name}"
     return paths
 
 

@@ -33,6 +33,7 @@ from lernmodul.services.org_units import role_scope
 from lernmodul.web.access import require_roles, roles_required
 from lernmodul.web.database import get_database, get_session, record_audit
 from lernmodul.web.hr.forms import AssignmentForm, DeleteForm
+from lernmodul.web.request_values import MAX_ID, parse_int
 from lernmodul.web.security import render_error
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
@@ -83,13 +84,14 @@ def scope(role: str = Role.HR.value) -> set[int] | None:
     return role_scope(get_session(), current_user, role)
 
 
-def _int_arg(name: str, minimum: int = 1, maximum: int = 2**31 - 1) -> int | None:
+def _int_arg(name: str, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    value = parse_int(raw, minimum=minimum, maximum=maximum)
+    if value is None:
         raise BadQuery(name)
-    return int(raw)
+    return value
 
 
 def person_filter() -> hr.PersonFilter:

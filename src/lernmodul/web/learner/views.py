@@ -25,13 +25,19 @@ from lernmodul.core.progress import (
     progress_share,
     unit_is_complete,
 )
-from lernmodul.core.responses import IncompleteResponse, form_values, response_from_form
+from lernmodul.core.responses import (
+    IncompleteResponse,
+    NotANumber,
+    form_values,
+    response_from_form,
+)
 from lernmodul.db.learning import Attempt, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment, Role, utcnow
 from lernmodul.services import courses as course_service
 from lernmodul.services import learning
 from lernmodul.web.access import require_roles
 from lernmodul.web.database import get_session
+from lernmodul.web.request_values import parse_int
 from lernmodul.web.security import render_error
 
 bp = Blueprint("learner", __name__)
@@ -50,6 +56,9 @@ ERRORS = {
     "stale": (409, _l("This form is older than your latest saved answers (perhaps from another "
                    "tab or the back button). Nothing was changed: please reload the page.")),
 }
+
+
+NOT_A_NUMBER = _l("Please enter a number, for example 42 or 3.5 (digits only, no units).")
 
 
 def media_base(version_id: int) -> str:
@@ -203,8 +212,11 @@ def check_inline(course_id: str, unit_id: str, question_id: str) -> tuple[str, i
         answer = response_from_form(question, request.form.getlist,
                                     self_check_order(question))
         score = grade(question, answer)
+    except NotANumber:
+        return _render_unit(place, unit, {question.id: {"error": str(NOT_A_NUMBER)}}, 422)
     except IncompleteResponse:
-        return _render_unit(place, unit, {question.id: {"error": True}}, 422)
+        return _render_unit(place, unit, {question.id: {
+            "error": _("Give every item a different position.")}}, 422)
     except InvalidResponse:
         return render_error(400, _("The answer does not fit this question."))
     return _render_unit(place, unit, {question.id: {"answer": answer, "score": score}})
@@ -307,9 +319,8 @@ def attempt_page(attempt_id: int) -> Response | tuple[str, int]:
 @bp.post("/attempts/<int:attempt_id>")
 def submit_attempt(attempt_id: int) -> Response | tuple[str, int]:
     attempt, course, _version = _own_attempt(attempt_id)
-    try:
-        expected = int(request.form.get("revision", ""))
-    except ValueError:
+    expected = parse_int(request.form.get("revision"))
+    if expected is None:
         return render_error(400, _("The form is incomplete. Please reload the page."))
     questions = course.questions()
     answers: dict[str, Answer] = {}
@@ -318,6 +329,8 @@ def submit_attempt(attempt_id: int) -> Response | tuple[str, int]:
         question: Question = questions[qid]
         try:
             answers[qid] = response_from_form(question, request.form.getlist, tuple(order))
+        except NotANumber:
+            errors[qid] = str(NOT_A_NUMBER)
         except IncompleteResponse:
             errors[qid] = _("Give every item a different position.")
         except InvalidResponse:

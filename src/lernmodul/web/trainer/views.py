@@ -25,6 +25,7 @@ from lernmodul.services.authoring import AuthoringError
 from lernmodul.services.course_zip import MAX_IMAGE_BYTES, UploadError, ZipLimits
 from lernmodul.web.access import require_roles
 from lernmodul.web.database import get_session, record_audit
+from lernmodul.web.request_values import parse_int
 from lernmodul.web.security import render_error
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
@@ -168,10 +169,10 @@ def actor_id() -> int:
 
 
 def revision_from_form() -> int:
-    try:
-        return int(request.form.get("revision", ""))
-    except ValueError:
-        raise AuthoringError("bad_request") from None
+    revision = parse_int(request.form.get("revision"))
+    if revision is None:
+        raise AuthoringError("bad_request")
+    return revision
 
 
 # --- courses ---------------------------------------------------------------------------------
