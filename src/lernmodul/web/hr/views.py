@@ -180,7 +180,7 @@ def _export(kind: str) -> Response:
     stamp = timing.now.astimezone(timing.timezone).strftime("%Y-%m-%d")
     if kind == "csv":
         body: Iterator[Any] = exports.csv_chunks(rows(), header, labels.__getitem__)
-        mimetype = "text/csv; charset=utf-8"
+        mimetype = "text/csv"  # Flask adds "; charset=utf-8" to text types
     else:
         body = exports.xlsx_chunks(rows(), header, labels.__getitem__, sheet_name=_("People"))
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

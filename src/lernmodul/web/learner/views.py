@@ -38,7 +38,7 @@ from lernmodul.services import learning
 from lernmodul.web.access import require_roles
 from lernmodul.web.database import get_session
 from lernmodul.web.request_values import parse_int
-from lernmodul.web.security import render_error
+from lernmodul.web.security import media_response, render_error
 
 bp = Blueprint("learner", __name__)
 require_roles(bp, Role.LEARNER.value)
@@ -388,7 +388,4 @@ def course_media(version_id: int, name: str) -> Response:
     media = course_service.find_media(get_session(), version_id, f"media/{name}")
     if media is None:
         abort(404)
-    response = Response(media.content, mimetype=media.media_type)
-    if media.media_type == "image/svg+xml":
-        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    return response
+    return media_response(media.content, media.media_type)
