@@ -3,6 +3,10 @@
 A test that takes `route` runs for every (endpoint, method); `get_route` and `post_route`
 for the GET and POST ones. Path arguments get sample values from `SAMPLE_ARGUMENTS`
 (or by converter: int -> 1, anything else -> "sample").
+
+`bad_path_route` runs for every (endpoint, method) with path arguments, once per bad value
+of `BAD_PATH_VALUES`: every int argument too large for the databases, or every text
+argument with a NUL byte (the other arguments keep their sample values).
 """
 
 from __future__ import annotations
@@ -14,6 +18,14 @@ from typing import Any
 import pytest
 
 SAMPLE_ARGUMENTS: dict[str, Any] = {"filename": "style.css"}
+# label -> (converter kind it replaces, value): ids past PostgreSQL's integer and SQLite's
+# 64-bit INTEGER, and a NUL byte, which PostgreSQL refuses in any text
+BAD_PATH_VALUES: dict[str, tuple[str, Any]] = {
+    "id 2**31": ("int", 2**31),
+    "id 2**63": ("int", 2**63),
+    "id 2**64": ("int", 2**64),
+    "NUL": ("text", "sa\x00mple"),
+}
 
 
 @dataclass(frozen=True)
@@ -21,38 +33,56 @@ class RouteCase:
     endpoint: str
     method: str
     path: str
+    #: for bad_path_route: which bad value of BAD_PATH_VALUES the path carries
+    bad_value: str = ""
 
     @property
     def id(self) -> str:
-        return f"{self.method} {self.path} ({self.endpoint})"
+        suffix = f" [{self.bad_value}]" if self.bad_value else ""
+        return f"{self.method} {self.path} ({self.endpoint}){suffix}"
 
 
-def _route_cases() -> list[RouteCase]:
+def _route_cases() -> tuple[list[RouteCase], list[RouteCase]]:
     from lernmodul.web import create_app
 
     with tempfile.TemporaryDirectory() as instance:
         app = create_app({"INSTANCE_PATH": instance, "DATABASE_URL": "sqlite://", "SECRET_KEY": "collect"})
-        cases = []
+        cases, bad = [], []
         with app.test_request_context():
             from flask import url_for
 
             for rule in app.url_map.iter_rules():
-                arguments = {}
+                arguments, kinds = {}, {}
                 for name in rule.arguments:
-                    converter = type(rule._converters[name]).__name__
-                    arguments[name] = SAMPLE_ARGUMENTS.get(
-                        name, 1 if converter == "IntegerConverter" else "sample"
-                    )
+                    is_int = "Integer" in type(rule._converters[name]).__name__
+                    kinds[name] = "int" if is_int else "text"
+                    arguments[name] = SAMPLE_ARGUMENTS.get(name, 1 if is_int else "sample")
                 path = url_for(rule.endpoint, **arguments)
+                variants = {}
+                for label, (kind, value) in BAD_PATH_VALUES.items():
+                    if kind in kinds.values():
+                        changed = {n: value if kinds[n] == kind else v for n, v in arguments.items()}
+                        variants[label] = url_for(rule.endpoint, **changed)
                 for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
                     cases.append(RouteCase(rule.endpoint, method, path))
-        return sorted(cases, key=lambda c: (c.path, c.method))
+                    bad.extend(RouteCase(rule.endpoint, method, bad_path, label)
+                               for label, bad_path in variants.items())
+        return (sorted(cases, key=lambda c: (c.path, c.method)),
+                sorted(bad, key=lambda c: (c.path, c.method, c.bad_value)))
 
 
-_CASES: list[RouteCase] | None = None
+_CASES: tuple[list[RouteCase], list[RouteCase]] | None = None
 
 
 def route_cases() -> list[RouteCase]:
+    return _all_cases()[0]
+
+
+def bad_path_cases() -> list[RouteCase]:
+    return _all_cases()[1]
+
+
+def _all_cases() -> tuple[list[RouteCase], list[RouteCase]]:
     global _CASES
     if _CASES is None:
         _CASES = _route_cases()
@@ -69,6 +99,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if name in metafunc.fixturenames:
             cases = [c for c in route_cases() if keep(c)]
             metafunc.parametrize(name, cases, ids=[c.id for c in cases])
+    if "bad_path_route" in metafunc.fixturenames:
+        cases = bad_path_cases()
+        metafunc.parametrize("bad_path_route", cases, ids=[c.id for c in cases])
 
 
 @pytest.fixture

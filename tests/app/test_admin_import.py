@@ -216,3 +216,36 @@ def test_cli_deactivate_missing_and_unreadable_file(cli, tmp_path, app, db_sessi
     assert not db_session.scalar(select(User.is_active).where(User.personnel_number == "1002"))
     result = cli(str(empty))
     assert result.exit_code == 1 and "the file is empty" in result.output
+
+
+HUGE_FIELD = CSV + "1003;" + "x" * (128 * 1024 + 1) + ";c@lindenau.de;;\n"
+
+
+def test_a_field_over_128_kib_gets_a_message_on_the_page(admin, csrf_token, snapshot):
+    before = snapshot()
+    response = upload(admin, csrf_token, HUGE_FIELD.encode())
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Ein Feld ist länger als 128 KiB" in html
+    assert not CONFIRM_CONTENT.search(html)
+    assert snapshot() == before
+
+
+def test_a_field_over_128_kib_exits_1_on_the_command_line(cli, tmp_path, app, db_session):
+    path = tmp_path / "huge.csv"
+    path.write_text(HUGE_FIELD, encoding="utf-8")
+    result = cli(str(path))
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "line 4: a field is longer than 128 KiB" in result.output
+    assert count(db_session, User) == 0
+
+
+def test_an_org_unit_path_of_990_levels_is_a_bad_line_on_the_page(admin, csrf_token, snapshot):
+    before = snapshot()
+    deep = " / ".join(f"E{n}" for n in range(1, 991))
+    response = upload(admin, csrf_token, (CSV + f"1003;Tief;t@lindenau.de;{deep};\n").encode())
+    assert response.status_code == 400
+    assert "Der Pfad der Organisationseinheit hat mehr als 12 Ebenen" in \
+        response.get_data(as_text=True)
+    assert snapshot() == before

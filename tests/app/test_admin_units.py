@@ -125,3 +125,27 @@ def test_bad_unit_input_gets_a_message(admin, tree, post_form, snapshot, data, m
 
 def test_missing_unit_is_404(admin):
     assert admin.get("/admin/units/999999").status_code == 404
+
+
+DEPTH_MESSAGE = "Der Baum hat höchstens 12 Ebenen"
+
+
+def test_no_unit_below_the_twelfth_level(admin, db_session, post_form, snapshot):
+    parent = None
+    for level in range(1, 13):
+        unit = OrgUnit(name=f"Ebene {level}", parent_id=parent)
+        db_session.add(unit)
+        db_session.flush()
+        parent = unit.id
+    top = OrgUnit(name="Oben")
+    db_session.add(top)
+    db_session.commit()
+    before = snapshot()
+    response = post_form(admin, "/admin/units", {"name": "Ebene 13", "parent": str(parent)})
+    assert response.status_code == 400
+    assert DEPTH_MESSAGE in response.get_data(as_text=True)
+    response = post_form(admin, f"/admin/units/{top.id}", {"parent": str(parent)},
+                         action=f"/admin/units/{top.id}/move")
+    assert response.status_code == 400
+    assert DEPTH_MESSAGE in response.get_data(as_text=True)
+    assert snapshot() == before

@@ -167,7 +167,7 @@ def test_email_is_unique_and_foreign_keys_are_enforced(app, db_session) -> None:
         db_session.commit()
 
 
-def test_one_transaction_per_request_rolls_back_on_error(app, db_session) -> None:
+def test_one_transaction_per_request_rolls_back_on_error(app, db_session, csrf_token) -> None:
     """A view that writes and then fails leaves nothing behind."""
     from flask import abort
 
@@ -185,13 +185,43 @@ def test_one_transaction_per_request_rolls_back_on_error(app, db_session) -> Non
         get_session().add(OrgUnit(name="done"))
         return "ok"
 
-    app.add_url_rule("/test-write-fail", "write_then_fail", write_then_fail, methods=["GET"])
-    app.add_url_rule("/test-write-ok", "write_ok", write_ok, methods=["GET"])
+    app.add_url_rule("/test-write-fail", "write_then_fail", write_then_fail, methods=["POST"])
+    app.add_url_rule("/test-write-ok", "write_ok", write_ok, methods=["POST"])
     client = app.test_client()
-    assert client.get("/test-write-fail").status_code == 409
-    assert client.get("/test-write-ok").status_code == 200
+    token = {"csrf_token": csrf_token(client)}
+    assert client.post("/test-write-fail", data=token).status_code == 409
+    assert client.post("/test-write-ok", data=token).status_code == 200
     names = set(db_session.scalars(select(OrgUnit.name)))
     assert names == {"done"}
+
+
+def test_a_read_request_cannot_write_through_its_session(app, db_session, caplog) -> None:
+    """GET transactions begin DEFERRED on SQLite and could not become writes under
+    concurrency: the request's read session refuses ORM writes and bulk statements alike."""
+    from sqlalchemy import insert
+
+    from lernmodul.web.access import public
+    from lernmodul.web.database import ReadRequestWrite, get_session
+
+    @public
+    def orm_write():
+        get_session().add(OrgUnit(name="via flush"))
+        get_session().flush()
+        return "written"
+
+    @public
+    def bulk_write():
+        get_session().execute(insert(OrgUnit).values(name="via insert"))
+        return "written"
+
+    app.add_url_rule("/test-orm-write", "orm_write", orm_write, methods=["GET"])
+    app.add_url_rule("/test-bulk-write", "bulk_write", bulk_write, methods=["GET"])
+    client = app.test_client()
+    for path in ("/test-orm-write", "/test-bulk-write"):
+        caplog.clear()
+        assert client.get(path).status_code == 500  # a programming error, never silent
+        assert any(r.exc_info and r.exc_info[0] is ReadRequestWrite for r in caplog.records)
+    assert list(db_session.scalars(select(OrgUnit.name))) == []
 
 
 def test_session_factory_keeps_objects_readable_after_commit(app) -> None:

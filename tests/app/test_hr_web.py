@@ -265,3 +265,10 @@ def test_person_list_exports_and_transparency_page_name_the_course_version(
     learner = signed_in(app, login, "a3@example.org")
     mine = learner.get("/me/hr-view").get_data(as_text=True)
     assert re.search(r"<tr>\s*<td>Person A3</td>.*?</tr>", mine, re.S).group(0) == row
+
+
+def test_the_csv_export_names_its_charset_once(app, login, world) -> None:
+    client = signed_in(app, login, "hr-a@example.org")
+    response = client.get("/hr/people/export?format=csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"

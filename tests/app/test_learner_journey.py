@@ -177,7 +177,8 @@ def test_forged_and_malformed_posts_get_4xx(learner_client: Any) -> None:
     token = csrf_token_from(page)
     base = {"csrf_token": token, "revision": "0", "action": "submit"}
     assert client.post(url, data={**base, "q-pr-stufen": "x" * 1_000_000}).status_code in (400, 413)
-    assert client.post(url, data={**base, "q-pr-zuordnung-a": "99"}).status_code == 400
+    row = re.search(r'name="(q-pr-zuordnung-o[0-9a-f]+)"', page).group(1)  # a match row
+    assert client.post(url, data={**base, row: "99"}).status_code == 400
     assert client.post(url, data={**base, "revision": "zwei"}).status_code == 400
     assert client.post(url, data={**base, "action": "delete"}).status_code == 400
     assert client.post(url, data={k: v for k, v in base.items() if k != "csrf_token"}).status_code == 400

@@ -53,11 +53,11 @@ def test_block_ends_after_the_window(client, make_user, login):
 
 
 def test_success_clears_the_account_counter(client, make_user, login, db_session):
-    make_user(email="lea@example.org")
+    user = make_user(email="lea@example.org")
     for _ in range(4):
         login(client, "lea@example.org", "wrong-password-123")
     assert login(client, "lea@example.org").status_code == 302
-    row = db_session.get(LoginThrottle, "account:lea@example.org")
+    row = db_session.get(LoginThrottle, f"user:{user.id}")
     assert row.failures == 0
 
 
@@ -181,3 +181,42 @@ def test_behind_a_trusted_proxy_the_client_address_counts(make_app, make_user, c
     assert response.status_code == 200
     assert db_session.get(LoginThrottle, "ip:203.0.113.7").failures == 1
     assert db_session.get(LoginThrottle, "ip:127.0.0.1") is None
+
+
+def test_email_and_personnel_number_count_against_one_account(client, make_user, login,
+                                                              db_session):
+    user = make_user(email="lea@example.org", personnel_number="1001")
+    statuses = [login(client, who, "wrong-password-123").status_code
+                for who in ("lea@example.org", "1001", " LEA@example.org ", "1001 ",
+                            "lea@EXAMPLE.org")]
+    assert statuses == [200] * 5
+    for who in ("1001", "lea@example.org"):  # the right password, by either name
+        assert login(client, who).status_code == 429
+    assert db_session.get(LoginThrottle, f"user:{user.id}").failures == 5
+    assert db_session.get(LoginThrottle, "account:lea@example.org") is None
+    assert db_session.get(LoginThrottle, "account:1001") is None
+
+
+def test_another_account_is_not_blocked_by_a_neighbours_failures(client, make_user, login):
+    make_user(email="lea@example.org", personnel_number="1001")
+    make_user(email="otto@example.org", personnel_number="1002")
+    for _ in range(5):
+        login(client, "1001", "wrong-password-123")
+    assert login(client, "1001").status_code == 429
+    assert login(client.application.test_client(), "1002").status_code == 302
+
+
+def test_unknown_names_are_still_counted_per_name(client, login):
+    statuses = [login(client, "nobody@example.org", "wrong-password-123").status_code
+                for _ in range(6)]
+    assert statuses == [200] * 5 + [429]  # the same as for an existing account
+    assert login(client, "someone-else@example.org", "wrong-password-123").status_code == 200
+
+
+def test_the_per_ip_limit_still_counts_every_name(make_app, make_user, login):
+    app = make_app(LOGIN_MAX_FAILURES_PER_IP=4)
+    make_user(email="lea@example.org", personnel_number="1001")
+    client = app.test_client()
+    statuses = [login(client, who, "wrong-password-123").status_code
+                for who in ("lea@example.org", "1001", "x@example.org", "9999", "1001")]
+    assert statuses == [200, 200, 200, 200, 429]

@@ -104,3 +104,76 @@ def test_password_change_applies_the_rules(
     else:
         fresh = client.application.test_client()
         assert login(fresh, "p@example.org", new_password).status_code == 302
+
+
+def _change(client, post_form, current, new="ein-ganz-neues-passwort"):
+    return post_form(client, "/password", {"current_password": current, "new_password": new,
+                                           "confirm_password": new})
+
+
+def test_wrong_current_passwords_are_limited_like_sign_ins(app, client, make_user, login,
+                                                           post_form, db_session) -> None:
+    user = make_user(email="p@example.org")
+    login(client, "p@example.org")
+    statuses = [_change(client, post_form, f"falsch-geraten-{n}").status_code for n in range(5)]
+    assert statuses == [200] * 5
+    blocked = _change(client, post_form, "correct-horse-battery")  # right, but blocked
+    assert blocked.status_code == 429
+    assert 0 < int(blocked.headers["Retry-After"]) <= 15 * 60
+    assert "Zu viele falsche Eingaben des aktuellen Passworts" in blocked.get_data(as_text=True)
+    db_session.rollback()
+    assert db_session.get(User, user.id).password_hash == user.password_hash  # unchanged
+    assert client.get("/").status_code == 200  # the session itself stays signed in
+
+
+def test_the_password_limit_is_shared_by_workers_and_ends_after_the_window(
+        make_app, make_user, login, post_form) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from freezegun import freeze_time
+
+    make_user(email="p@example.org")
+    first, second = make_app().test_client(), make_app().test_client()
+    with freeze_time(datetime(2025, 5, 5, 9, 0, tzinfo=UTC)) as frozen:
+        login(first, "p@example.org")
+        login(second, "p@example.org")
+        for n in range(5):
+            _change((first, second)[n % 2], post_form, f"falsch-geraten-{n}")
+        assert _change(second, post_form, "correct-horse-battery").status_code == 429
+        frozen.tick(timedelta(minutes=16))
+        assert _change(second, post_form, "correct-horse-battery").status_code == 302
+
+
+def test_the_password_limit_does_not_block_signing_in(app, client, make_user, login,
+                                                      post_form) -> None:
+    """Only a signed-in session can fail here: its count does not lock the account's
+    sign-in, so it is no new way to lock somebody out."""
+    make_user(email="p@example.org")
+    login(client, "p@example.org")
+    for n in range(5):
+        _change(client, post_form, f"falsch-geraten-{n}")
+    assert login(app.test_client(), "p@example.org").status_code == 302
+
+
+def test_failed_sign_ins_of_others_do_not_block_the_change_of_password(
+        app, client, make_user, login, post_form) -> None:
+    make_user(email="p@example.org")
+    login(client, "p@example.org")
+    stranger = app.test_client()
+    for _ in range(5):
+        login(stranger, "p@example.org", "wrong-password-123")
+    assert login(app.test_client(), "p@example.org").status_code == 429
+    assert _change(client, post_form, "correct-horse-battery").status_code == 302
+
+
+def test_a_right_current_password_clears_the_count(client, make_user, login, post_form) -> None:
+    make_user(email="p@example.org")
+    login(client, "p@example.org")
+    for n in range(4):
+        _change(client, post_form, f"falsch-geraten-{n}")
+    assert _change(client, post_form, "correct-horse-battery").status_code == 302
+    for n in range(4):
+        assert _change(client, post_form, f"falsch-geraten-{n}", "noch-ein-neues-passwort"
+                       ).status_code == 200
+    assert _change(client, post_form, "ein-ganz-neues-passwort",
+                   "noch-ein-neues-passwort").status_code == 302

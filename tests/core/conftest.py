@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lernmodul.core.compiler import CompileResult, compile_course
+from lernmodul.core.model import Question
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -56,3 +58,32 @@ def read_fixtures(name: str) -> list[tuple[str, str, str]]:
 
 def fixture_params(name: str) -> list[object]:
     return [pytest.param(inp, exp, id=title) for title, inp, exp in read_fixtures(name)]
+
+
+def by_place(question: Question, value: Any) -> Any:
+    """A response written with letters for places in the source (a: first option, b: the
+    second …) in the question's real option ids, which say nothing about places. Letters
+    beyond the options, and anything else, stay as they are (for invalid cases)."""
+    ids = [o.id for o in question.options]
+
+    def one(letter: Any) -> Any:
+        if ids and isinstance(letter, str) and len(letter) == 1 and "a" <= letter <= "z":
+            index = ord(letter) - ord("a")
+            return ids[index] if index < len(ids) else letter
+        return letter
+
+    if isinstance(value, frozenset):
+        return frozenset(one(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(one(v) for v in value)
+    if isinstance(value, dict):
+        return {one(k): one(v) for k, v in value.items()}
+    return one(value)
+
+
+def fields_by_place(question: Question, fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Form fields whose names end in a place letter (match: q-<id>-a) with real option ids."""
+    prefix = f"q-{question.id}-"
+    return {(prefix + by_place(question, name[len(prefix):])
+             if name.startswith(prefix) and not name[len(prefix):].isdigit() else name): v
+            for name, v in fields.items()}

@@ -87,3 +87,17 @@ def test_person_page_scope_filters_and_paging(session) -> None:
     rows = list(hr.person_rows(session, {b.id}, hr.PersonFilter(), CLOCK, batch=2))
     assert [r.name for r in rows] == ["B0", "B1", "B2", "B3"]
     assert rows[0].org_unit == "Stadt / B"
+
+
+def test_unit_paths_of_a_tree_deeper_than_the_recursion_limit() -> None:
+    import sys
+
+    unit_paths = hr.unit_paths
+    levels = sys.getrecursionlimit() + 500
+    # bottom first, as rows may come back in any order
+    tree = {n: (f"E{n}", n + 1 if n + 1 < levels else None) for n in range(levels)}
+    paths = unit_paths(tree)
+    assert paths[levels - 1] == f"E{levels - 1}"
+    assert paths[0].count(" / ") == levels - 1 and paths[0].endswith(" / E1 / E0")
+    assert unit_paths({1: ("A", None), 2: ("B", 1), 3: ("C", 99)}) == {
+        1: "A", 2: "A / B", 3: "C"}  # a parent outside the tree: the unit is a top

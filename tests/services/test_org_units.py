@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from lernmodul.db.models import AuditLog, OrgUnit, User, UserRole, utcnow
 from lernmodul.services.org_units import (
+    MAX_DEPTH,
     OrgUnitError,
     UnitIndex,
     create_unit,
@@ -143,3 +144,43 @@ def test_paths_resolve_and_missing_parts_are_created(session) -> None:
     assert created == ["Stadt Lindenau / Dezernat IX", "Stadt Lindenau / Dezernat IX / Amt"]
     assert unit_path(session, unit_id) == "Stadt Lindenau / Dezernat IX / Amt"
     assert index.ensure(session, ["Stadt Lindenau", "Dezernat IX", "Amt"], now=utcnow()) == (unit_id, [])
+
+
+def chain(session, levels, name="Ebene", parent_id=None):
+    """`levels` units, each under the one before; returns them from the top down."""
+    units = []
+    for level in range(1, levels + 1):
+        unit = create_unit(session, name=f"{name} {level}", parent_id=parent_id, now=utcnow())
+        units.append(unit)
+        parent_id = unit.id
+    return units
+
+
+def test_the_tree_is_at_most_twelve_levels_deep(session) -> None:
+    assert MAX_DEPTH == 12
+    levels = chain(session, 12)
+    with pytest.raises(OrgUnitError) as error:
+        create_unit(session, name="Ebene 13", parent_id=levels[-1].id, now=utcnow())
+    assert error.value.code == "too_deep"
+    create_unit(session, name="Nachbar", parent_id=levels[-2].id, now=utcnow())  # level 12
+
+
+def test_a_move_may_not_make_the_tree_deeper_than_twelve_levels(session) -> None:
+    levels = chain(session, 10)
+    branch = chain(session, 3, name="Zweig")  # three levels at the top
+    with pytest.raises(OrgUnitError) as error:
+        move_unit(session, branch[0], parent_id=levels[-1].id, now=utcnow())  # 10 + 3
+    assert error.value.code == "too_deep"
+    assert branch[0].parent_id is None
+    assert move_unit(session, branch[0], parent_id=levels[-2].id, now=utcnow())  # 9 + 3
+    assert move_unit(session, branch[1], parent_id=levels[-1].id, now=utcnow())  # 10 + 2
+
+
+def test_a_path_of_more_than_twelve_parts_is_refused(session) -> None:
+    names = [f"E{n}" for n in range(1, 14)]
+    assert len(split_path(" / ".join(names[:12]))) == 12
+    with pytest.raises(OrgUnitError) as error:
+        split_path(" / ".join(names))
+    assert error.value.code == "too_deep"
+    unit_id, created = UnitIndex(session).ensure(session, names[:12], now=utcnow())
+    assert len(created) == 12 and unit_path(session, unit_id).count(" / ") == 11

@@ -279,3 +279,31 @@ def test_ten_thousand_rows_import_in_seconds(session):
     again = time.perf_counter() - started
     print(f"10,000 rows: first import {elapsed:.2f} s, unchanged re-run {again:.2f} s")
     assert elapsed < 30 and again < 15
+
+
+@pytest.mark.parametrize("where", ["name", "header", "quoted"])
+def test_a_field_over_the_csv_limit_refuses_the_file_with_its_line(session, where):
+    huge = "x" * (128 * 1024 + 1)
+    text = {
+        "name": GERMAN + f"1004;{huge};a@lindenau.de;;\n",
+        "header": f"Personalnummer;Name;E-Mail;{huge}\n1;A;a@lindenau.de;\n",
+        "quoted": GERMAN + f'1004;"{huge}\n{huge}";a@lindenau.de;;\n',
+    }[where]
+    report = run(session, text)
+    assert not report.is_ok and report.changes == []
+    (problem,) = report.problems
+    assert problem.code == "field_too_long"
+    assert problem.line == (1 if where == "header" else 5)
+    assert user_import.problem_text(problem) == (
+        "a field is longer than 128 KiB: this is not a file of people")
+    assert session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_an_org_unit_path_deeper_than_twelve_levels_is_a_bad_line(session):
+    deep = " / ".join(f"E{n}" for n in range(1, 991))
+    report = run(session, GERMAN + f"1004;Tief;t@lindenau.de;{deep};\n")
+    (problem,) = report.problems
+    assert (problem.line, problem.code) == (5, "org_unit_too_deep")
+    assert user_import.problem_text(problem) == (
+        "the org unit path has more than 12 levels")
+    assert session.scalar(select(func.count()).select_from(OrgUnit)) == 0

@@ -23,6 +23,18 @@ from lernmodul.core.item_stats import (
 from lernmodul.core.model import Option, Question, QuestionType
 
 SAMPLE = Path(__file__).parents[1] / "core" / "fixtures" / "sample-course"
+
+
+def pick(qid: str, *letters: str) -> Any:
+    """The sample course's option ids for places in the source (a: the first option …)."""
+    from lernmodul.content import read_course_files
+    from lernmodul.core.compiler import compile_course
+
+    course = compile_course(read_course_files(SAMPLE)).course
+    assert course is not None
+    ids = [o.id for o in course.questions()[qid].options]
+    found = [ids[ord(letter) - ord("a")] for letter in letters]
+    return found[0] if len(found) == 1 else found
 TRAINER_EMAIL = "stats-trainer@example.org"
 WHEN = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
 
@@ -233,15 +245,17 @@ def graded(app: Any, import_course: Any) -> dict[str, Any]:
     people = [store.person(name=f"Zoe Zeugin {n}") for n in range(len(EXAM_ROWS))]
     for who, (exam, leak, chosen) in zip(people, EXAM_ROWS, strict=True):
         store.attempt(who, {"ex-abschluss": (exam, 2), "gl-leakage": (leak, 1)},
-                      {"gl-leakage": chosen, "ex-abschluss": "a" if exam else "b"})
+                      {"gl-leakage": pick("gl-leakage", chosen),
+                       "ex-abschluss": pick("ex-abschluss", "a" if exam else "b")})
         # later attempts of the same people do not count
         store.attempt(who, {"ex-abschluss": (2, 2), "gl-leakage": (1, 1)},
-                      {"gl-leakage": "a"}, minutes=30)
+                      {"gl-leakage": pick("gl-leakage", "a")}, minutes=30)
     store.attempt(people[0], {"gl-leakage": (0, 1)}, graded=False, minutes=60)  # open: ignored
     # unit quiz "grundlagen": 5 people, gl-meldung (truefalse) and gl-schritte (order)
     for n, who in enumerate(people[:5]):
         store.attempt(who, {"gl-meldung": (1 if n < 4 else 0, 1), "gl-schritte": (n % 2, 1)},
-                      {"gl-meldung": "a" if n < 4 else "b", "gl-schritte": ["a", "b", "c"]},
+                      {"gl-meldung": pick("gl-meldung", "a" if n < 4 else "b"),
+                       "gl-schritte": pick("gl-schritte", "a", "b", "c")},
                       kind="quiz", unit_key="grundlagen", minutes=-10)
     store.commit()
     return {"version_id": version_id}
@@ -272,7 +286,8 @@ def test_service_uses_each_persons_first_graded_attempt(app: Any, graded: dict[s
     # A 4 and B 2 are below k; A's count follows from p anyway, so B alone would follow by
     # subtraction: C's 0 (the smallest other wrong count) is hidden too
     assert [(o.option_id, o.count) for o in leak.options] == [
-        ("a", None), ("b", None), ("c", None), ("", 0)]
+        (pick("gl-leakage", "a"), None), (pick("gl-leakage", "b"), None),
+        (pick("gl-leakage", "c"), None), ("", 0)]
     assert by_id["gl-meldung"].is_withheld and by_id["gl-meldung"].people == 0
     quizzes = {q.unit_id: q for q in figures.quizzes}
     assert set(quizzes) == {"grundlagen", "praxis"}
@@ -280,7 +295,8 @@ def test_service_uses_each_persons_first_graded_attempt(app: Any, graded: dict[s
     assert quizzes["grundlagen"].people == 5
     assert grundlagen["gl-meldung"].difficulty == pytest.approx(0.8)
     assert [(o.option_id, o.count) for o in grundlagen["gl-meldung"].options] == [
-        ("a", None), ("b", None), ("", None)]  # 4 and 1 are below k; 0 hidden to protect them
+        # 4 and 1 are below k; 0 hidden to protect them
+        (pick("gl-meldung", "a"), None), (pick("gl-meldung", "b"), None), ("", None)]
     assert grundlagen["gl-schritte"].options == ()
     assert "gl-begriff" not in grundlagen  # inline: not part of the quiz
     assert quizzes["praxis"].people == 0
@@ -304,7 +320,7 @@ def test_attempts_of_other_versions_do_not_count(app: Any, graded: dict[str, Any
     session.close()
     store = Stored(app, other)
     for _ in range(5):
-        store.attempt(store.person(), {"gl-leakage": (1, 1)}, {"gl-leakage": "a"})
+        store.attempt(store.person(), {"gl-leakage": (1, 1)}, {"gl-leakage": pick("gl-leakage", "a")})
     store.commit()
     session = get_database(app).sessions()
     try:
@@ -371,7 +387,7 @@ def test_page_with_fewer_than_k_people(trainer_client: Any, app: Any, import_cou
     store = Stored(app, version_id)
     for _ in range(4):
         store.attempt(store.person(), {"ex-abschluss": (2, 2), "gl-leakage": (1, 1)},
-                      {"gl-leakage": "a"})
+                      {"gl-leakage": pick("gl-leakage", "a")})
     store.commit()
     html = trainer_client.get(f"/trainer/versions/{version_id}/statistics").get_data(as_text=True)
     assert "Weniger als 5 Personen" in html

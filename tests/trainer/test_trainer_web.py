@@ -426,3 +426,19 @@ def test_the_live_preview_compiles_outside_the_write_transaction(app, editor, mo
     response = editor.client.post(f"{editor.url}/preview", data={
         **form, "file": "02-praxis.md", "text": "---\nid: praxis\ntitle: P\n---\n"})
     assert response.status_code == 200 and written == [True]
+
+
+def test_an_svg_is_served_to_trainers_under_the_same_sandbox_as_to_learners(
+        app, editor, db_session):
+    """Folder imports may carry SVGs (uploads refuse them): the draft's copy opened on the
+    trainer route gets the policy that keeps its scripts from running."""
+    from lernmodul.db.models import utcnow
+
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    db_session.add(DraftMedia(draft_id=editor.draft_id, path="media/bild.svg",
+                              media_type="image/svg+xml", content=svg, created_at=utcnow()))
+    db_session.commit()
+    response = editor.client.get(f"/trainer/drafts/{editor.draft_id}/media/bild.svg")
+    assert response.status_code == 200 and response.data == svg
+    assert response.headers["Content-Security-Policy"] == \
+        "default-src 'none'; style-src 'unsafe-inline'"

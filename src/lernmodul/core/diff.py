@@ -277,7 +277,7 @@ def _label(question: Question, option: Option) -> str:
 
 
 def _option_changes(old: Question, new: Question) -> tuple[OptionChange, ...]:
-    """Options matched by text (ids are positions): a replaced run of as many options as
+    """Options matched by text (ids change with the text): a replaced run of as many options as
     before counts as reworded, anything else as removed and added."""
     if QuestionType.ORDER in (old.type, new.type):
         return ()  # the items are the order: compared as the field "order"

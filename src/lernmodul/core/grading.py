@@ -19,6 +19,7 @@ from .model import Course, Question, QuestionType, Scoring, Unit
 Response = str | frozenset[str] | tuple[str, ...] | Mapping[str, str] | None
 
 MAX_TEXT_LENGTH = 500
+MAX_NUMBER_LENGTH = 50
 
 
 class InvalidResponse(ValueError):
@@ -82,7 +83,8 @@ def score_multiple(question: Question, response: Response) -> Score:
 
 
 def score_order(question: Question, response: Response) -> Score:
-    """all in order; partial: the share of items in their right place."""
+    """all in order; partial: the share of items in their right place. Items that read the
+    same are interchangeable (the learner cannot tell them apart)."""
     expected = tuple(o.id for o in question.options)
     if response is None:
         return _score(question, 0.0)
@@ -91,7 +93,9 @@ def score_order(question: Question, response: Response) -> Score:
     given = tuple(response)
     if sorted(given) != sorted(expected):
         raise InvalidResponse("the order must name every item once")
-    marks = tuple((item, item == want) for item, want in zip(given, expected, strict=True))
+    shown = {o.id: o.html for o in question.options}
+    marks = tuple((item, shown[item] == shown[want])
+                  for item, want in zip(given, expected, strict=True))
     right = sum(1 for _, ok in marks if ok)
     if question.scoring is Scoring.PARTIAL:
         return _score(question, right / len(expected), marks)
@@ -116,15 +120,24 @@ def score_match(question: Question, response: Response) -> Score:
     return _score(question, 1.0 if right == len(question.options) else 0.0, marks)
 
 
+def read_number(text: str) -> float | None:
+    """The number a learner typed ("42", "-3,5", "1 000"; a comma or a point as decimal
+    separator, spaces between digit groups), or None when the text is no such number."""
+    if len(text) > MAX_NUMBER_LENGTH:
+        return None
+    return parse_number(text.replace(" ", "").replace("\u202f", ""))
+
+
 def score_number(question: Question, response: Response) -> Score:
-    """within tolerance; a comma as decimal separator is accepted."""
+    """within tolerance; a comma as decimal separator is accepted. Text that is no number
+    (forms refuse it, but an attempt may have stored it before they did) is wrong."""
     if response is None or (isinstance(response, str) and not response.strip()):
         return _score(question, 0.0)
-    if not isinstance(response, str) or len(response) > 50:
+    if not isinstance(response, str):
         raise InvalidResponse("expected a number")
-    value = parse_number(response.replace(" ", "").replace("\u202f", ""))
+    value = read_number(response)
     if value is None:
-        raise InvalidResponse("not a number")
+        return _score(question, 0.0)
     right = any(abs(value - a.value) <= a.tolerance + 1e-9 for a in question.number_answers)
     return _score(question, 1.0 if right else 0.0)
 
@@ -184,6 +197,19 @@ def _present(question: Question, rng: random.Random, shuffle: bool) -> DrawnQues
     elif shuffle and question.type is not QuestionType.TRUEFALSE:
         rng.shuffle(ids)
     return DrawnQuestion(question.id, tuple(ids))
+
+
+def self_check_order(question: Question) -> tuple[str, ...]:
+    """The display order of a self-check in the text (no attempt, no seed): the options by
+    id, an order that follows neither the source nor the key. True/false keeps its order; an
+    order or match question whose id order happens to be its solution is turned by one."""
+    source = [o.id for o in question.options]
+    if question.type is QuestionType.TRUEFALSE:
+        return tuple(source)
+    ids = sorted(source)
+    if question.type in (QuestionType.ORDER, QuestionType.MATCH) and ids == source:
+        ids = ids[1:] + ids[:1]
+    return tuple(ids)
 
 
 def draw_questions(pool: Sequence[Question], rng: random.Random, *, draw: int | None = None,

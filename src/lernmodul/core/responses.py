@@ -1,8 +1,8 @@
 """From submitted form fields to grading responses, and back (to re-fill a form).
 
-Forms never carry option ids: those follow the source order, and authors often put the right
-answer first. A form names options by their place in the attempt's shuffled display order
-(a token "1", "2", …), which the server maps back with the stored order.
+A form names options by their place in the attempt's shuffled display order (a token "1",
+"2", …), which the server maps back with the stored order; option ids appear only in the field
+names of match rows (they say nothing about place or key, see compiler.questions.option_ids).
 
 Field names: `q-<question id>` for single, truefalse, multiple (repeated), number and text;
 `q-<question id>-<token>` for order items (value: the position, 1-based); for match,
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from .grading import MAX_TEXT_LENGTH, InvalidResponse, Response
+from .grading import MAX_TEXT_LENGTH, InvalidResponse, Response, read_number
 from .model import Question, QuestionType
 
 GetList = Callable[[str], list[str]]
@@ -21,6 +21,11 @@ GetList = Callable[[str], list[str]]
 
 class IncompleteResponse(InvalidResponse):
     """Well-formed but not usable yet (e.g. two items on one position): ask the learner again."""
+
+
+class NotANumber(IncompleteResponse):
+    """A number question answered with text that is no number ("42 Euro", "vierzig"): ask
+    the learner again (it is neither stored nor graded)."""
 
 
 def field_name(question: Question, suffix: str | None = None) -> str:
@@ -41,7 +46,8 @@ def response_from_form(question: Question, getlist: GetList,
     """The learner's response to one question; None when nothing was answered.
 
     Raises InvalidResponse for values no form of ours can send (forged posts) and
-    IncompleteResponse for a form a learner can fill wrongly (say, a position used twice)."""
+    IncompleteResponse for a form a learner can fill wrongly (say, a position used twice, or
+    NotANumber: text that is no number in a number field)."""
     name = field_name(question)
     order = order or tuple(o.id for o in question.options)
     if sorted(order) != sorted(o.id for o in question.options):
@@ -69,7 +75,11 @@ def response_from_form(question: Question, getlist: GetList,
         value = values[0] if values else ""
         if len(value) > MAX_TEXT_LENGTH:
             raise InvalidResponse("answer too long")
-        return value if value.strip() else None
+        if not value.strip():
+            return None
+        if kind is QuestionType.NUMBER and read_number(value) is None:
+            raise NotANumber("not a number")
+        return value
     if kind is QuestionType.ORDER:
         positions: dict[str, int] = {}
         for token, option_id in by_token.items():
@@ -78,7 +88,9 @@ def response_from_form(question: Question, getlist: GetList,
                 raise InvalidResponse("more than one position")
             if not values or not values[0]:
                 continue
-            if not values[0].isdigit() or not 1 <= int(values[0]) <= len(question.options):
+            # ASCII digits only: '²'.isdigit() holds, but int('²') fails
+            if not (values[0].isascii() and values[0].isdigit()) \
+                    or not 1 <= int(values[0]) <= len(question.options):
                 raise InvalidResponse("position out of range")
             positions[option_id] = int(values[0])
         if not positions:
@@ -148,3 +160,25 @@ def from_json(question: Question, value: object) -> Response:
     if isinstance(value, str):
         return value
     raise InvalidResponse("stored response does not fit the question")
+
+
+def describe(question: Question, response: Response) -> object:
+    """A response in the words the learner saw, for their copy of their data: option texts
+    instead of option ids, and for `match` the pairs of texts. Says nothing about the key;
+    a match response by ids would (the chosen right side is stored as the id of the option
+    it belongs to)."""
+    if response is None:
+        return None
+    text = {o.id: o.text for o in question.options}
+    kind = question.type
+    if kind in (QuestionType.SINGLE, QuestionType.TRUEFALSE) and isinstance(response, str):
+        return text.get(response, "")
+    if kind is QuestionType.MULTIPLE and isinstance(response, frozenset):
+        return sorted(text.get(r, "") for r in response)
+    if kind is QuestionType.ORDER and isinstance(response, tuple):
+        return [text.get(r, "") for r in response]
+    if kind is QuestionType.MATCH and isinstance(response, Mapping):
+        right = {o.id: o.match_text for o in question.options}
+        return [[o.text, right.get(response[o.id], "")] for o in question.options
+                if o.id in response]
+    return response

@@ -153,7 +153,8 @@ class UserRole(Base):
 
 
 class LoginThrottle(Base):
-    """Failed-login counter per key ("account:<login>" or "ip:<address>"), shared by all workers."""
+    """Failed-login counter per key ("user:<id>", "account:<unknown name>", "ip:<address>",
+    "password:<user id>"), shared by all workers."""
 
     __tablename__ = "login_throttles"
 

@@ -135,17 +135,18 @@ def authenticate(
     """Checks the throttle, then the password; records the outcome in the same transaction.
 
     Unknown account, wrong password, inactive account and (in production) demo account all
-    give the same INVALID outcome and take the same time.
+    give the same INVALID outcome and take the same time. Failures count per account
+    (e-mail address and personnel number are one counter), or per typed name when it
+    names no account, and per IP address.
     """
-    rows = login_throttle.lock_throttles(
-        session, [login_throttle.account_key(login), login_throttle.ip_key(ip)], now
-    )
+    user = find_user_by_login(session, login)
+    account = login_throttle.user_key(user.id) if user else login_throttle.account_key(login)
+    rows = login_throttle.lock_throttles(session, [account, login_throttle.ip_key(ip)], now)
     state = login_throttle.check_throttles(rows, now, limits)
     if state.is_blocked:
         return LoginResult(
             LoginOutcome.THROTTLED, retry_after_seconds=int(state.retry_after.total_seconds()) + 1
         )
-    user = find_user_by_login(session, login)
     if len(password) > 128:
         ok = False  # never hash megabytes; still counts as a failure
     else:
@@ -179,6 +180,14 @@ def log_out(session: Session, user: User, *, now: datetime) -> None:
     record_event(session, action="logout", at=now, actor_id=user.id)
 
 
+class PasswordChangeThrottled(AccountError):
+    """Too many wrong current passwords in the window: try again after `retry_after_seconds`."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("throttled")
+        self.retry_after_seconds = retry_after_seconds
+
+
 def change_password(
     session: Session,
     *,
@@ -187,10 +196,21 @@ def change_password(
     current_password: str,
     new_password: str,
     now: datetime,
+    limits: login_throttle.ThrottleLimits,
 ) -> None:
-    """Raises AccountError("wrong_password" | "weak_password" | "same_password")."""
+    """Raises AccountError("wrong_password" | "weak_password" | "same_password") or
+    PasswordChangeThrottled. Wrong current passwords count like failed sign-ins (the same
+    limit and window, shared by all workers), on a counter of their own: only the signed-in
+    session can fail here, so it does not lock the account's sign-in."""
+    rows = login_throttle.lock_throttles(session, [login_throttle.password_key(user.id)], now)
+    state = login_throttle.check_throttles(rows, now, limits)
+    if state.is_blocked:
+        raise PasswordChangeThrottled(int(state.retry_after.total_seconds()) + 1)
     if not verify_password(hasher, user.password_hash, current_password[:128]):
+        login_throttle.record_failure(session, rows, now, limits)
+        record_event(session, action="password.change_failure", at=now, actor_id=user.id)
         raise AccountError("wrong_password")
+    login_throttle.record_success(session, rows)
     problems = check_password(new_password, personal=(user.email, user.name))
     if problems:
         raise AccountError("weak_password", problems)

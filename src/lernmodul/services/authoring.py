@@ -585,16 +585,24 @@ def import_zip(session: Session, data: bytes, *, publish: bool, actor_id: int | 
     return ZipImport(course_id, draft=draft)
 
 
-def export_version_zip(session: Session, version: CourseVersion, *, actor_id: int | None,
-                       now: datetime) -> bytes:
-    """A version as a course folder in a zip that `lernmodul check` accepts as it is."""
+DOWNLOAD_ACTION = "course.download"
+
+
+def export_version_zip(session: Session, version: CourseVersion) -> bytes:
+    """A version as a course folder in a zip that `lernmodul check` accepts as it is.
+
+    Only reads: the caller records the download (`DOWNLOAD_ACTION`, `download_detail`), in
+    a write transaction of its own when the request itself is a read."""
     texts = {name: text for name, text in version.sources.items() if text is not None}
     media = {m.path: m.content for m in session.scalars(
         select(CourseMedia).where(CourseMedia.course_version_id == version.id))}
-    record_event(session, action="course.download", at=now, actor_id=actor_id,
-                 target=f"course:{version.course_id}",
-                 detail={"version": version.version, "version_id": version.id})
     return write_course_zip(version.course_id, texts, media, stamp=version.created_at)
+
+
+def download_detail(version: CourseVersion) -> dict[str, Any]:
+    """The audit target and detail of a version's download."""
+    return {"target": f"course:{version.course_id}",
+            "detail": {"version": version.version, "version_id": version.id}}
 
 
 def count_versions(session: Session) -> dict[str, int]:

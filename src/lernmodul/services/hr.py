@@ -8,7 +8,7 @@ The learner's own transparency page uses the same `person_rows` with `user_id` s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -17,11 +17,14 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from lernmodul.core.attempts import AttemptState
+from lernmodul.core.model import Course
 from lernmodul.db.certificates import Certificate
 from lernmodul.db.hr_summary import HrCourseCount, HrDueCount, HrExpiryCount, HrUnitPersons
 from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment, OrgUnit, User
 from lernmodul.services.assignments import course_titles
+from lernmodul.services.learning import open_attempt_data
 
 ASSIGNED = "assigned"
 IN_PROGRESS = "in_progress"
@@ -125,17 +128,21 @@ def unit_tree(session: Session) -> dict[int, tuple[str, int | None]]:
 
 
 def unit_paths(tree: dict[int, tuple[str, int | None]]) -> dict[int, str]:
+    """id -> 'Stadt / Dezernat / Amt' for every unit. Iterative, so that no depth of the tree
+    (even one stored before the depth limit) can exhaust Python's recursion limit."""
     paths: dict[int, str] = {}
-
-    def path(unit_id: int) -> str:
-        if unit_id not in paths:
-            name, parent = tree[unit_id]
-            paths[unit_id] = name if parent is None or parent not in tree else \
-                f"{path(parent)} / {name}"
-        return paths[unit_id]
-
-    for unit_id in tree:
-        path(unit_id)
+    for start in tree:
+        # climb to the first unit with a known path (or the top), then name the way down
+        way: list[int] = []
+        unit_id: int | None = start
+        while unit_id is not None and unit_id in tree and unit_id not in paths \
+                and unit_id not in way:  # `not in way`: a cycle (impossible) ends the climb
+            way.append(unit_id)
+            unit_id = tree[unit_id][1]
+        above = paths.get(unit_id) if unit_id is not None else None
+        for step in reversed(way):
+            name = tree[step][0]
+            above = paths[step] = name if above is None else f"{above} / {name}"
     return paths
 
 
@@ -521,9 +528,11 @@ def _columns(row: Any, names: Sequence[str]) -> dict[str, Any]:
     return {name: _plain(getattr(row, name)) for name in names}
 
 
-def personal_data(session: Session, user: User) -> dict[str, Any]:
+def personal_data(session: Session, user: User,
+                  course_of: Callable[[int], Course]) -> dict[str, Any]:
     """Everything stored about `user` as learner: profile, enrolments, progress, attempts with
-    responses and results, certificates. No password hash, no session data."""
+    responses and results, certificates. No password hash, no session data. `course_of`
+    gives the compiled course of a version id (open attempts are described with it)."""
     enrolments = list(session.scalars(select(Enrolment).where(Enrolment.user_id == user.id)
                                       .order_by(Enrolment.id)))
     ids = [e.id for e in enrolments]
@@ -551,7 +560,10 @@ def personal_data(session: Session, user: User) -> dict[str, Any]:
                      for p in progress],
         "attempts": [{
             **_columns(a, ("id", "enrolment_id", "kind", "unit_key", "state", "started_at",
-                           "deadline_at", "submitted_at", "questions", "responses")),
+                           "deadline_at", "submitted_at")),
+            **(open_attempt_data(a, course_of(a.course_version_id))
+               if a.state == AttemptState.IN_PROGRESS
+               else _columns(a, ("questions", "responses"))),
             "result": None if r is None else _columns(
                 r, ("points", "max_points", "is_passed", "scores", "graded_at")),
         } for a, r in attempts],

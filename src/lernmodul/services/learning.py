@@ -26,7 +26,7 @@ from lernmodul.core.grading import (
 )
 from lernmodul.core.model import Course, Question
 from lernmodul.core.progress import CourseState, course_is_complete, exam_is_open
-from lernmodul.core.responses import from_json, to_json
+from lernmodul.core.responses import describe, from_json, to_json
 from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment
 
@@ -184,6 +184,17 @@ def stored_responses(attempt: Attempt, questions: Mapping[str, Question]) -> dic
             if qid in questions}
 
 
+def open_attempt_data(attempt: Attempt, course: Course) -> dict[str, Any]:
+    """An open attempt in a learner's copy of their data: which questions were drawn (sorted,
+    not in display order) and the saved answers in the words shown. No display order of the
+    options: with it and the option ids, the answers could be worked out."""
+    questions = course.questions()
+    saved = stored_responses(attempt, questions)
+    return {"questions": sorted(qid for qid, _order in attempt.questions),
+            "responses": {qid: describe(questions[qid], response)
+                          for qid, response in sorted(saved.items())}}
+
+
 def find_open_attempt(session: Session, enrolment_id: int, kind: str,
                       unit_key: str) -> Attempt | None:
     return session.scalars(select(Attempt).where(
@@ -231,6 +242,11 @@ def start_attempt(session: Session, *, enrolment: Enrolment, course: Course,
         limit = course.exam.max_attempts
         if limit and count_attempts(session, enrolment.id, EXAM, "",
                                     since=enrolment.started_at) >= limit:
+            # A concurrent start may have opened the last attempt after the look-up above
+            # (PostgreSQL reads each statement's latest commit): that one is the learner's.
+            opened_meanwhile = find_open_attempt(session, enrolment.id, kind, unit_key)
+            if opened_meanwhile is not None:
+                return opened_meanwhile
             raise LearningError("no_attempts_left")
         drawn = assemble_exam(course, seed)
         deadline_at = rules.deadline(now, course.exam.time_limit, extra_time_percent)

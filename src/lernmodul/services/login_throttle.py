@@ -1,5 +1,10 @@
 """Failed-login limits per account and per IP, kept in the database so all workers share them.
 
+Keys: "user:<id>" for an existing account, whichever of its names (e-mail address,
+personnel number) was typed; "account:<typed name>" for a name that belongs to no account
+(so that guessing at names is limited the same way); "ip:<address>"; and
+"password:<user id>" for wrong current passwords on the password change page.
+
 The counter rows are locked (SELECT … FOR UPDATE on PostgreSQL; SQLite write transactions
 start with BEGIN IMMEDIATE) from the check until the outcome is recorded, so concurrent
 attempts cannot slip past the limit.
@@ -31,7 +36,22 @@ class ThrottleState:
 
 
 def account_key(login: str) -> str:
+    """The counter of a typed name that belongs to no account."""
     return "account:" + login.strip().casefold()[:380]
+
+
+def user_key(user_id: int) -> str:
+    """The counter of an account, shared by its e-mail address and personnel number."""
+    return f"user:{user_id}"
+
+
+def password_key(user_id: int) -> str:
+    """The counter of wrong current passwords given on the password change page."""
+    return f"password:{user_id}"
+
+
+def _is_per_account(key: str) -> bool:
+    return not key.startswith("ip:")
 
 
 def ip_key(address: str | None) -> str:
@@ -39,7 +59,7 @@ def ip_key(address: str | None) -> str:
 
 
 def _limit_for(key: str, limits: ThrottleLimits) -> int:
-    return limits.per_account if key.startswith("account:") else limits.per_ip
+    return limits.per_account if _is_per_account(key) else limits.per_ip
 
 
 def lock_throttles(session: Session, keys: list[str], now: datetime) -> list[LoginThrottle]:
@@ -84,6 +104,6 @@ def record_success(session: Session, rows: list[LoginThrottle]) -> None:
     """A correct login clears its account's counter (not the IP's: one good account there
     must not reset the count of guesses against others)."""
     for row in rows:
-        if row.key.startswith("account:"):
+        if _is_per_account(row.key):
             row.failures = 0
     session.flush()

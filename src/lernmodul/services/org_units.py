@@ -54,13 +54,17 @@ def unit_path(session: Session, unit_id: int, separator: str = " / ") -> str:
 # --- administration of the tree ------------------------------------------------------------
 
 MAX_NAME_LENGTH = 200
+#: levels of the tree, the top units counted as level 1 (Stadt → Dezernat → Amt → … needs a
+#: handful; a limit keeps every page's walk over the tree short)
+MAX_DEPTH = 12
 PATH_SEPARATORS = ("/", ">")
 
 
 class OrgUnitError(Exception):
     """A refused change of the tree, with a code the edge turns into a message:
     "name_required", "name_too_long", "name_taken" (a sibling has the name), "no_parent",
-    "cycle" (moved under itself or its own sub-unit), "not_empty", "in_use"."""
+    "cycle" (moved under itself or its own sub-unit), "too_deep" (more than MAX_DEPTH
+    levels), "not_empty", "in_use"."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -149,12 +153,38 @@ def _check_parent(session: Session, parent_id: int | None) -> None:
         raise OrgUnitError("no_parent")
 
 
+def unit_level(session: Session, unit_id: int) -> int:
+    """The unit's level: 1 for a top unit, 2 for a unit below it, and so on."""
+    path = (select(OrgUnit.id, OrgUnit.parent_id).where(OrgUnit.id == unit_id)
+            .cte("levels", recursive=True))
+    path = path.union_all(select(OrgUnit.id, OrgUnit.parent_id)
+                          .where(OrgUnit.id == path.c.parent_id))
+    return int(session.scalar(select(func.count()).select_from(path)) or 0)
+
+
+def subtree_height(session: Session, unit_id: int) -> int:
+    """Levels of the unit with its sub-units: 1 for a unit without sub-units."""
+    tree = (select(OrgUnit.id.label("id"), literal(1).label("level"))
+            .where(OrgUnit.id == unit_id).cte("below", recursive=True))
+    tree = tree.union_all(select(OrgUnit.id, (tree.c.level + 1).label("level"))
+                          .where(OrgUnit.parent_id == tree.c.id))
+    return int(session.scalar(select(func.max(tree.c.level))) or 0)
+
+
+def _check_depth(session: Session, parent_id: int | None, height: int = 1) -> None:
+    """Refuses to put `height` levels under `parent_id` past MAX_DEPTH."""
+    above = unit_level(session, parent_id) if parent_id is not None else 0
+    if above + height > MAX_DEPTH:
+        raise OrgUnitError("too_deep")
+
+
 def create_unit(
     session: Session, *, name: str, parent_id: int | None, now: datetime,
     actor_id: int | None = None,
 ) -> OrgUnit:
     name = _clean_name(name)
     _check_parent(session, parent_id)
+    _check_depth(session, parent_id)
     _check_sibling_name(session, name, parent_id)
     unit = OrgUnit(name=name, parent_id=parent_id, created_at=now)
     session.add(unit)
@@ -192,6 +222,7 @@ def move_unit(
     _check_parent(session, parent_id)
     if parent_id is not None and parent_id in descendant_ids(session, [unit.id]):
         raise OrgUnitError("cycle")
+    _check_depth(session, parent_id, subtree_height(session, unit.id))
     _check_sibling_name(session, unit.name, parent_id, except_id=unit.id)
     old = unit.parent_id
     unit.parent_id = parent_id
@@ -227,10 +258,13 @@ def delete_unit(
 def split_path(text: str) -> list[str]:
     """'Stadt Lindenau / Dezernat II > Bürgeramt' -> the names from the root down.
 
-    Raises OrgUnitError("name_required") for an empty part, "name_too_long" for a long one."""
+    Raises OrgUnitError("name_required") for an empty part, "name_too_long" for a long one,
+    "too_deep" for more than MAX_DEPTH parts."""
     parts = [text]
     for separator in PATH_SEPARATORS:
         parts = [piece for part in parts for piece in part.split(separator)]
+    if len(parts) > MAX_DEPTH:
+        raise OrgUnitError("too_deep")
     return [_clean_name(part) for part in parts]
 
 

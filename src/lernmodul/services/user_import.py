@@ -70,6 +70,8 @@ PROBLEM_TEXTS = {
     "duplicate_column": "column '{value}' appears twice",
     "missing_column": "required column '{value}' is missing",
     "too_many_fields": "more fields than columns in the header",
+    "field_too_long": "a field is longer than {value} KiB: this is not a file of people",
+    "unreadable_line": "the line cannot be read as CSV",
     "personnel_number_missing": "personnel number is missing",
     "personnel_number_too_long": "personnel number is longer than 64 characters",
     "personnel_number_duplicate": "personnel number {value} appears already on line {other_line}",
@@ -79,6 +81,7 @@ PROBLEM_TEXTS = {
     "email_duplicate": "e-mail address {value} appears already on line {other_line}",
     "email_taken": "e-mail address {value} belongs to another person already",
     "org_unit_invalid": "org unit path '{value}' has an empty or too long part",
+    "org_unit_too_deep": "the org unit path has more than 12 levels",
     "role_unknown": "unknown role '{value}' (allowed: learner, trainer, hr, admin)",
     "self_lockout": "this would take the admin role from the person running the import",
 }
@@ -183,12 +186,30 @@ def _header_key(text: str) -> str:
     return "".join(ch for ch in text.strip().casefold() if ch not in " -_\ufeff")
 
 
+class _UnreadableRecord(Exception):
+    """The csv module gave up on a record (a field over its limit of 128 KiB, say)."""
+
+    def __init__(self, line: int, code: str) -> None:
+        super().__init__(code)
+        self.line = line
+        self.code = code
+
+
 def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number where the record starts, fields); blank lines skipped."""
+    """(line number where the record starts, fields); blank lines skipped. Raises
+    _UnreadableRecord where the csv module cannot go on."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     line = 1
-    for record in reader:
+    while True:
         start = line
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            too_long = "field larger than field limit" in str(error)
+            raise _UnreadableRecord(start, "field_too_long" if too_long
+                                    else "unreadable_line") from None
         line = reader.line_num + 1
         if not record or all(not value.strip() for value in record):
             continue
@@ -196,7 +217,17 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
 
 
 def parse(text: str) -> tuple[list[ImportRow], list[LineProblem]]:
-    """The rows of a decoded file and every problem found without the database."""
+    """The rows of a decoded file and every problem found without the database. A record
+    the csv module cannot read (a field longer than 128 KiB: no file of people has one)
+    refuses the file with that one problem."""
+    try:
+        return _parse(text)
+    except _UnreadableRecord as error:
+        return [], [LineProblem(error.line, error.code,
+                                str(csv.field_size_limit() // 1024))]
+
+
+def _parse(text: str) -> tuple[list[ImportRow], list[LineProblem]]:
     first_line = next((ln for ln in text.splitlines() if ln.strip()), "")
     records = _records(text, _sniff_delimiter(first_line))
     header_line, header = next(records, (1, []))
@@ -267,8 +298,10 @@ def _parse_record(
         if values["org_unit"]:
             try:
                 unit_path = tuple(split_path(values["org_unit"]))
-            except OrgUnitError:
-                problems.append(LineProblem(line, "org_unit_invalid", values["org_unit"][:100]))
+            except OrgUnitError as error:
+                problems.append(LineProblem(
+                    line, "org_unit_too_deep" if error.code == "too_deep" else "org_unit_invalid",
+                    values["org_unit"][:100]))
     roles: frozenset[str] | None = None
     if "roles" in values:
         names = [r.strip().casefold() for r in values["roles"].split(",")]

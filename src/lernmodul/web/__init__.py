@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import FileSystemLoader
 
-from lernmodul.web import access, database, i18n, security, sessions
+from lernmodul.web import access, database, i18n, request_values, security, sessions
 from lernmodul.web import auth as auth_settings
 from lernmodul.web.config import default_instance_path, load_config
 
@@ -41,9 +41,11 @@ def create_app(
     app.jinja_loader = FileSystemLoader(app.config["TEMPLATES_PATH"])  # type: ignore[assignment]
     app.jinja_env.autoescape = True
 
-    # Order matters: request id first, CSRF before the role guard, sessions (timeouts)
-    # before the guard, the database before everything that reads users.
+    # Order matters: request id first, then the check of the request's values (before any
+    # route is added: it bounds the int converter), CSRF before the role guard, sessions
+    # (timeouts) before the guard, the database before everything that reads users.
     security.init_app(app)
+    request_values.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)

@@ -4,17 +4,34 @@ Views and helpers call `get_session()`. The transaction is committed once, after
 view returned a response below 400, and rolled back otherwise (an error page, an
 exception). GET/HEAD requests change nothing, so on SQLite they begin DEFERRED and do
 not queue behind writers; every other method begins IMMEDIATE.
+
+A read transaction cannot become a write one on SQLite: the first write of a DEFERRED
+transaction fails at once with "database is locked" when another connection writes, whatever
+the busy timeout. So a read request's session refuses writes outright (in tests and in
+production alike, on both databases), and the one thing a read request does write, the audit
+row of a person-level view or download, goes through `record_audit`: its own short write
+transaction, committed before the data is sent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from flask import Flask, Response, current_app, g, request
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from flask import Flask, Response, abort, current_app, g, request
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-from lernmodul.db.engine import make_engine, make_session_factory, read_only_engine
+from lernmodul.db.engine import (
+    make_engine,
+    make_session_factory,
+    read_only_engine,
+    session_scope,
+)
+from lernmodul.db.models import utcnow
+from lernmodul.services.audit import record_event
 
 EXTENSION_KEY = "lernmodul.db"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -47,10 +64,50 @@ def get_session() -> Session:
     """The request's session (created on first use)."""
     if "db_session" not in g:
         database = get_database()
-        factory = database.read_sessions if request.method in SAFE_METHODS else database.sessions
-        g.db_session = factory()
+        if request.method in SAFE_METHODS:
+            g.db_session = database.read_sessions()
+            event.listen(g.db_session, "before_flush", _refuse_flush)
+            event.listen(g.db_session, "do_orm_execute", _refuse_statement)
+        else:
+            g.db_session = database.sessions()
     session: Session = g.db_session
     return session
+
+
+class ReadRequestWrite(RuntimeError):
+    """A GET/HEAD request tried to write through the request's read session."""
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadRequestWrite(
+            f"{request.method} {request.path} tried to write in its read transaction")
+
+
+def _refuse_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadRequestWrite(
+            f"{request.method} {request.path} tried to write in its read transaction")
+
+
+def record_audit(*, action: str, actor_id: int | None, target: str | None = None,
+                 detail: dict[str, Any] | None = None, at: datetime | None = None) -> None:
+    """Writes an audit row for this request. A write request adds it to its own transaction;
+    a read request commits it at once in a short write transaction of its own (on SQLite it
+    waits for the write lock like any writer), so the row exists before the data goes out.
+    If that write cannot be made, the request ends with 503 and sends nothing."""
+    fields: dict[str, Any] = {"action": action, "at": at or utcnow(), "actor_id": actor_id,
+                              "target": target, "detail": detail}
+    if request.method not in SAFE_METHODS:
+        record_event(get_session(), **fields)
+        return
+    try:
+        with session_scope(get_database().sessions) as session:
+            record_event(session, **fields)
+    except OperationalError:
+        current_app.logger.exception("audit row of %s %s not written", request.method,
+                                     request.path)
+        abort(503)
 
 
 def _finish_transaction(response: Response) -> Response:

@@ -119,6 +119,18 @@ def _set_headers(response: Response) -> Response:
     return response
 
 
+# An SVG is a document that may carry scripts: opened on its own it runs under this policy.
+SVG_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def media_response(content: bytes, media_type: str) -> Response:
+    """A course image as a response; SVGs get the sandboxing policy wherever they are served."""
+    response = Response(content, mimetype=media_type)
+    if media_type == "image/svg+xml":
+        response.headers["Content-Security-Policy"] = SVG_CONTENT_SECURITY_POLICY
+    return response
+
+
 def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     title, default_message = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
     html = render_template(

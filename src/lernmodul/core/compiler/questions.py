@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from markdown_it.token import Token
@@ -22,9 +25,38 @@ NUMBER_ANSWER = re.compile(rf"=\s*({_NUMBER})\s*(?:(?:±|\+/-|\+-)\s*({_NUMBER})
 _CHECKBOX = '<input class="task-list-item-checkbox"'
 
 
-def option_id(index: int) -> str:
-    """a, b, … z, then o27, o28 …: short, stable by position."""
+def legacy_option_id(index: int) -> str:
+    """The ids of earlier releases (a, b, … z, then o27, o28 …, by source position); only
+    the migration that rewrites stored attempts still needs them."""
     return chr(ord("a") + index) if index < 26 else f"o{index + 1}"
+
+
+OPTION_ID_HEX = 10
+
+
+def option_ids(question_id: str, labels: Sequence[str]) -> tuple[str, ...]:
+    """The ids of a question's options from the question id and each option's label source
+    (the Markdown the learner sees; for `match` the left side only).
+
+    An id is "o" + the first hex digits of SHA-256 over question id, label and the number
+    of earlier options with the same label. It says nothing about an option's place in the
+    source or whether it is right: labels are shown to the learner anyway, and the place
+    and the key are no input. The question id keeps equal labels of different questions
+    apart ("none of the above" is not one id everywhere). Options with equal labels differ
+    only in that count, which ranks options the learner cannot tell apart. Stable: the
+    same source gives the same ids, so stored attempts stay valid."""
+    seen: dict[str, int] = {}
+    keys = []
+    for label in labels:
+        repeat = seen.get(label, 0)
+        seen[label] = repeat + 1
+        keys.append(f"{question_id}\x1f{label}\x1f{repeat}".encode())
+    size = OPTION_ID_HEX
+    while True:  # a collision inside one question (never seen; 40 bits) lengthens all of its ids
+        ids = tuple("o" + hashlib.sha256(key).hexdigest()[:size] for key in keys)
+        if len(set(ids)) == len(ids):
+            return ids
+        size += 4
 
 
 def parse_number(text: str) -> float | None:
@@ -153,6 +185,7 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
         return None
 
     options: list[Option] = []
+    sources: list[str] = []  # each option's label source, for its id
     number_answers: list[NumberAnswer] = []
     text_answers: list[str] = []
 
@@ -167,12 +200,13 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
         return html.strip()
 
     if qtype in TASK_LIST_TYPES:
-        for index, item in enumerate(items):
+        for item in items:
             if item.checked is None:
                 diags.append(Diagnostic.make(DiagCode.NOT_A_TASK_LIST, ctx.path, item.line, 1,
                                              text=item.source[:60]))
-            options.append(Option(option_id(index), label(item), item.text,
-                                  bool(item.checked), feedback(item)))
+            options.append(Option("", label(item), item.text, bool(item.checked),
+                                  feedback(item)))
+            sources.append(item.source)
         correct = sum(1 for o in options if o.is_correct)
         if qtype is QuestionType.TRUEFALSE and len(items) != 2:
             diags.append(Diagnostic.make(DiagCode.TRUEFALSE_OPTIONS, ctx.path, line, 1,
@@ -191,20 +225,22 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
                 DiagCode.UNUSED_ANSWER_CONTENT, ctx.path, line, 1, severity=Severity.WARNING,
                 type=qtype.value, detail="scoring=partial has no effect"))
     elif qtype is QuestionType.ORDER:
-        for index, item in enumerate(items):
-            options.append(Option(option_id(index), label(item), item.text, True, feedback(item)))
+        for item in items:
+            options.append(Option("", label(item), item.text, True, feedback(item)))
+            sources.append(item.source)
         if len(items) < 2:
             diags.append(Diagnostic.make(DiagCode.TOO_FEW_OPTIONS, ctx.path, line, 1,
                                          type=qtype.value, min=2, got=len(items)))
     elif qtype is QuestionType.MATCH:
-        for index, item in enumerate(items):
+        for item in items:
             left, sep, right = item.source.partition("=>")
             if not sep or not left.strip() or not right.strip():
                 diags.append(Diagnostic.make(DiagCode.BAD_MATCH_ITEM, ctx.path, item.line, 1,
                                              text=item.source[:60]))
                 continue
-            options.append(Option(option_id(index), _render_inline(left), _plain(left), True,
+            options.append(Option("", _render_inline(left), _plain(left), True,
                                   feedback(item), _render_inline(right), _plain(right)))
+            sources.append(left.strip())
         if len(items) < 2:
             diags.append(Diagnostic.make(DiagCode.TOO_FEW_OPTIONS, ctx.path, line, 1,
                                          type=qtype.value, min=2, got=len(items)))
@@ -232,9 +268,12 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
             text_answers.append(item.source[1:].strip())
     if sum(1 for d in diags if d.is_error) > errors_before:
         return None
+    ids = option_ids(qid, sources)
     return Question(
         id=qid, type=qtype, stem_html=stem_html, points=points, scoring=scoring,
-        is_inline=inline, options=tuple(options), number_answers=tuple(number_answers),
+        is_inline=inline,
+        options=tuple(replace(o, id=i) for o, i in zip(options, ids, strict=True)),
+        number_answers=tuple(number_answers),
         text_answers=tuple(text_answers), explanation_html=explanation_html,
         path=ctx.path, line=line)
 

@@ -39,6 +39,8 @@ PROBLEMS = {
     "duplicate_column": _l("The column “%(value)s” appears twice."),
     "missing_column": _l("The required column “%(value)s” is missing."),
     "too_many_fields": _l("More fields than columns in the header line."),
+    "field_too_long": _l("A field is longer than %(value)s KiB: this is not a file of people."),
+    "unreadable_line": _l("The line cannot be read as CSV."),
     "personnel_number_missing": _l("The personnel number is missing."),
     "personnel_number_too_long": _l("The personnel number is longer than 64 characters."),
     "personnel_number_duplicate": _l(
@@ -49,6 +51,7 @@ PROBLEMS = {
     "email_duplicate": _l("The e-mail address %(value)s appears already on line %(other_line)s."),
     "email_taken": _l("The e-mail address %(value)s belongs to another person already."),
     "org_unit_invalid": _l("The org unit path “%(value)s” has an empty or too long part."),
+    "org_unit_too_deep": _l("The org unit path has more than 12 levels."),
     "role_unknown": _l(
         "Unknown role “%(value)s” (allowed: learner, trainer, hr, admin)."),
     "self_lockout": _l("This would take the admin role from you."),

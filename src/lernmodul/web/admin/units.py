@@ -21,6 +21,8 @@ MESSAGES = {
     "name_taken": _l("A unit with this name exists already at this place in the tree."),
     "no_parent": _l("The chosen parent unit does not exist."),
     "cycle": _l("A unit cannot be moved under itself or under one of its own sub-units."),
+    "too_deep": _l("The tree has at most 12 levels: there is no room for this unit (with "
+                   "its sub-units) there."),
     "not_empty": _l(
         "Only an empty unit can be deleted: it still has sub-units, people, or roles "
         "limited to it. Move them first."),

@@ -19,6 +19,7 @@ from lernmodul.web.admin.forms import ConfirmForm, PasswordForm, RolesForm, User
 from lernmodul.web.admin.views import bp, role_label, unit_choices, unit_tree
 from lernmodul.web.auth import auth_settings
 from lernmodul.web.database import get_session
+from lernmodul.web.request_values import parse_int
 
 PER_PAGE = 50
 MESSAGES = {
@@ -49,8 +50,8 @@ def _user(user_id: int) -> User:
 
 
 def _int_arg(name: str, default: int) -> int:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else default
+    value = parse_int(request.args.get(name))
+    return default if value is None else value
 
 
 @bp.route("/users")

@@ -90,21 +90,32 @@ def logout() -> Response:
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required_any
-def change_password() -> Response | str:
+def change_password() -> Response | str | tuple[str, int, dict[str, str]]:
     form = PasswordChangeForm()
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]
     if form.validate_on_submit():
+        settings = auth_settings()
         try:
             accounts.change_password(
                 get_session(),
-                hasher=auth_settings().hasher,
+                hasher=settings.hasher,
                 user=user,
                 current_password=form.current_password.data or "",
                 new_password=form.new_password.data or "",
                 now=utcnow(),
+                limits=settings.limits,
             )
+        except accounts.PasswordChangeThrottled as blocked:
+            log_security_event("password.throttled", user_id=user.id)
+            minutes = max(1, (blocked.retry_after_seconds + 59) // 60)
+            form.current_password.errors = [_(
+                "Too many wrong entries of the current password. For your protection, "
+                "changing the password is blocked for %(minutes)s minutes.", minutes=minutes)]
+            html = render_template("auth/password.html", form=form)
+            return html, 429, {"Retry-After": str(blocked.retry_after_seconds)}
         except accounts.AccountError as error:
             if error.code == "wrong_password":
+                log_security_event("password.failure", user_id=user.id)
                 form.current_password.errors = [_("The current password is not correct.")]
             elif error.code == "same_password":
                 form.new_password.errors = [_("The new password must differ from the current one.")]

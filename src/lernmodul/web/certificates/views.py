@@ -30,7 +30,6 @@ from lernmodul.db.engine import session_scope
 from lernmodul.db.models import Enrolment, Role, utcnow
 from lernmodul.services import certificates as service
 from lernmodul.services import courses as course_service
-from lernmodul.services.audit import record_event
 from lernmodul.web.access import login_required_any, public, roles_required
 from lernmodul.web.certificates.edge import (
     NO_BASE_URL,
@@ -42,7 +41,7 @@ from lernmodul.web.certificates.edge import (
     timezone,
     today,
 )
-from lernmodul.web.database import get_database, get_session
+from lernmodul.web.database import get_database, get_session, record_audit
 from lernmodul.web.security import render_error
 from lernmodul.web.security_log import log_security_event
 
@@ -82,8 +81,8 @@ def _downloadable(certificate_id: int) -> Certificate:
         abort(404)
     if certificate.user_id != current_user.id:
         # someone else's certificate (HR, admin): person-level access is audit-logged
-        record_event(session, action="certificate.download", at=utcnow(),
-                     actor_id=current_user.id, target=f"user:{certificate.user_id}",
+        record_audit(action="certificate.download", actor_id=current_user.id,
+                     target=f"user:{certificate.user_id}",
                      detail={"certificate_id": certificate.id})
     return certificate
 

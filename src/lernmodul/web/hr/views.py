@@ -29,11 +29,11 @@ from wtforms.fields.choices import SelectChoice
 from lernmodul.db.models import AuditLog, Role, User, utcnow
 from lernmodul.services import assignments as assignment_service
 from lernmodul.services import exports, hr
-from lernmodul.services.audit import record_event
 from lernmodul.services.org_units import role_scope
 from lernmodul.web.access import require_roles, roles_required
-from lernmodul.web.database import get_database, get_session
+from lernmodul.web.database import get_database, get_session, record_audit
 from lernmodul.web.hr.forms import AssignmentForm, DeleteForm
+from lernmodul.web.request_values import MAX_ID, parse_int
 from lernmodul.web.security import render_error
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
@@ -84,13 +84,14 @@ def scope(role: str = Role.HR.value) -> set[int] | None:
     return role_scope(get_session(), current_user, role)
 
 
-def _int_arg(name: str, minimum: int = 1, maximum: int = 2**31 - 1) -> int | None:
+def _int_arg(name: str, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    value = parse_int(raw, minimum=minimum, maximum=maximum)
+    if value is None:
         raise BadQuery(name)
-    return int(raw)
+    return value
 
 
 def person_filter() -> hr.PersonFilter:
@@ -145,7 +146,7 @@ def people() -> str:
     chosen = person_filter()
     page = _int_arg("page", maximum=MAX_PAGE) or 1
     result = hr.person_page(session, unit_scope, chosen, clock(), page=page)
-    record_event(session, action="hr.view_people", at=utcnow(), actor_id=current_user.id,
+    record_audit(action="hr.view_people", actor_id=current_user.id,
                  target="people", detail={"filter": chosen.as_detail(), "page": page,
                                           "user_ids": result.user_ids})
     return render_template("hr/people.html", result=result, chosen=chosen,
@@ -159,7 +160,7 @@ def _export(kind: str) -> Response:
     chosen = person_filter()
     timing = clock()
     hr.visible_units(session, unit_scope, chosen.unit_id)  # 403 before anything is sent
-    record_event(session, action="hr.export", at=timing.now, actor_id=current_user.id,
+    record_audit(action="hr.export", at=timing.now, actor_id=current_user.id,
                  target=f"people.{kind}", detail={"filter": chosen.as_detail()})
     header = [str(COLUMN_LABELS[name]) for name in hr.PERSON_FIELDS]
     labels = {key: str(value) for key, value in STATUS_LABELS.items()}
@@ -179,7 +180,7 @@ def _export(kind: str) -> Response:
     stamp = timing.now.astimezone(timing.timezone).strftime("%Y-%m-%d")
     if kind == "csv":
         body: Iterator[Any] = exports.csv_chunks(rows(), header, labels.__getitem__)
-        mimetype = "text/csv; charset=utf-8"
+        mimetype = "text/csv"  # Flask adds "; charset=utf-8" to text types
     else:
         body = exports.xlsx_chunks(rows(), header, labels.__getitem__, sheet_name=_("People"))
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

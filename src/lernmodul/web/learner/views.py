@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lernmodul.core.attempts import seconds_left
-from lernmodul.core.grading import InvalidResponse, Score, grade
+from lernmodul.core.grading import InvalidResponse, Score, grade, self_check_order
 from lernmodul.core.grading import Response as Answer
 from lernmodul.core.model import Course, Question, Unit
 from lernmodul.core.progress import (
@@ -25,14 +25,20 @@ from lernmodul.core.progress import (
     progress_share,
     unit_is_complete,
 )
-from lernmodul.core.responses import IncompleteResponse, form_values, response_from_form
+from lernmodul.core.responses import (
+    IncompleteResponse,
+    NotANumber,
+    form_values,
+    response_from_form,
+)
 from lernmodul.db.learning import Attempt, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment, Role, utcnow
 from lernmodul.services import courses as course_service
 from lernmodul.services import learning
 from lernmodul.web.access import require_roles
 from lernmodul.web.database import get_session
-from lernmodul.web.security import render_error
+from lernmodul.web.request_values import parse_int
+from lernmodul.web.security import media_response, render_error
 
 bp = Blueprint("learner", __name__)
 require_roles(bp, Role.LEARNER.value)
@@ -50,6 +56,9 @@ ERRORS = {
     "stale": (409, _l("This form is older than your latest saved answers (perhaps from another "
                    "tab or the back button). Nothing was changed: please reload the page.")),
 }
+
+
+NOT_A_NUMBER = _l("Please enter a number, for example 42 or 3.5 (digits only, no units).")
 
 
 def media_base(version_id: int) -> str:
@@ -179,6 +188,12 @@ def _render_unit(place: Place, unit: Unit, checked: dict[str, Any] | None = None
         position=index + 1), status
 
 
+@bp.app_template_filter("self_check_order")
+def self_check_order_filter(question: Question) -> list[str]:
+    """The option order of a self-check in the text (the same for the form and its check)."""
+    return list(self_check_order(question))
+
+
 @bp.route("/courses/<course_id>/units/<unit_id>")
 def unit_page(course_id: str, unit_id: str) -> tuple[str, int]:
     place = load_place(course_id)
@@ -194,10 +209,14 @@ def check_inline(course_id: str, unit_id: str, question_id: str) -> tuple[str, i
     if question is None:
         abort(404)
     try:
-        answer = response_from_form(question, request.form.getlist)  # source order
+        answer = response_from_form(question, request.form.getlist,
+                                    self_check_order(question))
         score = grade(question, answer)
+    except NotANumber:
+        return _render_unit(place, unit, {question.id: {"error": str(NOT_A_NUMBER)}}, 422)
     except IncompleteResponse:
-        return _render_unit(place, unit, {question.id: {"error": True}}, 422)
+        return _render_unit(place, unit, {question.id: {
+            "error": _("Give every item a different position.")}}, 422)
     except InvalidResponse:
         return render_error(400, _("The answer does not fit this question."))
     return _render_unit(place, unit, {question.id: {"answer": answer, "score": score}})
@@ -300,9 +319,8 @@ def attempt_page(attempt_id: int) -> Response | tuple[str, int]:
 @bp.post("/attempts/<int:attempt_id>")
 def submit_attempt(attempt_id: int) -> Response | tuple[str, int]:
     attempt, course, _version = _own_attempt(attempt_id)
-    try:
-        expected = int(request.form.get("revision", ""))
-    except ValueError:
+    expected = parse_int(request.form.get("revision"))
+    if expected is None:
         return render_error(400, _("The form is incomplete. Please reload the page."))
     questions = course.questions()
     answers: dict[str, Answer] = {}
@@ -311,6 +329,8 @@ def submit_attempt(attempt_id: int) -> Response | tuple[str, int]:
         question: Question = questions[qid]
         try:
             answers[qid] = response_from_form(question, request.form.getlist, tuple(order))
+        except NotANumber:
+            errors[qid] = str(NOT_A_NUMBER)
         except IncompleteResponse:
             errors[qid] = _("Give every item a different position.")
         except InvalidResponse:
@@ -368,7 +388,4 @@ def course_media(version_id: int, name: str) -> Response:
     media = course_service.find_media(get_session(), version_id, f"media/{name}")
     if media is None:
         abort(404)
-    response = Response(media.content, mimetype=media.media_type)
-    if media.media_type == "image/svg+xml":
-        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    return response
+    return media_response(media.content, media.media_type)

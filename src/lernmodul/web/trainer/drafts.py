@@ -22,6 +22,7 @@ from lernmodul.services import authoring
 from lernmodul.services.authoring import AuthoringError
 from lernmodul.services.course_zip import MAX_IMAGE_BYTES, UploadError
 from lernmodul.web.database import get_session
+from lernmodul.web.security import media_response
 from lernmodul.web.trainer.views import (
     actor_id,
     bp,
@@ -256,7 +257,7 @@ def draft_media(draft_id: int, name: str) -> Response:
     media = authoring.find_draft_media(get_session(), draft_id, f"media/{name}")
     if media is None:
         abort(404)
-    return Response(media.content, mimetype=media.media_type)
+    return media_response(media.content, media.media_type)
 
 
 @bp.post("/drafts/<int:draft_id>/publish")

@@ -24,7 +24,8 @@ from lernmodul.services import authoring
 from lernmodul.services.authoring import AuthoringError
 from lernmodul.services.course_zip import MAX_IMAGE_BYTES, UploadError, ZipLimits
 from lernmodul.web.access import require_roles
-from lernmodul.web.database import get_session
+from lernmodul.web.database import get_session, record_audit
+from lernmodul.web.request_values import parse_int
 from lernmodul.web.security import render_error
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
@@ -168,10 +169,10 @@ def actor_id() -> int:
 
 
 def revision_from_form() -> int:
-    try:
-        return int(request.form.get("revision", ""))
-    except ValueError:
-        raise AuthoringError("bad_request") from None
+    revision = parse_int(request.form.get("revision"))
+    if revision is None:
+        raise AuthoringError("bad_request")
+    return revision
 
 
 # --- courses ---------------------------------------------------------------------------------
@@ -271,7 +272,9 @@ def download_version(version_id: int) -> Response:
     version = session.get(CourseVersion, version_id)
     if version is None:
         abort(404)
-    data = authoring.export_version_zip(session, version, actor_id=actor_id(), now=utcnow())
+    data = authoring.export_version_zip(session, version)
+    record_audit(action=authoring.DOWNLOAD_ACTION, actor_id=actor_id(),
+                 **authoring.download_detail(version))
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{version.course_id}-{version.version}")
     response = Response(data, mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.zip"'

@@ -7,12 +7,13 @@ import json
 from flask import Blueprint, Response, render_template
 from flask_login import current_user
 
-from lernmodul.db.models import Role, utcnow
+from lernmodul.core.model import Course
+from lernmodul.db.models import CourseVersion, Role, utcnow
 from lernmodul.services import hr
-from lernmodul.services.audit import record_event
 from lernmodul.web.access import require_roles
-from lernmodul.web.database import get_session
+from lernmodul.web.database import get_session, record_audit
 from lernmodul.web.hr.views import COLUMN_LABELS, STATUS_LABELS, clock
+from lernmodul.web.learner.views import compiled
 
 bp = Blueprint("transparency", __name__, url_prefix="/me")
 require_roles(bp, Role.LEARNER.value)
@@ -28,10 +29,16 @@ def my_data() -> str:
 @bp.route("/data.json")
 def download_data() -> Response:
     session = get_session()
-    data = hr.personal_data(session, current_user)
+
+    def course_of(version_id: int) -> Course:
+        version = session.get(CourseVersion, version_id)
+        assert version is not None  # attempts keep their version (ondelete RESTRICT)
+        return compiled(version)
+
+    data = hr.personal_data(session, current_user, course_of)
     now = utcnow()
     data["exported_at"] = now.isoformat()
-    record_event(session, action="learner.data_copy", at=now, actor_id=current_user.id,
+    record_audit(action="learner.data_copy", at=now, actor_id=current_user.id,
                  target=f"user:{current_user.id}")
     # < > & only occur inside JSON strings: escaped, a browser never reads markup from it
     body = (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
