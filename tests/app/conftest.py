@@ -124,6 +124,16 @@ def snapshot(db_session: Any) -> Any:
 
 
 ADMIN_EMAIL = "admin@example.org"
+ALL_ROLES = ("learner", "trainer", "hr", "admin")
+
+
+@pytest.fixture
+def signed_in(app: Any, make_user: Any, login: Any) -> Any:
+    """A test client signed in with every role (so that no route refuses it for its role)."""
+    make_user(ALL_ROLES, email="all@example.org")
+    client = app.test_client()
+    assert login(client, "all@example.org").status_code == 302
+    return client
 
 
 @pytest.fixture

@@ -6,21 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-ALL_ROLES = ("learner", "trainer", "hr", "admin")
 CONTROL_MESSAGE = "Die Anfrage enthält Steuerzeichen"
 FILTER_MESSAGE = "Der Filter ist ungültig"
 # the parameter names the views read (query and form), each with a bad value
 PARAMETER_NAMES = ("q", "course", "course_id", "status", "unit", "page", "next", "format",
                    "code", "sort", "dir", "direction", "mode", "version", "language", "login",
                    "password", "name", "email", "title", "text", "action", "confirm", "current")
-
-
-@pytest.fixture
-def signed_in(app, make_user, login):
-    make_user(ALL_ROLES, email="all@example.org")
-    client = app.test_client()
-    assert login(client, "all@example.org").status_code == 302
-    return client
 
 
 def _send(client, route, path, token, data=None, query=None):

@@ -7,16 +7,7 @@ import re
 
 import pytest
 
-ALL_ROLES = ("learner", "trainer", "hr", "admin")
 CSRF_MESSAGE = "Das Formular ist abgelaufen oder stammt nicht von dieser Seite."
-
-
-@pytest.fixture
-def signed_in(app, make_user, login):
-    make_user(ALL_ROLES, email="all@example.org")
-    client = app.test_client()
-    assert login(client, "all@example.org").status_code == 302
-    return client
 
 
 def test_E1_every_post_route_without_token_is_refused(signed_in, post_route, snapshot):

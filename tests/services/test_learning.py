@@ -201,18 +201,25 @@ def test_concurrent_submits_grade_each_attempt_once(sessions, make_user, sample_
     check.close()
 
 
-def test_concurrent_starts_at_the_limit_open_exactly_one(sessions, learner, sample_version):
-    """10 concurrent starts with one attempt left open exactly one attempt (G6)."""
+def one_exam_attempt_left(sessions, learner, sample_version):
+    """Units passed and two of the exam's three attempts used, committed; returns the
+    enrolment id and the compiled course."""
     setup = sessions()
     enrolment, course = enrolled(setup, learner, sample_version)
     pass_all_units(setup, enrolment, course)
-    for seed in range(2):
+    for seed in range(2):  # max_attempts: 3
         exam = learning.start_attempt(setup, enrolment=enrolment, course=course, unit_id=None,
                                       seed=seed, now=NOW)
         learning.submit_attempt(setup, exam, course, {}, 0, NOW)
     setup.commit()
     enrolment_id = enrolment.id
     setup.close()
+    return enrolment_id, course
+
+
+def test_concurrent_starts_at_the_limit_open_exactly_one(sessions, learner, sample_version):
+    """10 concurrent starts with one attempt left open exactly one attempt (G6)."""
+    enrolment_id, _course = one_exam_attempt_left(sessions, learner, sample_version)
     opened = []
 
     def start(index):
@@ -245,16 +252,7 @@ def test_a_start_that_races_the_last_attempt_gets_that_attempt(
         pytest.skip("SQLite serialises the two starts (BEGIN IMMEDIATE): no such interleaving")
     from sqlalchemy import event
 
-    setup = sessions()
-    enrolment, course = enrolled(setup, learner, sample_version)
-    pass_all_units(setup, enrolment, course)
-    for seed in range(2):  # max_attempts: 3
-        exam = learning.start_attempt(setup, enrolment=enrolment, course=course, unit_id=None,
-                                      seed=seed, now=NOW)
-        learning.submit_attempt(setup, exam, course, {}, 0, NOW)
-    setup.commit()
-    enrolment_id = enrolment.id
-    setup.close()
+    enrolment_id, course = one_exam_attempt_left(sessions, learner, sample_version)
     a, b = sessions(), sessions()
     b_enrolment = b.get(Enrolment, enrolment_id)
     b_connection = b.connection()

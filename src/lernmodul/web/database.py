@@ -78,16 +78,19 @@ class ReadRequestWrite(RuntimeError):
     """A GET/HEAD request tried to write through the request's read session."""
 
 
+def _refuse_write() -> None:
+    raise ReadRequestWrite(f"{request.method} {request.path} tried to write in its read "
+                           "transaction")
+
+
 def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
     if session.new or session.dirty or session.deleted:
-        raise ReadRequestWrite(
-            f"{request.method} {request.path} tried to write in its read transaction")
+        _refuse_write()
 
 
 def _refuse_statement(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
-        raise ReadRequestWrite(
-            f"{request.method} {request.path} tried to write in its read transaction")
+        _refuse_write()
 
 
 def record_audit(*, action: str, actor_id: int | None, target: str | None = None,
