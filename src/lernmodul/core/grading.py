@@ -231,7 +231,7 @@ def assemble_quiz(unit: Unit, seed: int) -> tuple[DrawnQuestion, ...]:
     """The unit quiz for one attempt, replayable from its seed."""
     if unit.quiz is None:
         return ()
-    return draw_questions(unit.quiz_questions, random.Random(seed), draw=unit.quiz.draw,  # noqa: S311 (replayable draws, not secrets)
+    return draw_questions(unit.quiz_questions, random.Random(seed), draw=unit.quiz.draw,  # noqa: S311 (replayable draws, not secrets)  # nosec B311
                           shuffle=unit.quiz.shuffle)
 
 
@@ -241,7 +241,7 @@ def assemble_exam(course: Course, seed: int) -> tuple[DrawnQuestion, ...]:
     exam = course.exam
     if exam is None:
         return ()
-    rng = random.Random(seed)  # noqa: S311 (replayable draws, not secrets)
+    rng = random.Random(seed)  # noqa: S311 (replayable draws, not secrets)  # nosec B311
     pools = [u.questions for u in course.units if u.questions]
     picked: list[Question] = list(course.exam_questions)
     if exam.draw is not None:
