@@ -162,6 +162,26 @@ def users_import(file: Path, dry_run: bool, deactivate_missing: bool) -> None:
         sys.exit(1)
 
 
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="a JSON list of objects instead of a table")
+def users_list(as_json: bool) -> None:
+    """Lists every account: personnel number, name, e-mail, org unit, roles, active, source."""
+    import json
+
+    from lernmodul.services.account_list import account_rows
+
+    app = _make_app()
+    with session_scope(get_database(app).sessions) as session:
+        rows = account_rows(session)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo("\t".join([row["personnel_number"] or "-", row["name"], row["email"],
+                              row["org_unit"] or "-", ",".join(row["roles"]) or "-",
+                              "active" if row["is_active"] else "inactive", row["source"]]))
+
+
 def load_courses(app: Flask, path: Path | None = None) -> list[ImportOutcome]:
     """Imports the courses under `path` (default COURSES_PATH) as versions, in one transaction."""
     folder = path or Path(app.config["COURSES_PATH"])
