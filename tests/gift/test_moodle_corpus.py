@@ -98,7 +98,7 @@ def test_numerical_feedback_of_the_right_value_is_kept() -> None:
 
 
 def test_numerical_wrong_answer_feedback_is_named_in_its_message() -> None:
-    messages, question, block = _convert(_case("test_import_numerical"))
+    messages, _, block = _convert(_case("test_import_numerical"))
     assert "- = 3 ± 2\n:::" in block
     assert messages == [
         "t.gift:3:45: warning: feedback 'Completely wrong' for every other answer ('~#…') is "
