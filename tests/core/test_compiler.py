@@ -199,3 +199,19 @@ def test_messages_in_german() -> None:
     result = compile_unit("Text.\n", front="id: u\ntitel: U\n")
     assert "unbekannter Schlüssel „titel“ (meinten Sie „title“?)" in [
         d.message("de") for d in result.diagnostics]
+
+
+def test_feedback_under_text_and_number_answers_is_kept_per_answer() -> None:
+    result = compile_unit(
+        "::: question text id=t\nWer?\n\n- = Niemand\n  > **Genau.**\n- = keiner\n"
+        "- = nobody\n  > Auch richtig <script>x</script>\n:::\n\n"
+        "::: question number id=n\nWie viele?\n\n- = 3 ± 1\n  > Drei, plus oder minus eins.\n"
+        ":::\n")
+    assert codes(result) == ["raw-html"]
+    unit = result.course.units[0]
+    text, number = unit.questions
+    assert text.text_answers == ("Niemand", "keiner", "nobody")
+    assert text.text_feedback_html[:2] == ("<p><strong>Genau.</strong></p>\n", "")
+    assert "<script>" not in text.text_feedback_html[2]  # sanitised like every course HTML
+    assert "Auch richtig" in text.text_feedback_html[2]
+    assert number.number_answers[0].feedback_html == "<p>Drei, plus oder minus eins.</p>\n"

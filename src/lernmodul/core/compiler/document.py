@@ -112,6 +112,8 @@ def _sanitize(doc: Document, admonitions: dict[int, str], language: str) -> None
         parts += [q.stem_html, q.explanation_html]
         for o in q.options:
             parts += [o.html, o.feedback_html, o.match_html]
+        parts += [a.feedback_html for a in q.number_answers]
+        parts += list(q.text_feedback_html)
     clean = iter(sanitize_many(parts))
     titles = ADMONITION_TITLES.get(language, ADMONITION_TITLES["en"])
     segments = []
@@ -128,8 +130,11 @@ def _sanitize(doc: Document, admonitions: dict[int, str], language: str) -> None
         stem, explanation = next(clean), next(clean)
         options = tuple(replace(o, html=next(clean), feedback_html=next(clean),
                                 match_html=next(clean)) for o in q.options)
+        numbers = tuple(replace(a, feedback_html=next(clean)) for a in q.number_answers)
+        texts = tuple(next(clean) for _ in q.text_feedback_html)
         questions.append(replace(q, stem_html=stem, explanation_html=explanation,
-                                 options=options))
+                                 options=options, number_answers=numbers,
+                                 text_feedback_html=texts))
     doc.questions = questions
 
 
