@@ -66,12 +66,20 @@ def certificate() -> None:
               help="Trust the signing key in this instance folder (default without --key: "
                    "$LERNMODUL_INSTANCE_PATH or ./instance).")
 def certificate_verify(file: Path, key_files: tuple[Path, ...], instance_path: Path | None) -> None:
-    """Check a certificate PDF or credential JSON FILE offline: valid, tampered or unknown key.
+    """Check a certificate PDF or credential JSON FILE offline.
 
-    Exit status: 0 valid, 1 tampered or unknown key, 2 usage error or unreadable file."""
+    Prints the verdict: "valid", "signature valid, key does not belong to the issuer",
+    "unknown key" or "tampered". Exit status: 0 valid, 1 any other verdict, 2 usage error or
+    unreadable file."""
     import os
 
-    from lernmodul.certificates import KeyFileError, credential_claims, load_public_key, verify_file
+    from lernmodul.certificates import (
+        VERDICT_TEXTS,
+        KeyFileError,
+        credential_claims,
+        load_public_key,
+        verify_file,
+    )
     from lernmodul.certificates.keys import signing_key_path
 
     if instance_path is None and not key_files:
@@ -84,7 +92,7 @@ def certificate_verify(file: Path, key_files: tuple[Path, ...], instance_path: P
         message = f"{error.filename}: {error.strerror}" if isinstance(error, OSError) else str(error)
         click.echo(f"error: {message}", err=True)
         sys.exit(2)
-    click.echo(verdict.replace("-", " "))
+    click.echo(VERDICT_TEXTS[verdict])
     if verdict == "valid":
         for label, value in credential_claims(credential).items():
             click.echo(f"  {label}: {value}")

@@ -4,8 +4,10 @@ No Flask and no database here: the web and service layers pass plain values in."
 
 from lernmodul.certificates.codes import InvalidCodeError, new_code, normalize_code
 from lernmodul.certificates.credential import (
+    VERDICT_TEXTS,
     Verdict,
     build_credential,
+    create_proof,
     credential_claims,
     did_key,
     dump_credential,
@@ -39,8 +41,10 @@ __all__ = [
     "Language",
     "Layout",
     "LayoutError",
+    "VERDICT_TEXTS",
     "Verdict",
     "build_credential",
+    "create_proof",
     "credential_claims",
     "default_layout_path",
     "did_key",
