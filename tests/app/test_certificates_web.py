@@ -625,3 +625,32 @@ def test_C4_hr_downloads_certificates_of_its_own_units_only_and_it_is_logged(
     logged = db_session.scalars(select(AuditLog).where(
         AuditLog.action == "certificate.download")).all()
     assert [row.target for row in logged] == [f"user:{certified.user_id}"]
+
+
+# --- Open Badges 3.0 conformance -----------------------------------------------------------
+
+
+def test_issued_credentials_meet_the_open_badges_schema_and_name_the_recipient(
+        app: Any, certified: Certificate, learner: Any) -> None:
+    import hashlib
+
+    from tests.certificates.test_open_badges import schema_errors
+
+    credential = json.loads(learner.get(f"/certificates/{certified.id}.json").data)
+    assert schema_errors(credential) == []
+    [identity] = credential["credentialSubject"]["identifier"]
+    digest = hashlib.sha256(("lea@example.org" + identity["salt"]).encode()).hexdigest()
+    assert identity["identityHash"] == f"sha256${digest}" and len(identity["salt"]) >= 32
+    assert certified.credential == credential  # the salt is stored with the credential
+
+
+def test_the_context_of_our_terms_is_served_where_credentials_point(
+        app: Any, certified: Certificate) -> None:
+    from lernmodul.certificates import context_document
+
+    url = certified.credential["@context"][-1]
+    assert url == f"{BASE_URL}/credentials/context-v1.jsonld"
+    response = app.test_client().get(url.removeprefix(BASE_URL))
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    assert response.data == context_document()
+    assert response.headers["Access-Control-Allow-Origin"] == "*"

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
@@ -39,6 +40,10 @@ _RANK: dict[Verdict, int] = {"valid": 3, "unknown-key": 2, "issuer-mismatch": 1,
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+# The terms of our own that Open Badges 3.0 does not define (certificateCode, durationMinutes),
+# shipped with the package; the web app serves it and credentials reference it by that URL.
+CONTEXT_FILE = Path(__file__).with_name("context-v1.jsonld")
+CONTEXT_TERMS = ("certificateCode", "durationMinutes")
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
 _ED25519_MULTICODEC = b"\xed\x01"
@@ -65,7 +70,7 @@ def build_credential(data: CertificateData, issuer_id: str) -> dict[str, Any]:
     """The unsigned credential for `data`, issued by `issuer_id` (a did:key)."""
     texts = _TEXTS[data.language]
     credential: dict[str, Any] = {
-        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "@context": [VC_CONTEXT, OB_CONTEXT, *([data.context_url] if data.context_url else [])],
         "id": data.verify_url,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": data.certificate_title,
@@ -78,6 +83,8 @@ def build_credential(data: CertificateData, issuer_id: str) -> dict[str, Any]:
         "validFrom": _datetime(data.issued_at),
         "credentialSubject": {
             "type": ["AchievementSubject"],
+            **({"identifier": [identity_object(data.recipient_email, data.identity_salt or "")]}
+               if data.recipient_email is not None else {}),
             "name": data.participant_name,
             "activityEndDate": f"{data.completed_on.isoformat()}T00:00:00Z",
             "achievement": {
@@ -100,6 +107,20 @@ def build_credential(data: CertificateData, issuer_id: str) -> dict[str, Any]:
         # "gültig bis" a day means up to the end of that day.
         credential["validUntil"] = f"{data.valid_until.isoformat()}T23:59:59Z"
     return credential
+
+
+def context_document() -> bytes:
+    """The project's JSON-LD context (application/ld+json), as shipped with the package."""
+    return CONTEXT_FILE.read_bytes()
+
+
+def identity_object(email: str, salt: str) -> dict[str, Any]:
+    """The Open Badges 3.0 IdentityObject of an e-mail address: SHA-256 over the address
+    (trimmed, lower case) followed by the salt, both UTF-8, as `sha256$<hex>`; the salt is
+    given with it, so that whoever knows the address can check it."""
+    digest = hashlib.sha256((email.strip().lower() + salt).encode("utf-8")).hexdigest()
+    return {"type": "IdentityObject", "identityHash": f"sha256${digest}",
+            "identityType": "emailAddress", "hashed": True, "salt": salt}
 
 
 def sign_credential(data: CertificateData, private_key: Ed25519PrivateKey) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from lernmodul.certificates import (
     InvalidCodeError,
+    context_document,
     dump_credential,
     normalize_code,
     printed_claims,
@@ -263,3 +264,13 @@ def public_key() -> Response:
     pem = public_key_pem(certificate_state().signing_key)
     return Response(pem, mimetype="application/x-pem-file",
                     headers={"Content-Disposition": 'inline; filename="certificate-key.pem"'})
+
+
+@bp.route("/credentials/context-v1.jsonld")
+@public
+def credential_context() -> Response:
+    """The JSON-LD context of the terms our credentials add to Open Badges 3.0; every issued
+    credential references this address, so it must stay the same."""
+    return Response(context_document(), mimetype="application/ld+json",
+                    headers={"Access-Control-Allow-Origin": "*",
+                             "Cache-Control": "public, max-age=86400"})
