@@ -27,7 +27,8 @@ from lernmodul.certificates.keys import (
     signing_key_path,
 )
 from lernmodul.certificates.layout import Layout, LayoutError, default_layout_path, load_layout
-from lernmodul.certificates.offline import read_credential, verify_file
+from lernmodul.certificates.offline import page_differences, read_credential, verify_file
+from lernmodul.certificates.page import PageDifference, compare_page
 from lernmodul.certificates.pdf import (
     extract_credential,
     fit_text,
@@ -42,10 +43,12 @@ __all__ = [
     "KeyFileError",
     "Language",
     "Layout",
+    "PageDifference",
     "LayoutError",
     "VERDICT_TEXTS",
     "Verdict",
     "build_credential",
+    "compare_page",
     "context_document",
     "create_proof",
     "credential_claims",
@@ -63,6 +66,7 @@ __all__ = [
     "missing_glyphs",
     "new_code",
     "normalize_code",
+    "page_differences",
     "printed_claims",
     "public_key_pem",
     "read_credential",
