@@ -120,12 +120,12 @@ def _differences(expected: list[str], page: list[str], data: CertificateData,
     claims["verify"] = _key(data.verify_url)
 
     def claim_of(lines: list[str]) -> str:
-        for line in lines:
-            text = _key(line)
-            for key, value in claims.items():
-                if text and (text in value or value in text):
-                    return CLAIM_NAMES.get(key, key)
-        return TEXT
+        # the claim the lines print: the same text, else the longest claim within them or
+        # the claim they are part of (a wrapped line)
+        text = _key("".join(lines))
+        ranked = sorted(((value == text, len(value), key) for key, value in claims.items()
+                         if value in text or text in value), reverse=True)
+        return CLAIM_NAMES.get(ranked[0][2], ranked[0][2]) if text and ranked else TEXT
 
     matcher = difflib.SequenceMatcher(None, [_key(x) for x in expected], [_key(x) for x in page],
                                       autojunk=False)
