@@ -669,7 +669,8 @@ def file_verdict(html: str) -> tuple[str, str]:
     return match.group(1), match.group(2).strip()
 
 
-def test_an_uploaded_pdf_is_checked_signature_and_page(app: Any, certified: Certificate, learner: Any) -> None:
+def test_an_uploaded_pdf_is_checked_signature_and_page(
+        app: Any, certified: Certificate, learner: Any) -> None:
     pdf = learner.get(f"/certificates/{certified.id}.pdf").data
     response = upload(app.test_client(), "certificate.pdf", pdf)
     html = response.get_data(as_text=True)

@@ -54,7 +54,8 @@ def test_the_spec_example_has_a_valid_signature_but_the_key_is_not_the_issuers(
     assert verify_credential(signed, []) == "issuer-mismatch"  # the signature holds whoever trusts it
 
 
-def test_a_change_to_the_spec_example_is_tampered(signed: dict[str, Any], spec_key: Ed25519PrivateKey) -> None:
+def test_a_change_to_the_spec_example_is_tampered(
+        signed: dict[str, Any], spec_key: Ed25519PrivateKey) -> None:
     changed = copy.deepcopy(signed)
     changed["credentialSubject"]["alumniOf"] = "The School of Forgeries"
     assert verify_credential(changed, [spec_key.public_key()]) == "tampered"

@@ -38,14 +38,14 @@ from lernmodul.certificates.pdf import (
 )
 
 __all__ = [
+    "VERDICT_TEXTS",
     "CertificateData",
     "InvalidCodeError",
     "KeyFileError",
     "Language",
     "Layout",
-    "PageDifference",
     "LayoutError",
-    "VERDICT_TEXTS",
+    "PageDifference",
     "Verdict",
     "build_credential",
     "compare_page",
@@ -56,8 +56,8 @@ __all__ = [
     "did_key",
     "dump_credential",
     "extract_credential",
-    "identity_object",
     "fit_text",
+    "identity_object",
     "load_credential",
     "load_layout",
     "load_or_create_signing_key",

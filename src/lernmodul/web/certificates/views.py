@@ -36,7 +36,6 @@ from lernmodul.db.models import Enrolment, Role, utcnow
 from lernmodul.services import certificates as service
 from lernmodul.services import courses as course_service
 from lernmodul.web.access import login_required_any, public, roles_required
-from lernmodul.web.certificates.forms import VerifyFileForm
 from lernmodul.web.certificates.edge import (
     NO_BASE_URL,
     bp,
@@ -47,6 +46,7 @@ from lernmodul.web.certificates.edge import (
     timezone,
     today,
 )
+from lernmodul.web.certificates.forms import VerifyFileForm
 from lernmodul.web.database import get_database, get_session, record_audit
 from lernmodul.web.security import render_error
 from lernmodul.web.security_log import log_security_event
