@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -31,3 +32,9 @@ class ReissueForm(FlaskForm):
         _l("Language"), choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")])
     reason = TextAreaField(_l("Reason for the re-issue"), validators=REASON_VALIDATORS)
     submit = SubmitField(_l("Issue a new certificate"))
+
+
+class VerifyFileForm(FlaskForm):
+    file = FileField(_l("Certificate file (PDF or JSON)"),
+                     validators=[FileRequired(_l("Choose the certificate's PDF or JSON file."))])
+    submit = SubmitField(_l("Check the file"))
