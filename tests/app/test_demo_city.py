@@ -3,6 +3,7 @@ start, the same on a second start, and never in production."""
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,11 +15,12 @@ from lernmodul.db.certificates import Certificate
 from lernmodul.db.engine import session_scope
 from lernmodul.db.models import Base, OrgUnit, User, utcnow
 from lernmodul.services import hr, item_stats
-from lernmodul.services.accounts import DEMO_ACCOUNTS, find_user_by_login
+from lernmodul.services.accounts import DEMO_ACCOUNTS, create_user, find_user_by_login
 from lernmodul.services.courses import compile_version, find_latest_version
-from lernmodul.services.demo_city import ROOT
+from lernmodul.services.demo_city import ROOT, SEED, Outcome, demo_people
 from lernmodul.services.demo_seed import COURSE_ID
 from lernmodul.services.org_units import role_scope
+from lernmodul.web.auth import auth_settings
 from lernmodul.web.commands import prepare_dev
 from lernmodul.web.database import get_database
 
@@ -68,9 +70,9 @@ def test_demo_hr_account_sees_figures_of_every_status(dev_app: Any) -> None:
         revoked = session.scalars(select(Certificate).where(
             Certificate.revoked_at.is_not(None))).all()
         assert len(revoked) == 1 and revoked[0].revoked_reason
-        # the HR person's unit tree has four levels below nothing else
-        names = dict(session.execute(select(OrgUnit.id, OrgUnit.name)).all())
-        assert "Stadtverwaltung (Demo)" not in names.values()
+        depth = max(len(path.split(" / ")) for path in hr.unit_paths(hr.unit_tree(session))
+                    .values())
+        assert depth == 4
 
 
 def test_trainer_item_statistics_show_figures(dev_app: Any) -> None:
@@ -120,3 +122,41 @@ def test_production_never_seeds_the_demo(make_app: Any) -> None:
     with session_scope(get_database(app).sessions) as session:
         assert session.scalar(select(func.count()).select_from(User)) == 0
         assert session.scalar(select(func.count()).select_from(OrgUnit)) == 0
+
+
+def test_the_people_are_the_same_for_the_same_seed() -> None:
+    first = demo_people(random.Random(SEED))
+    assert first == demo_people(random.Random(SEED))
+    assert 300 <= len(first) <= 400
+    assert len({p.name for p in first}) == len(first)
+    assert {p.outcome for p in first} == set(Outcome)
+    assert all(p.email.endswith("@stadt-lindenau.example") and p.email.isascii() for p in first)
+
+
+def test_an_older_demo_moves_into_the_city(make_app: Any) -> None:
+    # the demo before the city: two units of its own, HR scoped to the upper one
+    app = make_app(ENV="development")
+    now = utcnow()
+    with session_scope(get_database(app).sessions) as session:
+        old_root = OrgUnit(name="Stadtverwaltung (Demo)", created_at=now)
+        session.add(old_root)
+        session.flush()
+        old_unit = OrgUnit(name="Bürgeramt (Demo)", parent_id=old_root.id, created_at=now)
+        session.add(old_unit)
+        session.flush()
+        for account in DEMO_ACCOUNTS:
+            scope = old_root.id if account.role.value == "hr" else None
+            create_user(session, hasher=auth_settings(app).hasher, email=account.email,
+                        name=account.name, password=account.password,
+                        roles=[(account.role.value, scope)], org_unit_id=old_unit.id,
+                        is_demo=True, now=now)
+    prepare_dev(app)
+    with session_scope(get_database(app).sessions) as session:
+        names = set(session.scalars(select(OrgUnit.name)))
+        assert "Stadtverwaltung (Demo)" not in names and "Bürgeramt (Demo)" not in names
+        viewer = find_user_by_login(session, HR_ACCOUNT.email)
+        assert viewer is not None
+        scope = role_scope(session, viewer, "hr")
+        (city,) = hr.dashboard(session, scope, unit_id=None, course_id=None,
+                               clock=clock()).units
+        assert city.name == ROOT and not city.suppressed

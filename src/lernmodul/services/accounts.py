@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lernmodul.db.models import OrgUnit, Role, User, UserRole
+from lernmodul.db.models import Role, User, UserRole
 from lernmodul.services import login_throttle
 from lernmodul.services.audit import record_event
 from lernmodul.services.passwords import (

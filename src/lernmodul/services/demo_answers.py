@@ -196,9 +196,9 @@ class Simulation:
         return done
 
     def _exam(self, done: Journey, skill: float, end: datetime, passes: bool) -> None:
-        assert self.course.exam is not None
-        course, rng = self.course, self.rng
-        limit = course.exam.max_attempts or 3
+        course, rng, settings = self.course, self.rng, self.course.exam
+        assert settings is not None
+        limit = settings.max_attempts or 3
         if passes:
             fails = 0 if rng.random() < 0.7 else (1 if rng.random() < 0.75 else 2)
         else:
@@ -207,7 +207,7 @@ class Simulation:
         for number in range(fails + (1 if passes else 0)):
             want = passes and number == fails
             at = end if want else end - timedelta(days=fails - number, minutes=rng.randint(0, 90))
-            run = self._run(EXAM, "", lambda s: assemble_exam(course, s), course.exam.pass_mark,
+            run = self._run(EXAM, "", lambda s: assemble_exam(course, s), settings.pass_mark,
                             (skill - 0.15 if not want else skill) + 0.05 * number, at, want)
             done.runs.append(run)
             if run.result.passed:

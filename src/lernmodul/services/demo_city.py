@@ -109,6 +109,7 @@ def _outcome(rng: random.Random, dezernat: str, recent: bool) -> Outcome:
     # most are through, some certificates expire soon, and who is not through is overdue.
     # Everybody else got it six weeks ago.
     roll = rng.random()
+    weights: tuple[tuple[float, Outcome], ...]
     if dezernat == DEZERNAT_II and not recent:
         weights = ((0.55, Outcome.COMPLETED), (0.70, Outcome.COMPLETED_LONG_AGO),
                    (0.85, Outcome.STARTED))
