@@ -4,6 +4,7 @@ start, the same on a second start, and never in production."""
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 
 from lernmodul.db.certificates import Certificate
 from lernmodul.db.engine import session_scope
-from lernmodul.db.models import Base, OrgUnit, User, utcnow
+from lernmodul.db.models import Base, Enrolment, OrgUnit, User, utcnow
 from lernmodul.services import hr, item_stats
 from lernmodul.services.accounts import DEMO_ACCOUNTS, create_user, find_user_by_login
 from lernmodul.services.courses import compile_version, find_latest_version
@@ -95,9 +96,17 @@ def test_demo_pages_show_figures_on_first_start(dev_app: Any, login: Any) -> Non
     client = dev_app.test_client()
     assert login(client, HR_ACCOUNT.email, HR_ACCOUNT.password).status_code == 302
     page = client.get("/hr/").get_data(as_text=True)
-    assert ROOT in page
+    assert ROOT in page and "unterdrückt" not in page
+    assert re.search(r"<td[^>]*>\s*3\d\d\s*</td>", page)  # the city's enrolments
+    with session_scope(get_database(dev_app).sessions) as session:
+        city_id = session.scalar(select(OrgUnit.id).where(OrgUnit.name == ROOT))
+        overdue_name = session.scalar(select(User.name).join(
+            Enrolment, Enrolment.user_id == User.id).where(
+            Enrolment.completed_at.is_(None), Enrolment.due_at < utcnow()).order_by(User.name))
+    below = client.get(f"/hr/?unit={city_id}").get_data(as_text=True)
+    assert "Dezernat II" in below and "unterdrückt" not in below
     people = client.get("/hr/people?status=overdue").get_data(as_text=True)
-    assert "LI-" not in people  # personnel numbers are not part of the list
+    assert overdue_name and overdue_name in people
     export = client.get("/hr/people/export?format=csv")
     assert export.status_code == 200 and export.get_data(as_text=True).count("\n") > 300
     trainer = dev_app.test_client()
