@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lernmodul.db.models import OrgUnit, Role, User, UserRole
+from lernmodul.db.models import Role, User, UserRole
 from lernmodul.services import login_throttle
 from lernmodul.services.audit import record_event
 from lernmodul.services.passwords import (
@@ -260,22 +260,14 @@ DEMO_ACCOUNTS = (
 
 
 def ensure_demo_accounts(
-    session: Session, *, hasher: PasswordHasher, now: datetime
+    session: Session, *, hasher: PasswordHasher, now: datetime, home_unit_id: int,
+    hr_scope_id: int,
 ) -> tuple[DemoAccount, ...]:
-    """Creates (or resets) the demo org units and accounts. For development only: the
-    caller checks the environment, and production refuses demo accounts at login."""
-    root = session.scalar(select(OrgUnit).where(OrgUnit.name == "Stadtverwaltung (Demo)"))
-    if root is None:
-        root = OrgUnit(name="Stadtverwaltung (Demo)", created_at=now)
-        session.add(root)
-        session.flush()
-    unit = session.scalar(select(OrgUnit).where(OrgUnit.name == "Bürgeramt (Demo)"))
-    if unit is None:
-        unit = OrgUnit(name="Bürgeramt (Demo)", parent_id=root.id, created_at=now)
-        session.add(unit)
-        session.flush()
+    """Creates (or resets) the demo accounts: members of `home_unit_id`, the HR account
+    scoped to `hr_scope_id`. For development only: the caller checks the environment, and
+    production refuses demo accounts at login."""
     for demo in DEMO_ACCOUNTS:
-        scope = root.id if demo.role is Role.HR else None
+        scope = hr_scope_id if demo.role is Role.HR else None
         user = find_user_by_login(session, demo.email)
         if user is None:
             user = create_user(
@@ -285,16 +277,22 @@ def ensure_demo_accounts(
                 name=demo.name,
                 password=demo.password,
                 roles=[(demo.role.value, scope)],
-                org_unit_id=unit.id,
+                org_unit_id=home_unit_id,
                 is_demo=True,
                 now=now,
             )
         else:
             user.is_active = True
             user.is_demo = True
+            if user.org_unit_id != home_unit_id:
+                user.org_unit_id = home_unit_id
             if not verify_password(hasher, user.password_hash, demo.password):
                 user.password_hash = hash_password(hasher, demo.password)
-            if demo.role.value not in user.role_names:
+            # the demo role with the demo scope (an older demo scoped HR elsewhere)
+            for role in [r for r in user.roles
+                         if r.role == demo.role.value and r.org_unit_id != scope]:
+                user.roles.remove(role)
+            if not any(r.role == demo.role.value for r in user.roles):
                 user.roles.append(UserRole(role=demo.role.value, org_unit_id=scope))
     session.flush()
     return DEMO_ACCOUNTS

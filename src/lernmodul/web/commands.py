@@ -213,17 +213,26 @@ def courses_import(path: Path) -> None:
 
 
 def prepare_dev(app: Flask) -> tuple[accounts.DemoAccount, ...]:
-    """Migrates, loads courses and (in development only) ensures the demo accounts."""
+    """Migrates, loads courses and (in development only) ensures the demo accounts and the
+    demo city administration with its people and their progress (one transaction)."""
     database = get_database(app)
     migrate.upgrade(database.engine)
     for outcome in load_courses(app):
         click.echo(f"course {outcome.course_id} {outcome.version}: {outcome.status}")
     if app.config["ENV"] != "development":
         return ()
-    with session_scope(database.sessions) as session:
-        return accounts.ensure_demo_accounts(
-            session, hasher=auth_settings(app).hasher, now=utcnow()
-        )
+    from lernmodul.services import demo_seed
+    from lernmodul.web.certificates.edge import issuer
+
+    # a request context: certificates name the verify page's address (DEV_BASE_URL)
+    with app.test_request_context(), session_scope(database.sessions) as session:
+        demo, seeded = demo_seed.seed_demo_authority(
+            session, hasher=auth_settings(app).hasher, issuer=issuer(), now=utcnow())
+    texts = {"created": f"{seeded.people} people with progress created",
+             "present": "present", "no_course": f"no people (course {demo_seed.COURSE_ID} "
+                                                "is not loaded)"}
+    click.echo(f"demo city {demo_seed.ROOT}: {texts[seeded.status]}")
+    return demo
 
 
 @click.command("run-dev")

@@ -43,6 +43,9 @@ class Context:
     media_base: str
     diagnostics: list[Diagnostic]
     derived_id_base: str = ""
+    # every question's id and line in file order, also of questions that have errors (and
+    # are left out of the Document), so that a repeated id is reported next to them
+    question_ids: list[tuple[str, int]] = field(default_factory=list)
 
 
 def parse_document(text: str, ctx: Context) -> Document:
@@ -76,7 +79,7 @@ def parse_document(text: str, ctx: Context) -> Document:
         name = block_name(token) if kind == "container_block_open" else ""
         if name == "question":
             _check_closed(token, lines, ctx)
-            question = parse_question(tokens, start, end, ctx, len(doc.questions) + 1)
+            question = parse_question(tokens, start, end, ctx, len(ctx.question_ids) + 1)
             if question is None:
                 continue
             doc.questions.append(question)

@@ -156,6 +156,7 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
     if not qid:
         qid = f"{ctx.derived_id_base}-{number}"
         diags.append(Diagnostic.make(DiagCode.DERIVED_ID, ctx.path, line, 1, id=qid))
+    ctx.question_ids.append((qid, line))
 
     blocks = children(tokens, start + 1, end - 1)
     list_at = next((k for k, (s, _) in enumerate(blocks)
