@@ -55,7 +55,7 @@ class FormParser(HTMLParser):
         elif tag == "select":
             self._select, self._options = (name, "multiple" in a), []
         elif tag == "option" and self._select is not None:
-            self._option = [a["value"] if "value" in a else None, "selected" in a, ""]
+            self._option = [a.get("value"), "selected" in a, ""]
         elif tag == "textarea":
             self._textarea = [name]
         elif tag == "button" and a.get("type", "submit") == "submit":

@@ -23,11 +23,12 @@ from site_walk import (
 )
 from site_world import SAMPLE, build_world
 
-# A page the checker must refuse: two elements share an id, and a required select's
-# placeholder has a value. Checked in the same run, so the guard costs no second JVM.
+# A page the checker must refuse: two elements share an id, a required select's placeholder
+# has a value, a label names no control. Checked in the same run: the guard costs no JVM.
 BROKEN = """<!DOCTYPE html><html lang="de"><head><title>kaputt</title></head><body><main>
 <p id="doppelt">1</p><p id="doppelt">2</p>
 <label for="s">Einheit</label><select id="s" name="s" required><option value="0">Wählen</option></select>
+<label for="nirgends">E-Mail</label><input id="email" name="email">
 </main></body></html>"""
 BROKEN_NAME = "000-guard-broken.html"
 
@@ -69,6 +70,7 @@ def test_every_page_and_state_is_valid_html(
     guard = {m.text for m in messages if m.file == BROKEN_NAME and m.kind == "error"}
     assert any("Duplicate ID" in text for text in guard), guard
     assert any("placeholder" in text for text in guard), guard
+    assert any("“for” attribute of the “label” element" in text for text in guard), guard
     found = [m for m in messages if m.file != BROKEN_NAME]
     states = pages.states
     with capsys.disabled():

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from lernmodul.services.certificates import MAX_REASON_LENGTH
+from lernmodul.web.form_ids import PrefixedForm
 
 REASON_VALIDATORS = [
     DataRequired(_l("Give a reason.")),
@@ -16,12 +16,14 @@ REASON_VALIDATORS = [
 ]
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(PrefixedForm):
+    id_prefix = "revoke"
     reason = TextAreaField(_l("Reason for the revocation"), validators=REASON_VALIDATORS)
     submit = SubmitField(_l("Revoke certificate"))
 
 
-class ReissueForm(FlaskForm):
+class ReissueForm(PrefixedForm):
+    id_prefix = "reissue"
     participant_name = StringField(
         _l("Name on the new certificate"),
         validators=[DataRequired(_l("Enter the name.")),
