@@ -105,7 +105,7 @@ def test_admin_pages_are_accessible_in_german(
     assert response.status == 400
     assert_accessible(page)
     page.get_by_role("link", name="E-Mail-Adresse: Geben Sie eine gültige E-Mail-Adresse ein").click()
-    assert page.evaluate("document.activeElement.id") == "email"
+    assert page.evaluate("document.activeElement.id") == "profile-email"
     page.get_by_label("E-Mail-Adresse", exact=True).fill("juergen.weiss@lindenau.de")
     page.get_by_label("Zusätzliche Zeit in Prüfungen (Prozent)").fill("25")
     click(page, "Änderungen speichern")
