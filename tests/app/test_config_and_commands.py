@@ -35,7 +35,7 @@ def test_config_order_defaults_instance_file_environment_test_config(tmp_path, m
     assert app.config["OPERATOR_NAME"] == "from file"
     assert app.config["CONTACT_EMAIL"] == "t@x"
     assert app.config["LOGIN_MAX_FAILURES_PER_IP"] == 9  # parsed as a number
-    assert app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] == 5  # default
+    assert app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP"] == 5  # default
     assert app.config["DATABASE_URL"] == f"sqlite:///{instance / 'lernmodul.sqlite'}"
 
 

@@ -119,6 +119,7 @@ class LoginResult:
     outcome: LoginOutcome
     user: User | None = None
     retry_after_seconds: int = 0
+    throttle_reason: login_throttle.ThrottleReason = login_throttle.ThrottleReason.NONE
 
 
 def authenticate(
@@ -136,17 +137,18 @@ def authenticate(
 
     Unknown account, wrong password, inactive account and (in production) demo account all
     give the same INVALID outcome and take the same time. Failures count per account
-    (e-mail address and personnel number are one counter), or per typed name when it
-    names no account, and per IP address.
+    (e-mail address and personnel number are one counter; a typed name that names no
+    account has a counter of its own) and client address, per address, and per account
+    from anywhere (growing delays, then a block: see login_throttle).
     """
     user = find_user_by_login(session, login)
     account = login_throttle.user_key(user.id) if user else login_throttle.account_key(login)
-    rows = login_throttle.lock_throttles(session, [account, login_throttle.ip_key(ip)], now)
+    keys = [account, login_throttle.pair_key(account, ip), login_throttle.ip_key(ip)]
+    rows = login_throttle.lock_throttles(session, keys, now)
     state = login_throttle.check_throttles(rows, now, limits)
     if state.is_blocked:
-        return LoginResult(
-            LoginOutcome.THROTTLED, retry_after_seconds=int(state.retry_after.total_seconds()) + 1
-        )
+        return LoginResult(LoginOutcome.THROTTLED, retry_after_seconds=state.retry_after_seconds,
+                           throttle_reason=state.reason)
     if len(password) > 128:
         ok = False  # never hash megabytes; still counts as a failure
     else:
@@ -199,13 +201,14 @@ def change_password(
     limits: login_throttle.ThrottleLimits,
 ) -> None:
     """Raises AccountError("wrong_password" | "weak_password" | "same_password") or
-    PasswordChangeThrottled. Wrong current passwords count like failed sign-ins (the same
-    limit and window, shared by all workers), on a counter of their own: only the signed-in
-    session can fail here, so it does not lock the account's sign-in."""
+    PasswordChangeThrottled. Wrong current passwords count like failed sign-ins of one
+    account and address (the same limit and window, shared by all workers), on a counter of
+    their own: only the signed-in session can fail here, so it does not lock the account's
+    sign-in."""
     rows = login_throttle.lock_throttles(session, [login_throttle.password_key(user.id)], now)
     state = login_throttle.check_throttles(rows, now, limits)
     if state.is_blocked:
-        raise PasswordChangeThrottled(int(state.retry_after.total_seconds()) + 1)
+        raise PasswordChangeThrottled(state.retry_after_seconds)
     if not verify_password(hasher, user.password_hash, current_password[:128]):
         login_throttle.record_failure(session, rows, now, limits)
         record_event(session, action="password.change_failure", at=now, actor_id=user.id)

@@ -1,4 +1,4 @@
-"""The app's commands on `lernmodul`: db upgrade/downgrade, run-dev, users create."""
+"""The app's commands on `lernmodul`: db upgrade/downgrade, run-dev, users create/unblock."""
 
 from __future__ import annotations
 
@@ -116,6 +116,26 @@ def users_create(
     click.echo(
         f"created user {user_id} <{accounts.normalise_email(email)}> roles: {', '.join(roles)}"
     )
+
+
+@users.command("unblock")
+@click.argument("login")
+def users_unblock(login: str) -> None:
+    """Lifts the sign-in block of the account with this e-mail address or personnel number
+    (its failed attempts from every address count from zero again)."""
+    from lernmodul.services import user_admin
+
+    app = _make_app()
+    with session_scope(get_database(app).sessions) as session:
+        user = accounts.find_user_by_login(session, login)
+        if user is None:
+            raise click.ClickException("no account has this e-mail address or personnel number")
+        user_id = user.id
+        lifted = user_admin.lift_login_block(session, user, now=utcnow(), actor_id=None)
+    if lifted:
+        click.echo(f"sign-in block of user {user_id} lifted")
+    else:
+        click.echo(f"user {user_id} had no failed sign-ins to clear")
 
 
 def _account_error_text(error: accounts.AccountError) -> str:
