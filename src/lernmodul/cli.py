@@ -9,7 +9,21 @@ from pathlib import Path
 import click
 
 
-@click.group()
+class _Commands(click.Group):
+    """Turns a configuration error into a one-line message (exit status 2), not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except RuntimeError as error:
+            config = sys.modules.get("lernmodul.web.config")  # loaded if a setting was read
+            if config is not None and isinstance(error, config.ConfigError):
+                click.echo(f"error: {error}", err=True)
+                ctx.exit(2)
+            raise
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="lernmodul")
 def main() -> None:
     """lernmodul: e-learning modules and a quiz engine."""

@@ -25,6 +25,10 @@ LOGIN_LIMIT_SETTINGS = (
 )
 
 
+class ConfigError(RuntimeError):
+    """A setting that cannot work; the message names it and says what it must be."""
+
+
 def checkout_root() -> Path | None:
     """The source checkout this package runs from (editable install), if any."""
     if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "src" / "lernmodul").is_dir():
@@ -147,22 +151,22 @@ def load_config(
         config.update(test_config)
 
     if config["ENV"] not in {"development", "production"}:
-        raise RuntimeError(
+        raise ConfigError(
             f"{ENV_PREFIX}_ENV must be development or production, not {config['ENV']!r}"
         )
     if config["LOG_FORMAT"] not in {"text", "json"}:
-        raise RuntimeError(f"{ENV_PREFIX}_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
+        raise ConfigError(f"{ENV_PREFIX}_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
     if "LOGIN_MAX_FAILURES_PER_ACCOUNT" in config:
-        raise RuntimeError(
+        raise ConfigError(
             "LOGIN_MAX_FAILURES_PER_ACCOUNT no longer exists: failures now count per account "
             "and address (LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP) and per account from anywhere "
             "(LOGIN_ACCOUNT_DELAY_AFTER, LOGIN_ACCOUNT_BLOCK_AFTER); see docs/operations.md")
     for name in ("RETENTION_DAYS", "SERVE_THREADS", "SERVE_TIMEOUT", *LOGIN_LIMIT_SETTINGS):
         value = config[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise RuntimeError(f"{ENV_PREFIX}_{name} must be a whole number of at least 1, not {value!r}")
+            raise ConfigError(f"{ENV_PREFIX}_{name} must be a whole number of at least 1, not {value!r}")
     if config["LOGIN_ACCOUNT_BLOCK_AFTER"] > 100:  # NIST SP 800-63B 5.2.2
-        raise RuntimeError(f"{ENV_PREFIX}_LOGIN_ACCOUNT_BLOCK_AFTER must be at most 100")
+        raise ConfigError(f"{ENV_PREFIX}_LOGIN_ACCOUNT_BLOCK_AFTER must be at most 100")
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'lernmodul.sqlite'}"
     if not config.get("TEMPLATES_PATH"):
@@ -219,5 +223,5 @@ def _instance_secret_key(instance_path: Path) -> str:
             os.unlink(tmp)
     key = path.read_text("ascii").strip()
     if not key:
-        raise RuntimeError(f"{path} is empty; delete it or set {ENV_PREFIX}_SECRET_KEY")
+        raise ConfigError(f"{path} is empty; delete it or set {ENV_PREFIX}_SECRET_KEY")
     return key
