@@ -30,6 +30,8 @@ ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
     "certificates.verify": ANYONE,
     "certificates.verify_form": ANYONE,
     "certificates.public_key": ANYONE,
+    # the site address: the learner's dashboard; everyone else is sent to their own home
+    "learner.dashboard": SIGNED_IN,
     "certificates.index": frozenset({"learner"}),
     "certificates.issue_pending": frozenset({"learner"}),
     "certificates.renew": frozenset({"learner"}),

@@ -35,8 +35,9 @@ from lernmodul.db.learning import Attempt, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment, Role, utcnow
 from lernmodul.services import courses as course_service
 from lernmodul.services import learning
-from lernmodul.web.access import require_roles
+from lernmodul.web.access import login_required_any, require_roles
 from lernmodul.web.database import get_session
+from lernmodul.web.navigation import home_url
 from lernmodul.web.request_values import parse_int
 from lernmodul.web.security import media_response, render_error
 
@@ -101,7 +102,13 @@ def refuse(error: learning.LearningError) -> tuple[str, int]:
 
 
 @bp.route("/")
-def dashboard() -> str:
+@login_required_any
+def dashboard() -> Response | str:
+    """The learner's home; the site address, so everyone else goes to their own home page
+    (the one the login chooses: trainer, HR or administration area)."""
+    home = home_url(current_user)
+    if home != url_for("learner.dashboard"):
+        return redirect(home)
     session = get_session()
     now = utcnow()
     latest = course_service.latest_versions(session)
