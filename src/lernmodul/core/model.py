@@ -119,7 +119,7 @@ class Completion:
 class ExamReview(enum.Enum):
     """What the review of a graded final-exam attempt shows (`exam.review`)."""
 
-    AFTER_PASS = "after_pass"  # right or wrong per question; the key once passed or no attempt left
+    AFTER_PASS = "after_pass"  # noqa: S105 (no password): verdicts first, the key later
     ALWAYS = "always"  # everything at once, like a unit quiz
     NEVER = "never"  # the score only
 

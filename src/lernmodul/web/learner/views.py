@@ -31,10 +31,11 @@ from lernmodul.core.responses import (
     form_values,
     response_from_form,
 )
+from lernmodul.core.review import ReviewDetail
 from lernmodul.db.learning import Attempt, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment, Role, utcnow
 from lernmodul.services import courses as course_service
-from lernmodul.services import learning
+from lernmodul.services import learning, reviews
 from lernmodul.web.access import login_required_any, require_roles
 from lernmodul.web.database import get_session
 from lernmodul.web.navigation import home_url
@@ -68,6 +69,13 @@ def media_base(version_id: int) -> str:
 
 def compiled(version: CourseVersion) -> Course:
     return COMPILED.get(version, media_base(version.id))
+
+
+def course_of(version_id: int) -> Course:
+    """The compiled course of a version id."""
+    version = get_session().get(CourseVersion, version_id)
+    assert version is not None  # attempts and enrolments keep their version (RESTRICT)
+    return compiled(version)
 
 
 @dataclass(frozen=True)
@@ -381,13 +389,17 @@ def result_page(attempt_id: int) -> Response | str:
     drawn = [(questions[qid], order) for qid, order in attempt.questions]
     unit = course.unit(attempt.unit_key) if attempt.unit_key else None
     enrolment = session.get(Enrolment, attempt.enrolment_id)
+    # the key of a failed exam stays hidden while it could help with the next attempt
+    detail = reviews.review_details(session, [attempt], course_of)[attempt.id]
     scores = {}
-    if result is not None:
+    if result is not None and detail is not ReviewDetail.SCORE:
         scores = {qid: Score(v["points"], v["max"], abs(v["points"] - v["max"]) < 1e-9)
                   for qid, v in result.scores.items()}
+    else:
+        drawn, answers = [], {}
     return render_template("learner/result.html", attempt=attempt, course=course, unit=unit,
                            result=result, drawn=drawn, answers=answers, enrolment=enrolment,
-                           scores=scores)
+                           scores=scores, detail=detail.value)
 
 
 @bp.route("/media/<int:version_id>/<path:name>")
