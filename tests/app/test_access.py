@@ -32,6 +32,8 @@ ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
     "certificates.public_key": ANYONE,
     "certificates.credential_context": ANYONE,
     "certificates.verify_uploaded": ANYONE,
+    # the site address: the learner's dashboard; everyone else is sent to their own home
+    "learner.dashboard": SIGNED_IN,
     "certificates.index": frozenset({"learner"}),
     "certificates.issue_pending": frozenset({"learner"}),
     "certificates.renew": frozenset({"learner"}),

@@ -4,8 +4,8 @@ and English — and the unit, quiz and result pages reflow at 375 CSS pixels (WC
 One walk through the course per language; axe runs at every page and state on the way:
 dashboard and course page before and after starting, the unit page before starting, with
 the self-check before and after checking, quizzes of every question type, the quiz with
-validation errors (422), results passed and not passed, the exam and its result, and the
-completed course."""
+validation errors (422), results passed and not passed, the exam, a failed exam's review
+(the key withheld) and the passed one, and the completed course."""
 
 from __future__ import annotations
 
@@ -226,6 +226,16 @@ def test_every_learner_page_and_state_passes_axe(
     submit(page, "form[action$='/exam']")
     assert page.locator(".deadline").is_visible()
     check("exam page", phone=True)
+    # a failed exam first: its review shows right or wrong per question, not the key
+    assert submit_attempt(page).status == 422
+    page.locator("label[for=confirm_incomplete]").click()
+    submit_attempt(page)
+    assert page.locator(".result-verdict").inner_text() == texts["failed"]
+    assert page.locator(".review-note").count() == 1
+    assert page.locator(".option-correct, .explanation, .option-feedback").count() == 0
+    check("exam result, not passed (key withheld)", phone=True)
+    page.goto(live_server + COURSE)
+    submit(page, "form[action$='/exam']")
     Mouse(page).answer(right_answers(page, questions))
     submit_attempt(page)
     assert page.locator(".result-verdict").inner_text() == texts["passed"]

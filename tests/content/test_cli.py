@@ -78,6 +78,7 @@ def test_json_output_shape(course: Path) -> None:
     (found,) = data["courses"]
     assert {"id", "title", "version", "language", "units", "exam"} <= set(found)
     assert found["exam"]["pass_mark"] == 0.8 and found["exam"]["draw"] == 2
+    assert found["exam"]["review"] == "after_pass"  # the default
     assert found["exam"]["questions"] == [{"id": "ex-abschluss", "type": "single", "points": 2.0}]
     unit = found["units"][0]
     assert unit["id"] == "grundlagen" and unit["quiz"]["pass_mark"] == 0.75

@@ -6,7 +6,7 @@ import pytest
 
 from lernmodul.content import read_course_files
 from lernmodul.core.compiler import compile_course
-from lernmodul.core.model import ExamRequirement, QuestionType, Scoring
+from lernmodul.core.model import ExamRequirement, ExamReview, QuestionType, Scoring
 
 from .conftest import COURSE_MD, FIXTURES, compile_files, compile_unit
 
@@ -276,3 +276,43 @@ def test_feedback_under_text_and_number_answers_is_kept_per_answer() -> None:
     assert "<script>" not in text.text_feedback_html[2]  # sanitised like every course HTML
     assert "Auch richtig" in text.text_feedback_html[2]
     assert number.number_answers[0].feedback_html == "<p>Drei, plus oder minus eins.</p>\n"
+
+
+EXAM_MD = COURSE_MD.replace("  exam: none\n", "  exam: required\nexam:\n  pass_mark: 0.8\n")
+ONE_QUESTION = "::: question single id=a\nS?\n\n- [x] A\n- [ ] B\n:::\n"
+
+
+def test_exam_review_defaults_to_after_pass(sample) -> None:
+    assert sample.exam.review is ExamReview.AFTER_PASS
+    result = compile_unit(ONE_QUESTION, course_md=EXAM_MD)
+    assert result.diagnostics == () and result.course.exam.review is ExamReview.AFTER_PASS
+
+
+@pytest.mark.parametrize("value", ["after_pass", "always", "never"])
+def test_exam_review_takes_each_value(value: str) -> None:
+    course_md = EXAM_MD.replace("  pass_mark: 0.8\n", f"  pass_mark: 0.8\n  review: {value}\n")
+    result = compile_unit(ONE_QUESTION, course_md=course_md)
+    assert result.diagnostics == ()
+    assert result.course.exam.review is ExamReview(value)
+    assert result.course.exam.review.value == value
+
+
+@pytest.mark.parametrize(("value", "got"), [("sometimes", "'sometimes'"), ("true", "true"),
+                                            ("Always", "'Always'"), ("3", "3")])
+def test_an_unknown_exam_review_is_an_error_naming_the_choices(value: str, got: str) -> None:
+    course_md = EXAM_MD.replace("  pass_mark: 0.8\n", f"  pass_mark: 0.8\n  review: {value}\n")
+    result = compile_unit(ONE_QUESTION, course_md=course_md)
+    (diag,) = result.diagnostics
+    assert diag.format() == (
+        f"c/course.md:12:3: error: 'exam.review' must be one of after_pass, always, never, "
+        f"got {got} [bad-value]")
+    assert diag.message("de") == (
+        f"„exam.review“ muss eines davon sein: after_pass, always, never, gefunden: {got}")
+    assert not result.ok
+
+
+def test_review_belongs_to_the_exam_not_to_a_unit_quiz() -> None:
+    result = compile_unit(ONE_QUESTION, front="id: u\ntitle: U\nquiz:\n  pass_mark: 0.5\n"
+                                              "  review: never\n")
+    (diag,) = result.diagnostics
+    assert diag.code.slug == "unknown-key" and "quiz.review" in diag.message()

@@ -172,13 +172,14 @@ def test_units_added_removed_moved_and_settings() -> None:
     new = edited({
         "course.md": [("  - 01-grundlagen\n  - 02-praxis.md\n", "  - 02-praxis.md\n  - 03-nachsorge\n"),
                       ("  pass_mark: 0.8\n  draw: 2", "  pass_mark: 0.9\n  draw: 1"),
-                      ("time_limit: 30", "time_limit: 45")],
+                      ("time_limit: 30", "time_limit: 45\n  review: never")],
         "02-praxis.md": [("pass_mark: 0.5", "pass_mark: 0.6"), ("title: Praxis", "title: Praxis im Amt")],
     }, new)
     diff = compare(sample_sources(), new)
     settings = {f.field: (f.old, f.new) for f in diff.settings}
     assert settings["exam_pass_mark"] == (0.8, 0.9)
     assert settings["exam_time_limit"] == (30, 45)
+    assert settings["exam_review"] == ("after_pass", "never")
     assert settings["exam_draw"] == (2, 1)
     assert "version" not in settings  # same version string in both
     statuses = [(u.id, u.status) for u in diff.units]

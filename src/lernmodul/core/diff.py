@@ -190,6 +190,7 @@ def _course_fields(old: Course, new: Course) -> tuple[FieldChange, ...]:
             ("exam_max_attempts", a.max_attempts if a else None, b.max_attempts if b else None),
             ("exam_time_limit", a.time_limit if a else None, b.time_limit if b else None),
             ("exam_shuffle", a.shuffle if a else None, b.shuffle if b else None),
+            ("exam_review", a.review.value if a else None, b.review.value if b else None),
         ]
     c, d = old.certificate, new.certificate
     pairs += [

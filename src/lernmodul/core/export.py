@@ -21,6 +21,7 @@ def course_summary(course: Course) -> dict[str, Any]:
             "question_count": course.exam.questions,
             "max_attempts": course.exam.max_attempts,
             "time_limit": course.exam.time_limit,
+            "review": course.exam.review.value,
             "questions": [question_summary(q) for q in course.exam_questions],
         }
     return {

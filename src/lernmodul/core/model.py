@@ -121,6 +121,14 @@ class Completion:
     exam: ExamRequirement = ExamRequirement.REQUIRED
 
 
+class ExamReview(enum.Enum):
+    """What the review of a graded final-exam attempt shows (`exam.review`)."""
+
+    AFTER_PASS = "after_pass"  # noqa: S105 (no password): verdicts first, the key later
+    ALWAYS = "always"  # everything at once, like a unit quiz
+    NEVER = "never"  # the score only
+
+
 @dataclass(frozen=True, slots=True)
 class ExamSettings:
     pass_mark: float
@@ -129,6 +137,7 @@ class ExamSettings:
     max_attempts: int = 0  # 0 = unlimited
     time_limit: int | None = None  # minutes
     shuffle: bool = True
+    review: ExamReview = ExamReview.AFTER_PASS
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,12 +19,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lernmodul.core.attempts import AttemptState
 from lernmodul.core.model import Course
+from lernmodul.core.review import reviewed_scores
 from lernmodul.db.certificates import Certificate
 from lernmodul.db.hr_summary import HrCourseCount, HrDueCount, HrExpiryCount, HrUnitPersons
 from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment, OrgUnit, User
 from lernmodul.services.assignments import course_titles
 from lernmodul.services.learning import open_attempt_data
+from lernmodul.services.reviews import review_details
 
 ASSIGNED = "assigned"
 IN_PROGRESS = "in_progress"
@@ -532,7 +534,11 @@ def personal_data(session: Session, user: User,
                   course_of: Callable[[int], Course]) -> dict[str, Any]:
     """Everything stored about `user` as learner: profile, enrolments, progress, attempts with
     responses and results, certificates. No password hash, no session data. `course_of`
-    gives the compiled course of a version id (open attempts are described with it)."""
+    gives the compiled course of a version id (open attempts are described with it).
+
+    A result shows as much as its review page (`review`: full, verdicts or score): while a
+    final exam's key is withheld, its per-question marks (which chosen option is right) or
+    all per-question scores are left out, so that the copy does not hand out the key."""
     enrolments = list(session.scalars(select(Enrolment).where(Enrolment.user_id == user.id)
                                       .order_by(Enrolment.id)))
     ids = [e.id for e in enrolments]
@@ -545,6 +551,7 @@ def personal_data(session: Session, user: User,
     certificates = list(session.scalars(select(Certificate).where(
         Certificate.user_id == user.id).order_by(Certificate.id)))
     paths = unit_paths(unit_tree(session))
+    details = review_details(session, [a for a, _r in attempts], course_of)
     return {
         "profile": {
             **_columns(user, ("id", "personnel_number", "name", "email", "locale", "is_active",
@@ -564,8 +571,10 @@ def personal_data(session: Session, user: User,
             **(open_attempt_data(a, course_of(a.course_version_id))
                if a.state == AttemptState.IN_PROGRESS
                else _columns(a, ("questions", "responses"))),
-            "result": None if r is None else _columns(
-                r, ("points", "max_points", "is_passed", "scores", "graded_at")),
+            "review": details[a.id].value,
+            "result": None if r is None else {
+                **_columns(r, ("points", "max_points", "is_passed", "graded_at")),
+                "scores": reviewed_scores(details[a.id], r.scores)},
         } for a, r in attempts],
         "certificates": [_columns(c, ("code", "course_id", "course_title", "course_version",
                                       "participant_name", "completed_on", "valid_until",

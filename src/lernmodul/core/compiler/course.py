@@ -12,6 +12,7 @@ from ..model import (
     Completion,
     Course,
     ExamRequirement,
+    ExamReview,
     ExamSettings,
     Question,
     QuizSettings,
@@ -26,7 +27,7 @@ COURSE_KEYS = frozenset({"format", "id", "title", "version", "language", "summar
                          "duration", "units", "completion", "exam", "certificate"})
 COMPLETION_KEYS = frozenset({"units", "exam"})
 EXAM_KEYS = frozenset({"pass_mark", "draw", "questions", "max_attempts", "time_limit",
-                       "shuffle"})
+                       "shuffle", "review"})
 CERTIFICATE_KEYS = frozenset({"title", "valid_months", "signatory"})
 UNIT_KEYS = frozenset({"id", "title", "duration", "objectives", "quiz"})
 QUIZ_KEYS = frozenset({"pass_mark", "draw", "shuffle"})
@@ -155,7 +156,9 @@ def compile_course(files: Mapping[str, bytes], *, base: str = "",
                 questions=exam.integer("questions", minimum=1),
                 max_attempts=exam.integer("max_attempts", minimum=0, default=0) or 0,
                 time_limit=exam.integer("time_limit", minimum=1),
-                shuffle=exam.boolean("shuffle", True))
+                shuffle=exam.boolean("shuffle", True),
+                review=ExamReview(exam.choice("review", tuple(r.value for r in ExamReview),
+                                              ExamReview.AFTER_PASS.value)))
             if exam_settings.draw and exam_settings.questions:
                 exam.problem("questions", "cannot be combined with 'draw'",
                              exam_settings.questions)

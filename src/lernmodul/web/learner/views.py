@@ -37,12 +37,14 @@ from lernmodul.core.responses import (
     form_values,
     response_from_form,
 )
+from lernmodul.core.review import ReviewDetail
 from lernmodul.db.learning import Attempt, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment, Role, utcnow
 from lernmodul.services import courses as course_service
-from lernmodul.services import learning
-from lernmodul.web.access import require_roles
+from lernmodul.services import learning, reviews
+from lernmodul.web.access import login_required_any, require_roles
 from lernmodul.web.database import get_session
+from lernmodul.web.navigation import home_url
 from lernmodul.web.request_values import parse_int
 from lernmodul.web.security import media_response, render_error
 
@@ -73,6 +75,13 @@ def media_base(version_id: int) -> str:
 
 def compiled(version: CourseVersion) -> Course:
     return COMPILED.get(version, media_base(version.id))
+
+
+def course_of(version_id: int) -> Course:
+    """The compiled course of a version id."""
+    version = get_session().get(CourseVersion, version_id)
+    assert version is not None  # attempts and enrolments keep their version (RESTRICT)
+    return compiled(version)
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,13 @@ def refuse(error: learning.LearningError) -> tuple[str, int]:
 
 
 @bp.route("/")
-def dashboard() -> str:
+@login_required_any
+def dashboard() -> Response | str:
+    """The learner's home; the site address, so everyone else goes to their own home page
+    (the one the login chooses: trainer, HR or administration area)."""
+    home = home_url(current_user)
+    if home != url_for("learner.dashboard"):
+        return redirect(home)
     session = get_session()
     now = utcnow()
     latest = course_service.latest_versions(session)
@@ -386,13 +401,17 @@ def result_page(attempt_id: int) -> Response | str:
     drawn = [(questions[qid], order) for qid, order in attempt.questions]
     unit = course.unit(attempt.unit_key) if attempt.unit_key else None
     enrolment = session.get(Enrolment, attempt.enrolment_id)
+    # the key of a failed exam stays hidden while it could help with the next attempt
+    detail = reviews.review_details(session, [attempt], course_of)[attempt.id]
     scores = {}
-    if result is not None:
+    if result is not None and detail is not ReviewDetail.SCORE:
         scores = {qid: Score(v["points"], v["max"], abs(v["points"] - v["max"]) < 1e-9)
                   for qid, v in result.scores.items()}
+    else:
+        drawn, answers = [], {}
     return render_template("learner/result.html", attempt=attempt, course=course, unit=unit,
                            result=result, drawn=drawn, answers=answers, enrolment=enrolment,
-                           scores=scores)
+                           scores=scores, detail=detail.value)
 
 
 @bp.route("/media/<int:version_id>/<path:name>")

@@ -59,6 +59,7 @@ FIELD_LABELS = {
     "exam_max_attempts": _l("Exam: attempts allowed (0 = unlimited)"),
     "exam_time_limit": _l("Exam: time limit (minutes)"),
     "exam_shuffle": _l("Exam: shuffled"),
+    "exam_review": _l("Exam: review of the answers (after_pass, always, never)"),
     "certificate_title": _l("Certificate title"),
     "certificate_valid_months": _l("Certificate valid for (months)"),
     "certificate_signatory": _l("Certificate signatory"),

@@ -7,13 +7,12 @@ import json
 from flask import Blueprint, Response, render_template
 from flask_login import current_user
 
-from lernmodul.core.model import Course
-from lernmodul.db.models import CourseVersion, Role, utcnow
+from lernmodul.db.models import Role, utcnow
 from lernmodul.services import hr
 from lernmodul.web.access import require_roles
 from lernmodul.web.database import get_session, record_audit
 from lernmodul.web.hr.views import COLUMN_LABELS, STATUS_LABELS, clock
-from lernmodul.web.learner.views import compiled
+from lernmodul.web.learner.views import course_of
 
 bp = Blueprint("transparency", __name__, url_prefix="/me")
 require_roles(bp, Role.LEARNER.value)
@@ -29,12 +28,6 @@ def my_data() -> str:
 @bp.route("/data.json")
 def download_data() -> Response:
     session = get_session()
-
-    def course_of(version_id: int) -> Course:
-        version = session.get(CourseVersion, version_id)
-        assert version is not None  # attempts keep their version (ondelete RESTRICT)
-        return compiled(version)
-
     data = hr.personal_data(session, current_user, course_of)
     now = utcnow()
     data["exported_at"] = now.isoformat()
