@@ -17,6 +17,7 @@ from lernmodul.db.models import (
     User,
     UserRole,
 )
+from lernmodul.db.password_resets import PasswordResetToken
 from lernmodul.db.reminders import SentReminder
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "HrUnitPersons",
     "LoginThrottle",
     "OrgUnit",
+    "PasswordResetToken",
     "Role",
     "SentReminder",
     "UnitProgress",
