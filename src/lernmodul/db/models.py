@@ -154,8 +154,7 @@ class UserRole(Base):
 
 class LoginThrottle(Base):
     """Failed-login counter per key ("user:<id>", "account:<unknown name>", "ip:<address>",
-    "password:<user id>"; password reset requests on "reset-…" keys), shared by all
-    workers."""
+    "password:<user id>"), shared by all workers."""
 
     __tablename__ = "login_throttles"
 

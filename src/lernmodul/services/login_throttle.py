@@ -3,9 +3,7 @@
 Keys: "user:<id>" for an existing account, whichever of its names (e-mail address,
 personnel number) was typed; "account:<typed name>" for a name that belongs to no account
 (so that guessing at names is limited the same way); "ip:<address>"; and
-"password:<user id>" for wrong current passwords on the password change page. Password reset
-requests count on keys of their own: "reset-address:<SHA-256 of the typed address>" (so
-that addresses nobody has are not kept in clear), "reset-user:<id>" and "reset-ip:<address>".
+"password:<user id>" for wrong current passwords on the password change page.
 
 The counter rows are locked (SELECT … FOR UPDATE on PostgreSQL; SQLite write transactions
 start with BEGIN IMMEDIATE) from the check until the outcome is recorded, so concurrent
@@ -14,7 +12,6 @@ attempts cannot slip past the limit.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,22 +48,6 @@ def user_key(user_id: int) -> str:
 def password_key(user_id: int) -> str:
     """The counter of wrong current passwords given on the password change page."""
     return f"password:{user_id}"
-
-
-def reset_address_key(email: str) -> str:
-    """The counter of reset requests for a typed e-mail address, known or not."""
-    digest = hashlib.sha256(email.strip().casefold().encode("utf-8")).hexdigest()
-    return "reset-address:" + digest
-
-
-def reset_user_key(user_id: int) -> str:
-    """The counter of reset e-mails sent to an account."""
-    return f"reset-user:{user_id}"
-
-
-def reset_ip_key(address: str | None) -> str:
-    """The counter of reset requests from one IP address."""
-    return "reset-ip:" + (address or "unknown")[:380]
 
 
 def _is_per_account(key: str) -> bool:

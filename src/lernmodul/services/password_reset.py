@@ -7,10 +7,13 @@ gets a token row and an e-mail. Using a token marks it used with a conditional U
 requests with the same link: one wins) and marks every other open token of the account used;
 the new password follows the policy of every password change, and all sessions end.
 
-Requests are limited with the login throttle's database counters: per typed address (over
-the limit: THROTTLED, for any address alike), per IP address (THROTTLED), and per account
-(over the limit no further e-mail, but the ordinary answer: a refusal there would tell that
-the address has an account). Functions take the Session and the time, flush, never commit.
+Requests are limited with the login throttle's database counters (`login_throttles`, rows
+locked by `login_throttle.lock_throttles` until the transaction ends), on keys of their own,
+each counting requests in a fixed window: "reset-address:<SHA-256 of the typed address>"
+(over the limit: THROTTLED, for any address alike; the hash keeps addresses nobody has out
+of the table), "reset-ip:<address>" (THROTTLED) and "reset-user:<id>" (over the limit no
+further e-mail, but the ordinary answer: a refusal there would tell that the address has an
+account). Functions take the Session and the time, flush, never commit.
 """
 
 from __future__ import annotations
@@ -68,11 +71,32 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def _blocked_for(rows: list[LoginThrottle], limit: int, now: datetime,
-                 window: timedelta) -> timedelta:
-    limits = login_throttle.ThrottleLimits(per_account=limit, per_ip=limit, window=window)
-    state = login_throttle.check_throttles(rows, now, limits)
-    return state.retry_after if state.is_blocked else timedelta(0)
+def address_key(email: str) -> str:
+    """The counter of reset requests for a typed e-mail address, known or not."""
+    return "reset-address:" + hashlib.sha256(normalise_email(email).encode("utf-8")).hexdigest()
+
+
+def user_key(user_id: int) -> str:
+    """The counter of reset e-mails sent to an account."""
+    return f"reset-user:{user_id}"
+
+
+def ip_key(address: str | None) -> str:
+    """The counter of reset requests from one IP address."""
+    return "reset-ip:" + (address or "unknown")[:380]
+
+
+def _wait(row: LoginThrottle, limit: int, now: datetime, window: timedelta) -> timedelta:
+    """How long the counter stays over `limit` requests in its window (0: not over it)."""
+    end = row.window_started_at + window
+    return end - now if now < end and row.failures >= limit else timedelta(0)
+
+
+def _count(row: LoginThrottle, now: datetime, window: timedelta) -> None:
+    if now >= row.window_started_at + window:
+        row.failures = 0
+        row.window_started_at = now
+    row.failures += 1
 
 
 def _find_user_by_email(session: Session, email: str) -> User | None:
@@ -96,29 +120,29 @@ def request_reset(
     THROTTLED, whether the address is known or not, and nothing is counted."""
     email = normalise_email(email)[:320]
     user = _find_user_by_email(session, email) if email else None
-    address_key = login_throttle.reset_address_key(email)
-    ip_key = login_throttle.reset_ip_key(ip)
-    account_key = login_throttle.reset_user_key(user.id) if user else None
-    keys = [address_key, ip_key] + ([account_key] if account_key else [])
+    keys = [address_key(email), ip_key(ip)] + ([user_key(user.id)] if user else [])
     rows = {row.key: row for row in login_throttle.lock_throttles(session, keys, now)}
-    wait = max(_blocked_for([rows[address_key]], limits.per_address, now, limits.window),
-               _blocked_for([rows[ip_key]], limits.per_ip, now, limits.window))
+    by_address, by_ip = rows[address_key(email)], rows[ip_key(ip)]
+    wait = max(_wait(by_address, limits.per_address, now, limits.window),
+               _wait(by_ip, limits.per_ip, now, limits.window))
     if wait > timedelta(0):
         return ResetRequest(RequestOutcome.THROTTLED,
                             retry_after_seconds=int(wait.total_seconds()) + 1)
     token = make_token()
     token_hash = hash_token(token)  # computed for every request: the same work for all
-    counting = login_throttle.ThrottleLimits(window=limits.window)
-    login_throttle.record_failure(session, [rows[address_key], rows[ip_key]], now, counting)
+    _count(by_address, now, limits.window)
+    _count(by_ip, now, limits.window)
     eligible = (user is not None and user.is_active and user.password_hash is not None
                 and (allow_demo or not user.is_demo))
-    if user is None or account_key is None or not eligible:
+    if user is None or not eligible:
+        session.flush()
         return ResetRequest(RequestOutcome.NOTHING)
-    if _blocked_for([rows[account_key]], limits.per_account, now, limits.window):
+    by_account = rows[user_key(user.id)]
+    if _wait(by_account, limits.per_account, now, limits.window):
         record_event(session, action="password.reset_request_limited", at=now,
                      target=f"user:{user.id}", detail={"ip": ip})
         return ResetRequest(RequestOutcome.NOTHING)
-    login_throttle.record_failure(session, [rows[account_key]], now, counting)
+    _count(by_account, now, limits.window)
     session.add(PasswordResetToken(user_id=user.id, token_hash=token_hash, created_at=now,
                                    expires_at=now + lifetime))
     record_event(session, action="password.reset_request", at=now, target=f"user:{user.id}",

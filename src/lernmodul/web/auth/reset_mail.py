@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from lernmodul.services import mail
-from lernmodul.web.reminder_commands import MailSetup, ReminderError, make_transport, mail_setup
+from lernmodul.web.reminder_commands import MailSetup, ReminderError, mail_setup, make_transport
 
 logger = logging.getLogger("lernmodul.mail")
 
