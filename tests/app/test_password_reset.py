@@ -397,3 +397,10 @@ def test_production_sends_through_the_smtp_server(make_app, make_user, outbox):
     assert message["From"] == "lernmodul@behoerde.example"
     assert set_new(app.test_client(), link_in(message)).status_code == 303
     assert not outbox.exists()
+
+
+@pytest.mark.parametrize("name", ["PASSWORD_RESET_TOKEN_MINUTES", "PASSWORD_RESET_MAX_PER_ACCOUNT"])
+@pytest.mark.parametrize("value", [0, "60", True])
+def test_a_bad_reset_setting_stops_the_start_with_one_line(make_app, name, value):
+    with pytest.raises(RuntimeError, match=f"LERNMODUL_{name} must be a whole number"):
+        make_app(**{name: value})
