@@ -404,3 +404,30 @@ def test_production_sends_through_the_smtp_server(make_app, make_user, outbox):
 def test_a_bad_reset_setting_stops_the_start_with_one_line(make_app, name, value):
     with pytest.raises(RuntimeError, match=f"LERNMODUL_{name} must be a whole number"):
         make_app(**{name: value})
+
+
+def test_one_link_used_at_once_from_four_browsers_sets_one_password(app, make_user, outbox,
+                                                                   login):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    make_user(email="lea@example.org")
+    ask(app.test_client(), "lea@example.org")
+    path = link_in(mails(outbox)[0])
+    clients = [app.test_client() for _ in range(4)]
+    tokens = [csrf_token_from(c.get(path).get_data(as_text=True)) for c in clients]
+    start = threading.Barrier(len(clients))
+
+    def use(n: int) -> int:
+        password = f"{NEW_PASSWORD}-{n}"
+        start.wait()
+        return int(clients[n].post(path, data={"csrf_token": tokens[n], "new_password": password,
+                                               "confirm_password": password}).status_code)
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = list(pool.map(use, range(len(clients))))
+    assert sorted(statuses) == [303, 410, 410, 410]
+    winner = statuses.index(303)
+    for n in range(len(clients)):
+        signed_in = login(app.test_client(), "lea@example.org", f"{NEW_PASSWORD}-{n}")
+        assert signed_in.status_code == (302 if n == winner else 200)
