@@ -9,7 +9,21 @@ from pathlib import Path
 import click
 
 
-@click.group()
+class _Commands(click.Group):
+    """Turns a configuration error into a one-line message (exit status 2), not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except RuntimeError as error:
+            config = sys.modules.get("lernmodul.web.config")  # loaded if a setting was read
+            if config is not None and isinstance(error, config.ConfigError):
+                click.echo(f"error: {error}", err=True)
+                ctx.exit(2)
+            raise
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="lernmodul")
 def main() -> None:
     """lernmodul: e-learning modules and a quiz engine."""
@@ -65,13 +79,30 @@ def certificate() -> None:
 @click.option("--instance", "instance_path", type=click.Path(file_okay=False, path_type=Path),
               help="Trust the signing key in this instance folder (default without --key: "
                    "$LERNMODUL_INSTANCE_PATH or ./instance).")
-def certificate_verify(file: Path, key_files: tuple[Path, ...], instance_path: Path | None) -> None:
-    """Check a certificate PDF or credential JSON FILE offline: valid, tampered or unknown key.
+@click.option("--layout", "layout_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The certificate layout (layout.toml) of the issuing site, if it has its own "
+                   "(default: the shipped one).")
+def certificate_verify(file: Path, key_files: tuple[Path, ...], instance_path: Path | None,
+                       layout_file: Path | None) -> None:
+    """Check a certificate PDF or credential JSON FILE offline.
 
-    Exit status: 0 valid, 1 tampered or unknown key, 2 usage error or unreadable file."""
+    Prints the verdict: "valid", "signature valid, key does not belong to the issuer",
+    "unknown key" or "tampered"; for a valid PDF then whether its printed page matches the
+    signed data, or each difference (claim, signed value, what the page shows). Exit status:
+    0 valid (and, for a PDF, the page matches), 1 any other verdict or a page that differs,
+    2 usage error or unreadable file."""
     import os
 
-    from lernmodul.certificates import KeyFileError, credential_claims, load_public_key, verify_file
+    from lernmodul.certificates import (
+        VERDICT_TEXTS,
+        KeyFileError,
+        LayoutError,
+        credential_claims,
+        load_layout,
+        load_public_key,
+        page_differences,
+        verify_file,
+    )
     from lernmodul.certificates.keys import signing_key_path
 
     if instance_path is None and not key_files:
@@ -79,16 +110,27 @@ def certificate_verify(file: Path, key_files: tuple[Path, ...], instance_path: P
     paths = [*key_files, *([signing_key_path(instance_path)] if instance_path is not None else [])]
     try:
         keys = [load_public_key(path.read_bytes(), str(path)) for path in paths]
-        verdict, credential = verify_file(file.read_bytes(), keys)
-    except (OSError, KeyFileError, ValueError) as error:
+        layout = load_layout(layout_file) if layout_file is not None else None
+        raw = file.read_bytes()
+        verdict, credential = verify_file(raw, keys)
+        differences = page_differences(raw, credential, layout) if verdict == "valid" else None
+    except (OSError, KeyFileError, LayoutError, ValueError) as error:
         message = f"{error.filename}: {error.strerror}" if isinstance(error, OSError) else str(error)
         click.echo(f"error: {message}", err=True)
         sys.exit(2)
-    click.echo(verdict.replace("-", " "))
+    click.echo(VERDICT_TEXTS[verdict])
     if verdict == "valid":
         for label, value in credential_claims(credential).items():
             click.echo(f"  {label}: {value}")
-    sys.exit(0 if verdict == "valid" else 1)
+    if differences == []:
+        click.echo("page matches the signed data")
+    elif differences:
+        click.echo("page differs from the signed data:")
+        for difference in differences:
+            signed = f'"{difference.signed}"' if difference.signed else "nothing"
+            shown = f'"{difference.page}"' if difference.page else "nothing"
+            click.echo(f"  {difference.claim}: signed {signed}, page shows {shown}")
+    sys.exit(0 if verdict == "valid" and not differences else 1)
 
 
 @main.command("import-gift")

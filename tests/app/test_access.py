@@ -32,6 +32,8 @@ ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
     "certificates.verify": ANYONE,
     "certificates.verify_form": ANYONE,
     "certificates.public_key": ANYONE,
+    "certificates.credential_context": ANYONE,
+    "certificates.verify_uploaded": ANYONE,
     "certificates.index": frozenset({"learner"}),
     "certificates.issue_pending": frozenset({"learner"}),
     "certificates.renew": frozenset({"learner"}),
@@ -57,6 +59,8 @@ PUBLIC_ALLOWLIST = {
     "certificates.verify",
     "certificates.verify_form",
     "certificates.public_key",
+    "certificates.credential_context",
+    "certificates.verify_uploaded",
 }
 PERSONAS = ["anonymous", "learner", "trainer", "hr_a", "hr_b", "admin"]
 PERSONA_ROLES = {"learner": "learner", "trainer": "trainer", "admin": "admin"}

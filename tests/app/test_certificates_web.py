@@ -541,7 +541,7 @@ def test_expired_certificates_show_as_expired(app: Any, learner: Any, db_session
 # --- CSRF on the new POST routes (E1) ------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/certificates/issue", "/certificates/{id}/renew",
+@pytest.mark.parametrize("path", ["/certificates/issue", "/certificates/{id}/renew", "/verify/file",
                                   "/admin/certificates/{id}/revoke", "/admin/certificates/{id}/reissue"])
 def test_E1_new_post_routes_reject_a_missing_csrf_token(
         app: Any, certified: Certificate, make_user: Any, login: Any, db_session: Any,
@@ -625,3 +625,97 @@ def test_C4_hr_downloads_certificates_of_its_own_units_only_and_it_is_logged(
     logged = db_session.scalars(select(AuditLog).where(
         AuditLog.action == "certificate.download")).all()
     assert [row.target for row in logged] == [f"user:{certified.user_id}"]
+
+
+# --- Open Badges 3.0 conformance -----------------------------------------------------------
+
+
+def test_issued_credentials_meet_the_open_badges_schema_and_name_the_recipient(
+        app: Any, certified: Certificate, learner: Any) -> None:
+    import hashlib
+
+    from tests.certificates.test_open_badges import schema_errors
+
+    credential = json.loads(learner.get(f"/certificates/{certified.id}.json").data)
+    assert schema_errors(credential) == []
+    [identity] = credential["credentialSubject"]["identifier"]
+    digest = hashlib.sha256(("lea@example.org" + identity["salt"]).encode()).hexdigest()
+    assert identity["identityHash"] == f"sha256${digest}" and len(identity["salt"]) >= 32
+    assert certified.credential == credential  # the salt is stored with the credential
+
+
+def test_the_context_of_our_terms_is_served_where_credentials_point(
+        app: Any, certified: Certificate) -> None:
+    from lernmodul.certificates import context_document
+
+    url = certified.credential["@context"][-1]
+    assert url == f"{BASE_URL}/credentials/context-v1.jsonld"
+    response = app.test_client().get(url.removeprefix(BASE_URL))
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    assert response.data == context_document()
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+# --- checking an uploaded file on the verify page ------------------------------------------
+
+
+def upload(client: Any, name: str, content: bytes) -> Any:
+    return post(client, "/verify/file", {"file": (io.BytesIO(content), name)})
+
+
+def file_verdict(html: str) -> tuple[str, str]:
+    match = re.search(r'data-verdict="([^"]+)">([^<]*)<', html)
+    assert match, html
+    return match.group(1), match.group(2).strip()
+
+
+def test_an_uploaded_pdf_is_checked_signature_and_page(
+        app: Any, certified: Certificate, learner: Any) -> None:
+    pdf = learner.get(f"/certificates/{certified.id}.pdf").data
+    response = upload(app.test_client(), "certificate.pdf", pdf)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert file_verdict(html) == ("valid", "Signatur gültig: von dieser Website ausgestellt")
+    assert 'data-page="matches"' in html
+    assert f'href="/verify/{certified.code}"' in html
+
+
+def test_an_uploaded_pdf_with_an_edited_page_lists_the_differences(
+        app: Any, certified: Certificate, learner: Any) -> None:
+    from tests.certificates.test_page_binding import edit_page, replace_text
+
+    pdf = learner.get(f"/certificates/{certified.id}.pdf").data
+    edited = edit_page(pdf, replace_text(b"(Ausgestellt am ", b"(Ausgestellt im "))
+    html = upload(app.test_client(), "certificate.pdf", edited).get_data(as_text=True)
+    assert file_verdict(html)[0] == "valid"  # the credential is untouched …
+    assert 'data-page="differs"' in html  # … the page is not
+    rows = re.findall(r"<tr data-difference>(.*?)</tr>", html, re.S)
+    assert any("Ausgestellt im " in row and "<td>Ausstellungsdatum</td>" in row for row in rows), rows
+
+
+def test_the_spec_example_is_reported_as_a_key_not_belonging_to_the_issuer(app: Any) -> None:
+    example = (Path(__file__).parents[1] / "certificates" / "fixtures" / "eddsa-jcs-2022-signed.json")
+    response = upload(app.test_client(), "credential.json", example.read_bytes())
+    assert response.status_code == 200
+    assert file_verdict(response.get_data(as_text=True)) == (
+        "issuer-mismatch", "Signatur gültig, Schlüssel gehört nicht zum Aussteller")
+
+
+def test_an_uploaded_tampered_credential_is_tampered(app: Any, certified: Certificate, learner: Any) -> None:
+    credential = json.loads(learner.get(f"/certificates/{certified.id}.json").data)
+    credential["credentialSubject"]["name"] = "Zofia Lukasiewicz"
+    response = upload(app.test_client(), "credential.json", json.dumps(credential).encode())
+    assert file_verdict(response.get_data(as_text=True))[0] == "tampered"
+
+
+@pytest.mark.parametrize(("name", "content"), [("notes.txt", b"hello"), ("empty.pdf", b"%PDF-1.7\n")])
+def test_an_unreadable_upload_gets_a_message_and_400(app: Any, name: str, content: bytes) -> None:
+    response = upload(app.test_client(), name, content)
+    assert response.status_code == 400
+    assert "weder ein Zertifikat-PDF" in response.get_data(as_text=True)
+
+
+def test_a_missing_file_gets_a_message_and_400(app: Any) -> None:
+    response = post(app.test_client(), "/verify/file")
+    assert response.status_code == 400
+    assert "Wählen Sie die PDF- oder JSON-Datei des Zertifikats." in response.get_data(as_text=True)

@@ -35,7 +35,7 @@ def test_config_order_defaults_instance_file_environment_test_config(tmp_path, m
     assert app.config["OPERATOR_NAME"] == "from file"
     assert app.config["CONTACT_EMAIL"] == "t@x"
     assert app.config["LOGIN_MAX_FAILURES_PER_IP"] == 9  # parsed as a number
-    assert app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] == 5  # default
+    assert app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP"] == 5  # default
     assert app.config["DATABASE_URL"] == f"sqlite:///{instance / 'lernmodul.sqlite'}"
 
 
@@ -202,3 +202,11 @@ def test_A4_demo_accounts_from_development_do_not_work_in_production(cli_env, mo
     replay = production.test_client()
     replay.set_cookie("lernmodul_session", session_cookie)
     assert replay.get("/").status_code == 302  # an existing demo session is refused too
+
+
+def test_a_bad_setting_ends_a_command_with_one_line_not_a_traceback(cli_env, monkeypatch):
+    monkeypatch.setenv("LERNMODUL_LOG_FORMAT", "xml")
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: LERNMODUL_LOG_FORMAT must be text or json, not 'xml'"
+    assert result.exception is None or isinstance(result.exception, SystemExit)

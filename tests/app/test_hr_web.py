@@ -220,6 +220,27 @@ def test_assignment_form_needs_csrf_and_stays_in_scope(app, login, world, db_ses
     assert client.post(action, data={"csrf_token": token}).status_code == 303
 
 
+@pytest.mark.parametrize("unit", ["", "0", "abc"])
+def test_the_unit_placeholder_has_no_value_and_is_refused(app, login, world, db_session,
+                                                          unit) -> None:
+    client = signed_in(app, login, "hr-a@example.org")
+    page = client.get("/hr/assignments").get_data(as_text=True)
+    select_ = re.search(r'<select[^>]*name="org_unit_id"[^>]*>(.*?)</select>', page, re.S)
+    first = re.search(r"<option([^>]*)>([^<]*)</option>", select_.group(1))
+    assert 'value=""' in first.group(1) and "required" in select_.group(0)
+    assert first.group(2) == "Organisationseinheit wählen"
+    response = client.post("/hr/assignments", data={
+        "csrf_token": csrf_token_from(page), "course_id": "beispielkurs", "org_unit_id": unit,
+        "rule": "days", "due_days": "30"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Wählen Sie eine Organisationseinheit." in html
+    assert 'aria-invalid="true"' in re.search(r'<select[^>]*name="org_unit_id"[^>]*>', html).group(0)
+    db_session.rollback()
+    assert db_session.scalars(select(AuditLog.action).where(
+        AuditLog.action == "assignment.create")).all() == []
+
+
 def test_transparency_page_shows_exactly_the_hr_rows(app, login, world, db_session) -> None:
     hr = signed_in(app, login, "hr-a@example.org")
     html = hr.get(f"/hr/people?unit={world['a']}").get_data(as_text=True)

@@ -1,6 +1,7 @@
 """Administration in the browser, in German: axe-core finds no WCAG 2.1 A/AA violation on
 any admin page and state (tree, unit with a refused move, user list and search, user page
-with errors, import upload, dry run, bad file), and an admin sets up units and people."""
+with errors and with failed sign-ins, import upload, dry run, bad file), and an admin sets
+up units and people."""
 
 from __future__ import annotations
 
@@ -105,7 +106,7 @@ def test_admin_pages_are_accessible_in_german(
     assert response.status == 400
     assert_accessible(page)
     page.get_by_role("link", name="E-Mail-Adresse: Geben Sie eine gültige E-Mail-Adresse ein").click()
-    assert page.evaluate("document.activeElement.id") == "email"
+    assert page.evaluate("document.activeElement.id") == "profile-email"
     page.get_by_label("E-Mail-Adresse", exact=True).fill("juergen.weiss@lindenau.de")
     page.get_by_label("Zusätzliche Zeit in Prüfungen (Prozent)").fill("25")
     click(page, "Änderungen speichern")
@@ -114,6 +115,22 @@ def test_admin_pages_are_accessible_in_german(
     page.get_by_label("Für welche Einheiten").select_option(label="Stadt Lindenau / Dezernat II / Bürgeramt")
     click(page, "Rollen speichern")
     assert "Personalstelle – Stadt Lindenau / Dezernat II / Bürgeramt" in page.locator("main").inner_text()
+    # failed sign-ins of this person (from another browser) and lifting them
+    other = page.context.browser.new_context()
+    stranger = other.new_page()
+    for _ in range(2):
+        stranger.goto(live_server + "/login")
+        stranger.locator("#login").fill("1001")
+        stranger.locator("#password").fill("falsches-passwort-123")
+        with stranger.expect_navigation():
+            stranger.locator("#password").press("Enter")
+    other.close()
+    page.reload()
+    assert "2 fehlgeschlagene Versuche in Folge" in page.locator("main").inner_text()
+    assert_accessible(page)
+    click(page, "Anmeldesperre aufheben")
+    assert "Die Anmeldesperre ist aufgehoben" in page.locator(".messages").inner_text()
+    assert "keine fehlgeschlagenen Versuche" in page.locator("main").inner_text()
     click(page, "Konto deaktivieren")
     assert "seine Sitzungen sind beendet" in page.locator(".messages").inner_text()
     assert_accessible(page)

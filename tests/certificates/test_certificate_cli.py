@@ -109,3 +109,19 @@ def test_usage_errors_exit_2(files: dict[str, Path]) -> None:
     assert run(files["pdf"], "--nonsense")[0] == 2
     code, output = run(files["pdf"], "--key", files["garbage"])
     assert code == 2 and "not a PEM key" in output
+
+
+def test_the_spec_example_is_a_valid_signature_by_a_key_not_the_issuers(tmp_path: Path) -> None:
+    """The W3C eddsa-jcs-2022 signed example (fixtures/README.md): its issuer is an https URL,
+    its key a did:key. Not "tampered": the signature holds, the key does not speak for the issuer."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from lernmodul.certificates.credential import _base58_decode
+
+    fixtures = Path(__file__).parent / "fixtures"
+    pair = json.loads((fixtures / "eddsa-jcs-2022-key-pair.json").read_text("utf-8"))
+    secret = _base58_decode(pair["privateKeyMultibase"].removeprefix("z"))[2:]
+    key_file = tmp_path / "spec.pem"
+    key_file.write_bytes(public_key_pem(Ed25519PrivateKey.from_private_bytes(secret)))
+    code, output = run(fixtures / "eddsa-jcs-2022-signed.json", "--key", key_file)
+    assert (code, output.strip()) == (1, "signature valid, key does not belong to the issuer")

@@ -24,6 +24,7 @@ def test_wheel_ships_fonts_licence_and_layout(wheel: Path) -> None:
     for name in ("lernmodul/certificates/fonts/DejaVuSans.ttf",
                  "lernmodul/certificates/fonts/DejaVuSans-Bold.ttf",
                  "lernmodul/certificates/fonts/LICENSE-DejaVu.txt",
+                 "lernmodul/certificates/context-v1.jsonld",
                  "lernmodul/_data/templates/certificate/layout.toml"):
         assert name in names
 

@@ -45,7 +45,8 @@ def test_credential_has_the_open_badges_3_shape(signing_key: Ed25519PrivateKey) 
     assert achievement["durationMinutes"] == 270
     assert achievement["criteria"]["narrative"]
     assert credential["certificateCode"] == data.code
-    proof = credential["proof"]
+    assert isinstance(credential["proof"], list) and len(credential["proof"]) == 1
+    proof = credential["proof"][0]
     assert proof["type"] == "DataIntegrityProof"
     assert proof["cryptosuite"] == "eddsa-jcs-2022"
     assert proof["proofPurpose"] == "assertionMethod"
@@ -71,13 +72,13 @@ def test_proof_is_eddsa_jcs_2022_as_specified(signing_key: Ed25519PrivateKey) ->
     whitespace produces the RFC 8785 form."""
     credential = sign_credential(make_data(participant_name="Zofia Łukasiewicz"), signing_key)
     document = {k: v for k, v in credential.items() if k != "proof"}
-    options = {k: v for k, v in credential["proof"].items() if k != "proofValue"}
+    options = {k: v for k, v in credential["proof"][0].items() if k != "proofValue"}
 
     def jcs(value: Any) -> bytes:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     message = hashlib.sha256(jcs(options)).digest() + hashlib.sha256(jcs(document)).digest()
-    signature = _base58_decode(credential["proof"]["proofValue"].removeprefix("z"))
+    signature = _base58_decode(credential["proof"][0]["proofValue"].removeprefix("z"))
     assert options["@context"] == document["@context"]
     signing_key.public_key().verify(signature, message)  # raises InvalidSignature if not
 
@@ -134,6 +135,7 @@ def test_changing_one_character_of_any_claim_gives_tampered(signing_key: Ed25519
 
 @pytest.mark.parametrize("change", [
     "add a claim", "drop a claim", "drop the proof", "swap the issuer", "not an object", "bad proof value",
+    "no proof in the array", "a proof that is no object",
 ])
 def test_structural_changes_give_tampered(signing_key: Ed25519PrivateKey, change: str) -> None:
     credential: Any = sign_credential(make_data(), signing_key)
@@ -147,8 +149,12 @@ def test_structural_changes_give_tampered(signing_key: Ed25519PrivateKey, change
         credential["issuer"]["id"] = did_key(Ed25519PrivateKey.generate())
     elif change == "not an object":
         credential = [credential]
+    elif change == "no proof in the array":
+        credential["proof"] = []
+    elif change == "a proof that is no object":
+        credential["proof"] = ["z" + credential["proof"][0]["proofValue"]]
     else:
-        credential["proof"]["proofValue"] = "z0OIl"  # not base58
+        credential["proof"][0]["proofValue"] = "z0OIl"  # not base58
     assert verify_credential(credential, [signing_key.public_key()]) == "tampered"
 
 
@@ -166,5 +172,23 @@ def test_signature_by_another_key_under_a_trusted_name_gives_tampered(signing_ke
     forged = sign_credential(make_data(participant_name="Mallory"), forger)
     trusted = did_key(signing_key)
     forged["issuer"]["id"] = trusted
-    forged["proof"]["verificationMethod"] = f"{trusted}#{trusted.removeprefix('did:key:')}"
+    forged["proof"][0]["verificationMethod"] = f"{trusted}#{trusted.removeprefix('did:key:')}"
     assert verify_credential(forged, [signing_key.public_key()]) == "tampered"
+
+
+def test_a_single_proof_object_as_issued_before_still_verifies(signing_key: Ed25519PrivateKey) -> None:
+    """Credentials stored before `proof` became an array carry one object: both forms verify."""
+    credential = sign_credential(make_data(), signing_key)
+    single = {**credential, "proof": credential["proof"][0]}
+    assert verify_credential(single, [signing_key]) == "valid"
+    single["name"] = "Urkunde"
+    assert verify_credential(single, [signing_key]) == "tampered"
+
+
+def test_of_several_proofs_the_trusted_one_counts(signing_key: Ed25519PrivateKey) -> None:
+    credential = sign_credential(make_data(), signing_key)
+    broken = {**credential["proof"][0], "proofValue": "z" + "1" * 80}
+    credential["proof"] = [broken, credential["proof"][0]]
+    assert verify_credential(credential, [signing_key]) == "valid"
+    credential["proof"] = [broken]
+    assert verify_credential(credential, [signing_key]) == "tampered"

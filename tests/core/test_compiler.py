@@ -130,6 +130,67 @@ def test_duplicate_unit_ids_and_missing_listed_units() -> None:
     assert codes(result) == ["duplicate-id"]
 
 
+BROKEN_SINGLE = "::: question single id=q\nS?\n\n- [x] A\n- [x] B\n:::\n"
+GOOD_SINGLE = "::: question single id=q\nS?\n\n- [x] A\n- [ ] B\n:::\n"
+
+
+def formatted(result) -> list[str]:
+    return [d.format("en") for d in result.diagnostics]
+
+
+def test_duplicate_unit_id_is_reported_when_the_first_unit_has_another_error() -> None:
+    result = compile_files({
+        "course.md": COURSE_MD,
+        "01-a.md": "---\nid: a\n---\nA\n",  # no title: no unit, but its id is taken
+        "02-b.md": "---\ntitle: B\nid: a\n---\nB\n",
+    })
+    assert formatted(result) == [
+        "c/01-a.md:1:1: error: missing required key 'title' [missing-key]",
+        "c/02-b.md:3:1: error: duplicate id 'a' (first used at c/01-a.md) [duplicate-id]",
+    ]
+
+
+def test_duplicate_question_id_in_another_unit_after_a_question_with_an_error() -> None:
+    result = compile_files({
+        "course.md": COURSE_MD,
+        "01-a.md": "---\nid: a\ntitle: A\n---\n\n" + BROKEN_SINGLE,
+        "02-b.md": "---\nid: b\ntitle: B\n---\n\n" + GOOD_SINGLE,
+    })
+    assert formatted(result) == [
+        "c/01-a.md:6:1: error: 'single' question needs exactly one [x], found 2 "
+        "[wrong-correct-count]",
+        "c/02-b.md:6:1: error: duplicate id 'q' (first used at c/01-a.md:6) [duplicate-id]",
+    ]
+
+
+def test_duplicate_question_id_in_exam_md_after_a_unit_question_with_an_error() -> None:
+    course_md = COURSE_MD.replace("  exam: none\n", "  exam: required\nexam:\n  pass_mark: 0.5\n")
+    result = compile_files({
+        "course.md": course_md,
+        "01-a.md": "---\nid: a\ntitle: A\n---\n\n" + BROKEN_SINGLE + "\n"
+                   + GOOD_SINGLE.replace("id=q", "id=r"),
+        "exam.md": GOOD_SINGLE + "\n" + GOOD_SINGLE,
+    })
+    assert formatted(result) == [
+        "c/01-a.md:6:1: error: 'single' question needs exactly one [x], found 2 "
+        "[wrong-correct-count]",
+        "c/exam.md:1:1: error: duplicate id 'q' (first used at c/01-a.md:6) [duplicate-id]",
+        "c/exam.md:8:1: error: duplicate id 'q' (first used at c/01-a.md:6) [duplicate-id]",
+    ]
+
+
+def test_questions_of_a_unit_with_a_duplicate_unit_id_are_checked_too() -> None:
+    result = compile_files({
+        "course.md": COURSE_MD,
+        "01-a.md": "---\nid: a\ntitle: A\n---\n\n" + GOOD_SINGLE,
+        "02-b.md": "---\nid: a\ntitle: B\n---\n\n" + GOOD_SINGLE,
+    })
+    assert formatted(result) == [
+        "c/02-b.md:2:1: error: duplicate id 'a' (first used at c/01-a.md) [duplicate-id]",
+        "c/02-b.md:6:1: error: duplicate id 'q' (first used at c/01-a.md:6) [duplicate-id]",
+    ]
+
+
 def test_missing_course_id_title_format_and_bad_values() -> None:
     result = compile_files({"course.md": "---\nlanguage: deutsch\nduration: -5\n---\nText\n",
                             "01-a.md": "---\nid: a\ntitle: A\n---\nA\n"})
@@ -199,3 +260,19 @@ def test_messages_in_german() -> None:
     result = compile_unit("Text.\n", front="id: u\ntitel: U\n")
     assert "unbekannter Schlüssel „titel“ (meinten Sie „title“?)" in [
         d.message("de") for d in result.diagnostics]
+
+
+def test_feedback_under_text_and_number_answers_is_kept_per_answer() -> None:
+    result = compile_unit(
+        "::: question text id=t\nWer?\n\n- = Niemand\n  > **Genau.**\n- = keiner\n"
+        "- = nobody\n  > Auch richtig <script>x</script>\n:::\n\n"
+        "::: question number id=n\nWie viele?\n\n- = 3 ± 1\n  > Drei, plus oder minus eins.\n"
+        ":::\n")
+    assert codes(result) == ["raw-html"]
+    unit = result.course.units[0]
+    text, number = unit.questions
+    assert text.text_answers == ("Niemand", "keiner", "nobody")
+    assert text.text_feedback_html[:2] == ("<p><strong>Genau.</strong></p>\n", "")
+    assert "<script>" not in text.text_feedback_html[2]  # sanitised like every course HTML
+    assert "Auch richtig" in text.text_feedback_html[2]
+    assert number.number_answers[0].feedback_html == "<p>Drei, plus oder minus eins.</p>\n"

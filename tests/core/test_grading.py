@@ -246,3 +246,20 @@ def test_truefalse_options_keep_their_order(sample) -> None:
     for seed in range(20):
         (drawn,) = draw_questions([question], random.Random(seed))
         assert drawn.option_order == by_place(question, ("a", "b"))
+
+
+def test_answer_feedback_belongs_to_the_typed_answer() -> None:
+    from lernmodul.core.grading import answer_feedback
+
+    result = compile_unit(
+        "::: question text id=t\nWer?\n\n- = Niemand\n  > A\n- = keiner\n:::\n\n"
+        "::: question number id=n\nWie viele?\n\n- = 3,5 ± 0,5\n  > B\n:::\n\n"
+        "::: question single id=s\nWas?\n\n- [x] ja\n  > C\n- [ ] nein\n:::\n")
+    text, number, single = result.course.units[0].questions
+    assert answer_feedback(text, "  niemand ") == "<p>A</p>\n"
+    assert answer_feedback(text, "keiner") == ""  # accepted, no feedback of its own
+    assert answer_feedback(text, "jemand") == answer_feedback(text, None) == ""
+    assert answer_feedback(number, "4") == answer_feedback(number, "3,0") == "<p>B</p>\n"
+    assert answer_feedback(number, "4,01") == answer_feedback(number, "viele") == ""
+    assert answer_feedback(number, "1" * 60) == ""
+    assert answer_feedback(single, single.options[0].id) == ""  # options carry their own

@@ -63,10 +63,19 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
      {"type": "text", "stem": "1 + 2 =", "texts": ("3",)}),
     ("short answer with a partial-credit answer",
      "Jesus Christ was from {\n=Nazareth\n=%75%Nazereth\n}.",
-     {"type": "text", "texts": ("Nazareth",), "warnings": ["gift-partial-credit"]}),
-    ("short answer feedback cannot be shown",
+     {"type": "text", "texts": ("Nazareth",), "warnings": ["gift-partial-answer"]}),
+    ("short answer feedback stays under its answer",
      "Who's buried in Grant's tomb?{=no one#excellent! =nobody}",
-     {"type": "text", "texts": ("no one", "nobody"), "warnings": ["gift-feedback-dropped"]}),
+     {"type": "text", "texts": ("no one", "nobody"), "answer_feedback": ["excellent!", ""]}),
+    ("short answer feedback in the question's format",
+     "[html]Who?{=no one#<i>excellent</i> answer! =nobody#also **fine**}",
+     {"type": "text", "texts": ("no one", "nobody"),
+      "answer_feedback": ["excellent answer!", "also **fine**"], "warnings": ["gift-html"]}),
+    ("short answer: a partial-credit answer and its feedback are left out",
+     "Which is the best animal?{\n=Frog#Good!\n=%50%Cat#Cats?\n=%0%*#Completely wrong\n}",
+     {"type": "text", "texts": ("Frog",), "answer_feedback": ["Good!"],
+      "warnings": ["gift-partial-answer", "gift-feedback-dropped", "gift-partial-answer",
+                   "gift-feedback-dropped"]}),
     ("short answer wildcard", "Name any fruit.{=*apple*}",
      {"type": "text", "texts": ("*apple*",), "warnings": ["gift-wildcard"]}),
     ("lower-case true is a short answer, as in Moodle", "Is it so?{true}",
@@ -85,10 +94,18 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
      {"type": "number", "numbers": [(-38.8, 0.1)]}),
     ("numeric answers with weights: the full-credit one counts",
      "When was Grant born? {#\n=1822:0\n=%50%1822:2}",
-     {"type": "number", "numbers": [(1822.0, 0.0)], "warnings": ["gift-partial-credit"]}),
+     {"type": "number", "numbers": [(1822.0, 0.0)], "warnings": ["gift-partial-answer"]}),
+    ("numeric answers with weights and feedback: the full-credit one keeps its feedback",
+     "When was Grant born? {#\n=1822:0 #Correct!\n=%50%1822:2 #He was born in 1822.\n"
+     "  Half credit for being close.\n}",
+     {"type": "number", "numbers": [(1822.0, 0.0)], "answer_feedback": ["Correct!"],
+      "warnings": ["gift-partial-answer", "gift-feedback-dropped"]}),
+    ("numeric feedback of a single value", "A number from 1 to 5? {#3:2#Yes, within 1 to 5.}",
+     {"type": "number", "numbers": [(3.0, 2.0)], "answer_feedback": ["Yes, within 1 to 5."]}),
     ("numeric wrong-answer feedback cannot be shown",
      "A number from 1 to 5? {#3:2~#Completely wrong}",
-     {"type": "number", "numbers": [(3.0, 2.0)], "warnings": ["gift-feedback-dropped"]}),
+     {"type": "number", "numbers": [(3.0, 2.0)], "answer_feedback": [""],
+      "warnings": ["gift-other-feedback"]}),
     ("matching", "Match the countries with their capitals. {\n=Canada -> Ottawa\n"
      "=Italy  -> Rome\n=Japan  -> Tokyo\n}",
      {"type": "match", "pairs": [("Canada", "Ottawa"), ("Italy", "Rome"), ("Japan", "Tokyo")]}),
@@ -208,6 +225,10 @@ def _check(question: Question, expected: dict[str, Any]) -> None:
         assert [(a.value, a.tolerance) for a in question.number_answers] == expected["numbers"]
     if "texts" in expected:
         assert question.text_answers == expected["texts"]
+    if "answer_feedback" in expected:
+        kept = (question.text_feedback_html if question.type.value == "text"
+                else tuple(a.feedback_html for a in question.number_answers))
+        assert [text_of(f) for f in kept] == expected["answer_feedback"]
     if "pairs" in expected:
         assert [(text_of(o.html), text_of(o.match_html)) for o in question.options] \
             == expected["pairs"]
@@ -357,7 +378,7 @@ def test_messages_in_german() -> None:
 def test_gift_codes_are_distinct_members() -> None:
     # an enum member with the value of another becomes an alias and reports the wrong code
     gift = [code for code in DiagCode if code.name.startswith("GIFT_")]
-    assert len(gift) == len({code.value for code in gift}) == 24
+    assert len(gift) == len({code.value for code in gift}) == 26
     assert all(DiagCode[code.name] is code for code in gift)
 
 

@@ -29,10 +29,9 @@ def test_documented_examples_all_convert_and_compile_cleanly() -> None:
     # the lossy spots are all reported, by line
     assert [(d.code.slug, d.line) for d in result.warnings] == [
         ("gift-html", 72), ("gift-partial-credit", 80), ("gift-partial-credit", 84),
-        ("gift-partial-credit", 85), ("gift-feedback-dropped", 89), ("gift-partial-credit", 90),
-        ("gift-feedback-dropped", 90), ("gift-partial-credit", 91), ("gift-feedback-dropped", 91),
-        ("gift-feedback-dropped", 94), ("gift-partial-credit", 95), ("gift-feedback-dropped", 95),
-        ("gift-wrong-weights", 101)]
+        ("gift-partial-credit", 85), ("gift-partial-answer", 90), ("gift-feedback-dropped", 90),
+        ("gift-partial-answer", 91), ("gift-feedback-dropped", 91), ("gift-partial-answer", 95),
+        ("gift-feedback-dropped", 95), ("gift-wrong-weights", 101)]
 
 
 def test_documented_control_characters_question() -> None:

@@ -162,6 +162,9 @@ def test_log_format_json_installs_the_json_formatter_on_stderr(app_config, capsy
     ("LOG_FORMAT", "xml", "LOG_FORMAT must be text or json"),
     ("RETENTION_DAYS", 0, "RETENTION_DAYS must be a whole number of at least 1"),
     ("RETENTION_DAYS", "a year", "RETENTION_DAYS must be a whole number"),
+    ("LOGIN_ACCOUNT_BLOCK_AFTER", 101, "LOGIN_ACCOUNT_BLOCK_AFTER must be at most 100"),
+    ("LOGIN_ACCOUNT_DELAY_AFTER", 0, "LOGIN_ACCOUNT_DELAY_AFTER must be a whole number of at least 1"),
+    ("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, "LOGIN_MAX_FAILURES_PER_ACCOUNT no longer exists"),
 ])
 def test_bad_operations_settings_are_refused_with_a_clear_message(app_config, name, value, message):
     from lernmodul.web import create_app

@@ -150,7 +150,7 @@ def test_option_feedback_points_type_and_explanation_changes() -> None:
 def test_order_number_and_match_questions() -> None:
     new = edited({
         "01-grundlagen.md": [("1. Erkennen\n2. Einschätzen", "1. Einschätzen\n2. Erkennen")],
-        "02-praxis.md": [("- = 4", "- = 4 ± 1"),
+        "02-praxis.md": [("- = 4", "- = 4 ± 1\n  > Stufe 4 ist die höchste."),
                          ("- Fixierung => Einengung auf eine Person",
                           "- Fixierung => Einengung auf ein Ziel")]})
     diff = compare(sample_sources(), new)
@@ -160,7 +160,7 @@ def test_order_number_and_match_questions() -> None:
     assert order.options == ()
     by_id = {q.id: q for q in diff.units[1].questions}
     assert [(f.field, f.old, f.new) for f in by_id["pr-stufen"].fields] == [
-        ("number_answers", "4", "4 ± 1")]
+        ("number_answers", "4", "4 ± 1"), ("answer_feedback", "", "4 ± 1: Stufe 4 ist die höchste.")]
     assert [(o.kind, o.old_text, o.new_text) for o in by_id["pr-zuordnung"].options] == [
         (OptionChangeKind.REWORDED, "Fixierung → Einengung auf eine Person",
          "Fixierung → Einengung auf ein Ziel")]

@@ -4,11 +4,15 @@ No Flask and no database here: the web and service layers pass plain values in."
 
 from lernmodul.certificates.codes import InvalidCodeError, new_code, normalize_code
 from lernmodul.certificates.credential import (
+    VERDICT_TEXTS,
     Verdict,
     build_credential,
+    context_document,
+    create_proof,
     credential_claims,
     did_key,
     dump_credential,
+    identity_object,
     load_credential,
     sign_credential,
     verify_credential,
@@ -23,7 +27,8 @@ from lernmodul.certificates.keys import (
     signing_key_path,
 )
 from lernmodul.certificates.layout import Layout, LayoutError, default_layout_path, load_layout
-from lernmodul.certificates.offline import read_credential, verify_file
+from lernmodul.certificates.offline import page_differences, read_credential, verify_file
+from lernmodul.certificates.page import PageDifference, compare_page
 from lernmodul.certificates.pdf import (
     extract_credential,
     fit_text,
@@ -33,20 +38,26 @@ from lernmodul.certificates.pdf import (
 )
 
 __all__ = [
+    "VERDICT_TEXTS",
     "CertificateData",
     "InvalidCodeError",
     "KeyFileError",
     "Language",
     "Layout",
     "LayoutError",
+    "PageDifference",
     "Verdict",
     "build_credential",
+    "compare_page",
+    "context_document",
+    "create_proof",
     "credential_claims",
     "default_layout_path",
     "did_key",
     "dump_credential",
     "extract_credential",
     "fit_text",
+    "identity_object",
     "load_credential",
     "load_layout",
     "load_or_create_signing_key",
@@ -55,6 +66,7 @@ __all__ = [
     "missing_glyphs",
     "new_code",
     "normalize_code",
+    "page_differences",
     "printed_claims",
     "public_key_pem",
     "read_credential",

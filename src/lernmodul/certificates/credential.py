@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
@@ -23,10 +24,26 @@ from lernmodul.certificates.data import CertificateData
 from lernmodul.certificates.jcs import canonicalize
 from lernmodul.certificates.keys import raw_public_key, raw_public_keys
 
-Verdict = Literal["valid", "tampered", "unknown-key"]
+# valid: a trusted key signed exactly this credential, and the key is the issuer's.
+# issuer-mismatch: the signature by the verification method's key is valid, but that key is
+#   not the issuer (the issuer id is not the key's did:key), so it does not speak for the issuer.
+# unknown-key: signed by the issuer's own key, but not by a key the verifier trusts.
+# tampered: changed after signing, or malformed.
+Verdict = Literal["valid", "issuer-mismatch", "unknown-key", "tampered"]
+VERDICT_TEXTS: dict[Verdict, str] = {
+    "valid": "valid",
+    "issuer-mismatch": "signature valid, key does not belong to the issuer",
+    "unknown-key": "unknown key",
+    "tampered": "tampered",
+}
+_RANK: dict[Verdict, int] = {"valid": 3, "unknown-key": 2, "issuer-mismatch": 1, "tampered": 0}
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+# The terms of our own that Open Badges 3.0 does not define (certificateCode, durationMinutes),
+# shipped with the package; the web app serves it and credentials reference it by that URL.
+CONTEXT_FILE = Path(__file__).with_name("context-v1.jsonld")
+CONTEXT_TERMS = ("certificateCode", "durationMinutes")
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
 _ED25519_MULTICODEC = b"\xed\x01"
@@ -53,7 +70,7 @@ def build_credential(data: CertificateData, issuer_id: str) -> dict[str, Any]:
     """The unsigned credential for `data`, issued by `issuer_id` (a did:key)."""
     texts = _TEXTS[data.language]
     credential: dict[str, Any] = {
-        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "@context": [VC_CONTEXT, OB_CONTEXT, *([data.context_url] if data.context_url else [])],
         "id": data.verify_url,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": data.certificate_title,
@@ -66,6 +83,8 @@ def build_credential(data: CertificateData, issuer_id: str) -> dict[str, Any]:
         "validFrom": _datetime(data.issued_at),
         "credentialSubject": {
             "type": ["AchievementSubject"],
+            **({"identifier": [identity_object(data.recipient_email, data.identity_salt or "")]}
+               if data.recipient_email is not None else {}),
             "name": data.participant_name,
             "activityEndDate": f"{data.completed_on.isoformat()}T00:00:00Z",
             "achievement": {
@@ -90,53 +109,92 @@ def build_credential(data: CertificateData, issuer_id: str) -> dict[str, Any]:
     return credential
 
 
+def context_document() -> bytes:
+    """The project's JSON-LD context (application/ld+json), as shipped with the package."""
+    return CONTEXT_FILE.read_bytes()
+
+
+def identity_object(email: str, salt: str) -> dict[str, Any]:
+    """The Open Badges 3.0 IdentityObject of an e-mail address: SHA-256 over the address
+    (trimmed, lower case) followed by the salt, both UTF-8, as `sha256$<hex>`; the salt is
+    given with it, so that whoever knows the address can check it."""
+    digest = hashlib.sha256((email.strip().lower() + salt).encode("utf-8")).hexdigest()
+    return {"type": "IdentityObject", "identityHash": f"sha256${digest}",
+            "identityType": "emailAddress", "hashed": True, "salt": salt}
+
+
 def sign_credential(data: CertificateData, private_key: Ed25519PrivateKey) -> dict[str, Any]:
-    """The credential for `data` with an eddsa-jcs-2022 DataIntegrityProof by `private_key`."""
+    """The credential for `data` with an eddsa-jcs-2022 DataIntegrityProof by `private_key`.
+
+    `proof` is an array (Open Badges 3.0 requires one), here with the one proof."""
+    document = build_credential(data, did_key(private_key))
+    return {**document, "proof": [create_proof(document, private_key, _datetime(data.issued_at))]}
+
+
+def create_proof(document: dict[str, Any], private_key: Ed25519PrivateKey, created: str) -> dict[str, Any]:
+    """The eddsa-jcs-2022 proof of `document` (without its proof) by `private_key`, made at
+    `created` (an XML Schema dateTime), for proofPurpose assertionMethod.
+
+    For the spec's example document, key and time this is the spec's test vector."""
     issuer = did_key(private_key)
-    document = build_credential(data, issuer)
     proof: dict[str, Any] = {
-        "@context": document["@context"],
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,
-        "created": _datetime(data.issued_at),
+        "created": created,
         "verificationMethod": f"{issuer}#{issuer.removeprefix('did:key:')}",
         "proofPurpose": "assertionMethod",
     }
+    if "@context" in document:
+        proof["@context"] = document["@context"]
     signature = private_key.sign(_hash_data(document, proof))
-    proof["proofValue"] = "z" + _base58_encode(signature)
-    return {**document, "proof": proof}
+    return {**proof, "proofValue": "z" + _base58_encode(signature)}
 
 
 def verify_credential(
     credential: object, public_keys: Iterable[Ed25519PublicKey | Ed25519PrivateKey],
 ) -> Verdict:
-    """"valid" if a trusted key signed exactly this credential; "unknown-key" if the proof
-    names a key not in `public_keys`; "tampered" for anything else (changed, malformed)."""
-    if not isinstance(credential, dict) or not isinstance(credential.get("proof"), dict):
+    """The verdict for `credential` (see `Verdict`), checked in this order: the signature
+    against the key its verification method names, then that this key is the issuer's, then
+    that the verifier trusts it.
+
+    `proof` may be one object (credentials issued before proofs became arrays) or an array;
+    of several proofs the best verdict counts."""
+    if not isinstance(credential, dict):
         return "tampered"
-    proof = dict(credential["proof"])
+    proofs = credential.get("proof")
+    if isinstance(proofs, dict):
+        proofs = [proofs]
+    if not isinstance(proofs, list) or not proofs:
+        return "tampered"
     document = {k: v for k, v in credential.items() if k != "proof"}
-    proof_value = proof.pop("proofValue", None)
-    if (proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE
-            or proof.get("proofPurpose") != "assertionMethod"
-            or proof.get("@context") != document.get("@context")
+    trusted = raw_public_keys(public_keys)
+    return max((_verify_proof(document, proof, trusted) for proof in proofs), key=_RANK.__getitem__)
+
+
+def _verify_proof(document: dict[str, Any], proof: object, trusted: set[bytes]) -> Verdict:
+    if not isinstance(proof, dict):
+        return "tampered"
+    options = dict(proof)
+    proof_value = options.pop("proofValue", None)
+    if (options.get("type") != PROOF_TYPE or options.get("cryptosuite") != CRYPTOSUITE
+            or options.get("proofPurpose") != "assertionMethod"
+            or options.get("@context") != document.get("@context")
             or not isinstance(proof_value, str) or not proof_value.startswith("z")):
         return "tampered"
-    key_bytes = _did_key_bytes(proof.get("verificationMethod"))
+    key_bytes = _did_key_bytes(options.get("verificationMethod"))
     if key_bytes is None:
-        return "tampered"
-    if key_bytes not in raw_public_keys(public_keys):
-        return "unknown-key"
-    issuer = document.get("issuer")
-    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-    if issuer_id != str(proof["verificationMethod"]).partition("#")[0]:
         return "tampered"
     try:
         signature = _base58_decode(proof_value[1:])
-        message = _hash_data(document, proof)
-        Ed25519PublicKey.from_public_bytes(key_bytes).verify(signature, message)
+        Ed25519PublicKey.from_public_bytes(key_bytes).verify(signature, _hash_data(document, options))
     except (InvalidSignature, ValueError, TypeError):
         return "tampered"
+    issuer = document.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if issuer_id != str(options["verificationMethod"]).partition("#")[0]:
+        return "issuer-mismatch"
+    if key_bytes not in trusted:
+        return "unknown-key"
     return "valid"
 
 

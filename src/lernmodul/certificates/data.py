@@ -27,6 +27,11 @@ class CertificateData:
     verify_url: str
     language: Language
     issued_at: datetime  # timezone-aware; the PDF prints its date in its own zone, the credential in UTC
+    # Only for signing, not printed: the recipient's e-mail address goes into the credential
+    # as a salted SHA-256 hash (an Open Badges IdentityObject) together with the salt.
+    recipient_email: str | None = None
+    identity_salt: str | None = None
+    context_url: str | None = None  # the project's JSON-LD context (terms not in Open Badges 3.0)
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -37,6 +42,8 @@ class CertificateData:
             raise ValueError("duration_minutes must not be negative")
         if self.valid_until is not None and self.valid_until < self.completed_on:
             raise ValueError("valid_until lies before completed_on")
+        if self.recipient_email is not None and not self.identity_salt:
+            raise ValueError("a recipient_email needs an identity_salt")
         for name in ("code", "participant_name", "course_id", "course_title", "course_version",
                      "certificate_title", "verify_url"):
             if not getattr(self, name).strip():

@@ -8,6 +8,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from lernmodul.certificates.credential import Verdict, load_credential, verify_credential
+from lernmodul.certificates.layout import Layout
+from lernmodul.certificates.page import PageDifference, compare_page
 from lernmodul.certificates.pdf import extract_credential
 
 
@@ -29,3 +31,12 @@ def verify_file(raw: bytes, public_keys: Iterable[Ed25519PublicKey | Ed25519Priv
     """The verdict for a PDF or JSON file and the credential read from it; ValueError if unreadable."""
     credential = read_credential(raw)
     return verify_credential(credential, public_keys), credential
+
+
+def page_differences(raw: bytes, credential: dict[str, Any], layout: Layout | None = None,
+                     ) -> list[PageDifference] | None:
+    """For a certificate PDF, how its printed page differs from the signed `credential`
+    ([] when it matches); None for credential JSON, which has no page."""
+    if raw.lstrip()[:5] != b"%PDF-":
+        return None
+    return compare_page(raw, credential, layout)

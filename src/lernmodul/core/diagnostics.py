@@ -199,25 +199,44 @@ class DiagCode(enum.Enum):
                            "question has no partial or negative credit, so it counts as wrong",
                            "Antwort „{text}“ hat das Gewicht {weight} %; eine Frage vom Typ "
                            "„{type}“ kennt keine Teil- oder Minuspunkte, sie zählt als falsch")
-    GIFT_RIGHT_WEIGHTS = (Severity.WARNING, "the right answers' weights ({weights}) are not "
-                          "{share}% each; here each right choice earns 1/{k} of the points",
-                          "die Gewichte der richtigen Antworten ({weights}) sind nicht je "
-                          "{share} %; hier bringt jede richtige Wahl 1/{k} der Punkte")
-    GIFT_WRONG_WEIGHTS = (Severity.WARNING, "the wrong answers' weights ({weights}) are not "
-                          "-{share}% each; here each wrong choice costs 1/{k} of the points "
-                          "(never below 0)",
-                          "die Gewichte der falschen Antworten ({weights}) sind nicht je "
-                          "-{share} %; hier kostet jede falsche Wahl 1/{k} der Punkte "
-                          "(nie unter 0)")
-    GIFT_FEEDBACK_DROPPED = (Severity.WARNING, "feedback '{text}' belongs to one answer, which a "
-                             "'{type}' question cannot show; it is left out",
-                             "Rückmeldung „{text}“ gehört zu einer einzelnen Antwort, die eine "
-                             "Frage vom Typ „{type}“ nicht zeigen kann; sie entfällt")
-    GIFT_MATCH_DISTRACTOR = (Severity.WARNING, "'-> {text}' has no left side (an extra wrong "
-                             "choice); 'match' questions have no extra choices, so it is left out",
-                             "„-> {text}“ hat keine linke Seite (eine zusätzliche falsche Wahl); "
-                             "Fragen vom Typ „match“ haben keine zusätzlichen Wahlmöglichkeiten, "
-                             "sie entfällt")
+    GIFT_PARTIAL_ANSWER = (Severity.WARNING, "answer '{text}' (weight {weight}%) is left out: a "
+                           "'{type}' question lists only fully right answers, so typing it "
+                           "scores 0 here (in Moodle {weight}% of the points)",
+                           "Antwort „{text}“ (Gewicht {weight} %) entfällt: eine Frage vom Typ "
+                           "„{type}“ führt nur voll richtige Antworten, die Eingabe bringt hier "
+                           "0 Punkte (in Moodle {weight} % der Punkte)")
+    GIFT_RIGHT_WEIGHTS = (Severity.WARNING, "the right answers' weights are not {share}% each. "
+                          "Moodle weights: {weights}. Here each right choice earns {share}% and "
+                          "each wrong choice costs {share}% of the points, never below 0",
+                          "die Gewichte der richtigen Antworten sind nicht je {share} %. "
+                          "Gewichte in Moodle: {weights}. Hier bringt jede richtige Wahl "
+                          "{share} % und kostet jede falsche Wahl {share} % der Punkte, nie "
+                          "unter 0")
+    GIFT_WRONG_WEIGHTS = (Severity.WARNING, "the wrong answers' weights are not -{share}% each. "
+                          "Moodle weights: {weights}. Here each right choice earns {share}% and "
+                          "each wrong choice costs {share}% of the points, never below 0: all "
+                          "right answers and '{wrong}' score {moodle}% in Moodle, {here}% here",
+                          "die Gewichte der falschen Antworten sind nicht je -{share} %. "
+                          "Gewichte in Moodle: {weights}. Hier bringt jede richtige Wahl "
+                          "{share} % und kostet jede falsche Wahl {share} % der Punkte, nie "
+                          "unter 0: alle richtigen Antworten und „{wrong}“ ergeben in Moodle "
+                          "{moodle} %, hier {here} %")
+    GIFT_FEEDBACK_DROPPED = (Severity.WARNING, "feedback '{text}' of the left-out answer "
+                             "'{answer}' is left out with it",
+                             "Rückmeldung „{text}“ der entfallenen Antwort „{answer}“ entfällt "
+                             "mit ihr")
+    GIFT_OTHER_FEEDBACK = (Severity.WARNING, "feedback '{text}' for every other answer ('~#…') is "
+                           "left out: a '{type}' question shows feedback only with the answers "
+                           "it lists",
+                           "Rückmeldung „{text}“ für jede andere Antwort („~#…“) entfällt: eine "
+                           "Frage vom Typ „{type}“ zeigt Rückmeldungen nur zu den aufgeführten "
+                           "Antworten")
+    GIFT_MATCH_DISTRACTOR = (Severity.WARNING, "extra wrong choice '{text}' ('= -> {text}', no "
+                             "left side) is left out: a 'match' question offers only the right "
+                             "sides of its pairs",
+                             "zusätzliche falsche Wahl „{text}“ („= -> {text}“, ohne linke "
+                             "Seite) entfällt: eine Frage vom Typ „match“ bietet nur die rechten "
+                             "Seiten ihrer Paare an")
     GIFT_HTML = (Severity.WARNING, "HTML was converted to Markdown (tags removed); check the "
                  "result",
                  "HTML wurde in Markdown umgewandelt (Tags entfernt); bitte das Ergebnis prüfen")

@@ -254,6 +254,7 @@ def compare_questions(old: Question, new: Question) -> QuestionDiff:
         ("explanation", plain_text(old.explanation_html), plain_text(new.explanation_html)),
         ("number_answers", _numbers(old.number_answers), _numbers(new.number_answers)),
         ("text_answers", " | ".join(old.text_answers), " | ".join(new.text_answers)),
+        ("answer_feedback", _answer_feedback(old), _answer_feedback(new)),
     ]
     if old.type is QuestionType.ORDER and new.type is QuestionType.ORDER:
         pairs.append(("order", " → ".join(o.text for o in old.options),
@@ -268,6 +269,15 @@ def compare_questions(old: Question, new: Question) -> QuestionDiff:
 def _numbers(answers: Sequence[NumberAnswer]) -> str:
     return " | ".join(f"{a.value:g} ± {a.tolerance:g}" if a.tolerance else f"{a.value:g}"
                       for a in answers)
+
+
+def _answer_feedback(question: Question) -> str:
+    """The feedback under accepted text and number answers, as 'answer: feedback' text."""
+    kept = [(a, f) for a, f in zip(question.text_answers, question.text_feedback_html,
+                                   strict=False) if f]
+    kept += [(_numbers([a]), a.feedback_html) for a in question.number_answers
+             if a.feedback_html]
+    return " | ".join(f"{answer}: {plain_text(html)}" for answer, html in kept)
 
 
 def _label(question: Question, option: Option) -> str:

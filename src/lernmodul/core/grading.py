@@ -157,6 +157,26 @@ def score_text(question: Question, response: Response) -> Score:
     return _score(question, 1.0 if right else 0.0)
 
 
+def answer_feedback(question: Question, response: Response) -> str:
+    """The feedback HTML of the accepted `number` or `text` answer a typed response matches
+    (the first one, in source order), or "" (another type, no match, no feedback)."""
+    if not isinstance(response, str):
+        return ""
+    if question.type is QuestionType.NUMBER:
+        value = read_number(response) if len(response) <= MAX_NUMBER_LENGTH else None
+        if value is None:
+            return ""
+        return next((a.feedback_html for a in question.number_answers
+                     if abs(value - a.value) <= a.tolerance + 1e-9), "")
+    if question.type is QuestionType.TEXT and len(response) <= MAX_TEXT_LENGTH:
+        given = normalize_text(response)
+        for answer, feedback in zip(question.text_answers, question.text_feedback_html,
+                                    strict=False):
+            if given and normalize_text(answer) == given:
+                return feedback
+    return ""
+
+
 SCORERS: dict[QuestionType, Scorer] = {
     QuestionType.SINGLE: score_choice,
     QuestionType.TRUEFALSE: score_choice,
@@ -231,7 +251,7 @@ def assemble_quiz(unit: Unit, seed: int) -> tuple[DrawnQuestion, ...]:
     """The unit quiz for one attempt, replayable from its seed."""
     if unit.quiz is None:
         return ()
-    return draw_questions(unit.quiz_questions, random.Random(seed), draw=unit.quiz.draw,  # noqa: S311 (replayable draws, not secrets)
+    return draw_questions(unit.quiz_questions, random.Random(seed), draw=unit.quiz.draw,  # noqa: S311 (replayable draws, not secrets)  # nosec B311
                           shuffle=unit.quiz.shuffle)
 
 
@@ -241,7 +261,7 @@ def assemble_exam(course: Course, seed: int) -> tuple[DrawnQuestion, ...]:
     exam = course.exam
     if exam is None:
         return ()
-    rng = random.Random(seed)  # noqa: S311 (replayable draws, not secrets)
+    rng = random.Random(seed)  # noqa: S311 (replayable draws, not secrets)  # nosec B311
     pools = [u.questions for u in course.units if u.questions]
     picked: list[Question] = list(course.exam_questions)
     if exam.draw is not None:

@@ -40,8 +40,11 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class NumberAnswer:
+    """A right number within ± tolerance; `feedback_html` is shown to whoever answers it."""
+
     value: float
     tolerance: float = 0.0
+    feedback_html: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class Question:
     options: tuple[Option, ...] = ()
     number_answers: tuple[NumberAnswer, ...] = ()
     text_answers: tuple[str, ...] = ()
+    #: feedback per accepted text answer, in the order of `text_answers` ("" = none)
+    text_feedback_html: tuple[str, ...] = ()
     explanation_html: str = ""
     unit_id: str | None = None  # None for exam-only questions
     path: str = ""

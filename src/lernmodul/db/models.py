@@ -153,14 +153,18 @@ class UserRole(Base):
 
 
 class LoginThrottle(Base):
-    """Failed-login counter per key ("user:<id>", "account:<unknown name>", "ip:<address>",
-    "password:<user id>"), shared by all workers."""
+    """Failed-login counter per key ("user:<id>", "account:<unknown name>",
+    "pair:<user:id or account:name>|<address>", "ip:<address>", "password:<user id>"),
+    shared by all workers (services/login_throttle.py)."""
 
     __tablename__ = "login_throttles"
 
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # windowed keys: when the window began; accounts: when the run of failures began
     window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the accounts' delays and block are measured from here
+    last_failure_at: Mapped[datetime | None] = mapped_column()
 
 
 class AuditLog(Base):

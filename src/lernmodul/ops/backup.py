@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # fixed pg_dump/pg_restore argument lists, no shell  # nosec B404
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,7 +162,7 @@ def _tool(name: str) -> str:
 
 
 def _run(command: list[str], env: dict[str, str], what: str) -> None:
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603
     if done.returncode != 0:
         detail = done.stderr.strip().splitlines()
         raise BackupError(f"{what} failed: " + (" / ".join(detail[-3:]) or f"exit {done.returncode}"))

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lernmodul.db.models import OrgUnit, Role, User, UserRole
+from lernmodul.db.models import Role, User, UserRole
 from lernmodul.services import login_throttle
 from lernmodul.services.audit import record_event
 from lernmodul.services.passwords import (
@@ -119,6 +119,7 @@ class LoginResult:
     outcome: LoginOutcome
     user: User | None = None
     retry_after_seconds: int = 0
+    throttle_reason: login_throttle.ThrottleReason = login_throttle.ThrottleReason.NONE
 
 
 def authenticate(
@@ -136,17 +137,18 @@ def authenticate(
 
     Unknown account, wrong password, inactive account and (in production) demo account all
     give the same INVALID outcome and take the same time. Failures count per account
-    (e-mail address and personnel number are one counter), or per typed name when it
-    names no account, and per IP address.
+    (e-mail address and personnel number are one counter; a typed name that names no
+    account has a counter of its own) and client address, per address, and per account
+    from anywhere (growing delays, then a block: see login_throttle).
     """
     user = find_user_by_login(session, login)
     account = login_throttle.user_key(user.id) if user else login_throttle.account_key(login)
-    rows = login_throttle.lock_throttles(session, [account, login_throttle.ip_key(ip)], now)
+    keys = [account, login_throttle.pair_key(account, ip), login_throttle.ip_key(ip)]
+    rows = login_throttle.lock_throttles(session, keys, now)
     state = login_throttle.check_throttles(rows, now, limits)
     if state.is_blocked:
-        return LoginResult(
-            LoginOutcome.THROTTLED, retry_after_seconds=int(state.retry_after.total_seconds()) + 1
-        )
+        return LoginResult(LoginOutcome.THROTTLED, retry_after_seconds=state.retry_after_seconds,
+                           throttle_reason=state.reason)
     if len(password) > 128:
         ok = False  # never hash megabytes; still counts as a failure
     else:
@@ -199,13 +201,14 @@ def change_password(
     limits: login_throttle.ThrottleLimits,
 ) -> None:
     """Raises AccountError("wrong_password" | "weak_password" | "same_password") or
-    PasswordChangeThrottled. Wrong current passwords count like failed sign-ins (the same
-    limit and window, shared by all workers), on a counter of their own: only the signed-in
-    session can fail here, so it does not lock the account's sign-in."""
+    PasswordChangeThrottled. Wrong current passwords count like failed sign-ins of one
+    account and address (the same limit and window, shared by all workers), on a counter of
+    their own: only the signed-in session can fail here, so it does not lock the account's
+    sign-in."""
     rows = login_throttle.lock_throttles(session, [login_throttle.password_key(user.id)], now)
     state = login_throttle.check_throttles(rows, now, limits)
     if state.is_blocked:
-        raise PasswordChangeThrottled(int(state.retry_after.total_seconds()) + 1)
+        raise PasswordChangeThrottled(state.retry_after_seconds)
     if not verify_password(hasher, user.password_hash, current_password[:128]):
         login_throttle.record_failure(session, rows, now, limits)
         record_event(session, action="password.change_failure", at=now, actor_id=user.id)
@@ -260,22 +263,14 @@ DEMO_ACCOUNTS = (
 
 
 def ensure_demo_accounts(
-    session: Session, *, hasher: PasswordHasher, now: datetime
+    session: Session, *, hasher: PasswordHasher, now: datetime, home_unit_id: int,
+    hr_scope_id: int,
 ) -> tuple[DemoAccount, ...]:
-    """Creates (or resets) the demo org units and accounts. For development only: the
-    caller checks the environment, and production refuses demo accounts at login."""
-    root = session.scalar(select(OrgUnit).where(OrgUnit.name == "Stadtverwaltung (Demo)"))
-    if root is None:
-        root = OrgUnit(name="Stadtverwaltung (Demo)", created_at=now)
-        session.add(root)
-        session.flush()
-    unit = session.scalar(select(OrgUnit).where(OrgUnit.name == "Bürgeramt (Demo)"))
-    if unit is None:
-        unit = OrgUnit(name="Bürgeramt (Demo)", parent_id=root.id, created_at=now)
-        session.add(unit)
-        session.flush()
+    """Creates (or resets) the demo accounts: members of `home_unit_id`, the HR account
+    scoped to `hr_scope_id`. For development only: the caller checks the environment, and
+    production refuses demo accounts at login."""
     for demo in DEMO_ACCOUNTS:
-        scope = root.id if demo.role is Role.HR else None
+        scope = hr_scope_id if demo.role is Role.HR else None
         user = find_user_by_login(session, demo.email)
         if user is None:
             user = create_user(
@@ -285,16 +280,22 @@ def ensure_demo_accounts(
                 name=demo.name,
                 password=demo.password,
                 roles=[(demo.role.value, scope)],
-                org_unit_id=unit.id,
+                org_unit_id=home_unit_id,
                 is_demo=True,
                 now=now,
             )
         else:
             user.is_active = True
             user.is_demo = True
+            if user.org_unit_id != home_unit_id:
+                user.org_unit_id = home_unit_id
             if not verify_password(hasher, user.password_hash, demo.password):
                 user.password_hash = hash_password(hasher, demo.password)
-            if demo.role.value not in user.role_names:
+            # the demo role with the demo scope (an older demo scoped HR elsewhere)
+            for role in [r for r in user.roles
+                         if r.role == demo.role.value and r.org_unit_id != scope]:
+                user.roles.remove(role)
+            if not any(r.role == demo.role.value for r in user.roles):
                 user.roles.append(UserRole(role=demo.role.value, org_unit_id=scope))
     session.flush()
     return DEMO_ACCOUNTS

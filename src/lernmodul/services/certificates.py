@@ -10,6 +10,8 @@ Every function takes the Session and the time, flushes and never commits."""
 from __future__ import annotations
 
 import calendar
+import dataclasses
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -53,11 +55,13 @@ class _LostRace(Exception):
 @dataclass(frozen=True, slots=True)
 class Issuer:
     """What issuing needs from the edge: the signing key, the verify page's absolute address
-    for a code, and the time zone in which completion and issue dates are printed."""
+    for a code, the time zone in which completion and issue dates are printed, and the
+    absolute address of the project's JSON-LD context (None: not referenced)."""
 
     signing_key: Ed25519PrivateKey
     verify_url: Callable[[str], str]
     timezone: tzinfo
+    context_url: str | None = None
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -184,9 +188,15 @@ def pending_completions(session: Session, user_id: int) -> list[Enrolment]:
 # --- issuing -------------------------------------------------------------------------------
 
 
-def _sign(certificate: Certificate, issuer: Issuer) -> None:
-    certificate.credential = sign_credential(certificate_data(certificate, issuer.timezone),
-                                             issuer.signing_key)
+def _sign(certificate: Certificate, issuer: Issuer, session: Session) -> None:
+    """Signs the credential. It names the recipient by a salted hash of their e-mail address
+    at issue (Open Badges IdentityObject); the salt is part of the stored credential."""
+    owner = session.get(User, certificate.user_id)
+    data = dataclasses.replace(
+        certificate_data(certificate, issuer.timezone), context_url=issuer.context_url,
+        recipient_email=owner.email if owner is not None else None,
+        identity_salt=secrets.token_hex(16))
+    certificate.credential = sign_credential(data, issuer.signing_key)
 
 
 def _supersede(session: Session, certificate: Certificate, reason: str, now: datetime) -> None:
@@ -229,7 +239,7 @@ def issue_certificate(session: Session, *, enrolment: Enrolment, version: Course
         completed_on=completed_on,
         valid_until=add_months(completed_on, settings.valid_months) if settings.valid_months else None,
         issued_at=now.replace(microsecond=0), language=language, verify_url=issuer.verify_url(code))
-    _sign(certificate, issuer)
+    _sign(certificate, issuer, session)
     try:
         with session.begin_nested():
             if current is not None:
@@ -310,7 +320,7 @@ def reissue_certificate(session: Session, certificate: Certificate, *, participa
         participant_name=name[:200], completed_at=certificate.completed_at,
         completed_on=certificate.completed_on, valid_until=certificate.valid_until,
         issued_at=now.replace(microsecond=0), language=language, verify_url=issuer.verify_url(code))
-    _sign(new, issuer)
+    _sign(new, issuer, session)
     try:
         with session.begin_nested():
             _supersede(session, certificate, REISSUED, now)

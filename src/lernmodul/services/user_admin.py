@@ -1,4 +1,5 @@
-"""User administration: find users page by page, change profile, roles, activity, password."""
+"""User administration: find users page by page, change profile, roles, activity, password,
+lift a sign-in block."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from lernmodul.db.models import OrgUnit, Role, User, UserRole
 from lernmodul.services.accounts import AccountError, end_sessions, normalise_email
 from lernmodul.services.audit import record_event
+from lernmodul.services.login_throttle import clear_account
 from lernmodul.services.passwords import check_password, hash_password
 
 MAX_PER_PAGE = 100
@@ -252,3 +254,15 @@ def set_password_by_admin(
     end_sessions(session, user)
     record_event(session, action="password.set", at=now, actor_id=actor_id,
                  target=f"user:{user.id}")
+
+
+def lift_login_block(session: Session, user: User, *, now: datetime,
+                     actor_id: int | None) -> bool:
+    """Clears the account's failed sign-ins (its delays and block, and the limits of each
+    address on it). False if there was nothing to clear."""
+    cleared = clear_account(session, user.id)
+    if not cleared:
+        return False
+    record_event(session, action="user.unblock", at=now, actor_id=actor_id,
+                 target=f"user:{user.id}")
+    return True

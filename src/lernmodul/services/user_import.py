@@ -459,7 +459,8 @@ def _apply(
         unit_id = unit_ids.get(row.unit_path) if row.unit_path else None
         if user is None:
             new_rows.append({"personnel_number": row.personnel_number, "name": row.name,
-                             "email": row.email, "password_hash": None, "org_unit_id": unit_id,
+                             "email": row.email, "org_unit_id": unit_id,
+                             "password_hash": None,  # no password, not a secret  # nosec B105
                              "created_at": now})
             new_roles[row.personnel_number] = row.roles or frozenset({Role.LEARNER.value})
             continue

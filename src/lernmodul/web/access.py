@@ -96,8 +96,7 @@ def _guard() -> Response | None:
         return redirect(url_for("auth.login", next=_relative_request_path()))
     if access == AUTHENTICATED:
         return None
-    assert isinstance(access, frozenset)
-    if not current_user.has_role(*access):
+    if not isinstance(access, frozenset) or not current_user.has_role(*access):
         log_security_event("access.denied", endpoint=endpoint, user_id=current_user.id)
         abort(403)
     return None

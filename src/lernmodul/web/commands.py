@@ -1,4 +1,4 @@
-"""The app's commands on `lernmodul`: db upgrade/downgrade, run-dev, users create."""
+"""The app's commands on `lernmodul`: db upgrade/downgrade, run-dev, users create/unblock."""
 
 from __future__ import annotations
 
@@ -118,6 +118,26 @@ def users_create(
     )
 
 
+@users.command("unblock")
+@click.argument("login")
+def users_unblock(login: str) -> None:
+    """Lifts the sign-in block of the account with this e-mail address or personnel number
+    (its failed attempts from every address count from zero again)."""
+    from lernmodul.services import user_admin
+
+    app = _make_app()
+    with session_scope(get_database(app).sessions) as session:
+        user = accounts.find_user_by_login(session, login)
+        if user is None:
+            raise click.ClickException("no account has this e-mail address or personnel number")
+        user_id = user.id
+        lifted = user_admin.lift_login_block(session, user, now=utcnow(), actor_id=None)
+    if lifted:
+        click.echo(f"sign-in block of user {user_id} lifted")
+    else:
+        click.echo(f"user {user_id} had no failed sign-ins to clear")
+
+
 def _account_error_text(error: accounts.AccountError) -> str:
     texts = {
         "email_taken": "an account with this e-mail address exists already",
@@ -162,6 +182,26 @@ def users_import(file: Path, dry_run: bool, deactivate_missing: bool) -> None:
         sys.exit(1)
 
 
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="a JSON list of objects instead of a table")
+def users_list(as_json: bool) -> None:
+    """Lists every account: personnel number, name, e-mail, org unit, roles, active, source."""
+    import json
+
+    from lernmodul.services.account_list import account_rows
+
+    app = _make_app()
+    with session_scope(get_database(app).sessions) as session:
+        rows = account_rows(session)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo("\t".join([row["personnel_number"] or "-", row["name"], row["email"],
+                              row["org_unit"] or "-", ",".join(row["roles"]) or "-",
+                              "active" if row["is_active"] else "inactive", row["source"]]))
+
+
 def load_courses(app: Flask, path: Path | None = None) -> list[ImportOutcome]:
     """Imports the courses under `path` (default COURSES_PATH) as versions, in one transaction."""
     folder = path or Path(app.config["COURSES_PATH"])
@@ -193,17 +233,26 @@ def courses_import(path: Path) -> None:
 
 
 def prepare_dev(app: Flask) -> tuple[accounts.DemoAccount, ...]:
-    """Migrates, loads courses and (in development only) ensures the demo accounts."""
+    """Migrates, loads courses and (in development only) ensures the demo accounts and the
+    demo city administration with its people and their progress (one transaction)."""
     database = get_database(app)
     migrate.upgrade(database.engine)
     for outcome in load_courses(app):
         click.echo(f"course {outcome.course_id} {outcome.version}: {outcome.status}")
     if app.config["ENV"] != "development":
         return ()
-    with session_scope(database.sessions) as session:
-        return accounts.ensure_demo_accounts(
-            session, hasher=auth_settings(app).hasher, now=utcnow()
-        )
+    from lernmodul.services import demo_seed
+    from lernmodul.web.certificates.edge import issuer
+
+    # a request context: certificates name the verify page's address (DEV_BASE_URL)
+    with app.test_request_context(), session_scope(database.sessions) as session:
+        demo, seeded = demo_seed.seed_demo_authority(
+            session, hasher=auth_settings(app).hasher, issuer=issuer(), now=utcnow())
+    texts = {"created": f"{seeded.people} people with progress created",
+             "present": "present", "no_course": f"no people (course {demo_seed.COURSE_ID} "
+                                                "is not loaded)"}
+    click.echo(f"demo city {demo_seed.ROOT}: {texts[seeded.status]}")
+    return demo
 
 
 @click.command("run-dev")

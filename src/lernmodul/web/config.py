@@ -18,6 +18,15 @@ import lernmodul
 PACKAGE_DIR = Path(lernmodul.__file__).resolve().parent
 _CHECKOUT = PACKAGE_DIR.parents[1]
 ENV_PREFIX = "LERNMODUL"
+LOGIN_LIMIT_SETTINGS = (
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP", "LOGIN_MAX_FAILURES_PER_IP", "LOGIN_THROTTLE_MINUTES",
+    "LOGIN_ACCOUNT_DELAY_AFTER", "LOGIN_ACCOUNT_MAX_DELAY_SECONDS", "LOGIN_ACCOUNT_BLOCK_AFTER",
+    "LOGIN_ACCOUNT_BLOCK_HOURS",
+)
+
+
+class ConfigError(RuntimeError):
+    """A setting that cannot work; the message names it and says what it must be."""
 
 
 def checkout_root() -> Path | None:
@@ -65,10 +74,19 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
-    # Login throttle (A3)
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    # Login throttle (A3, services/login_throttle.py): per account and client address, per
+    # address (both for LOGIN_THROTTLE_MINUTES), and per account from anywhere: growing
+    # delays from LOGIN_ACCOUNT_DELAY_AFTER consecutive failures on, a block at
+    # LOGIN_ACCOUNT_BLOCK_AFTER (at most 100, NIST SP 800-63B 5.2.2) until an administrator
+    # lifts it or LOGIN_ACCOUNT_BLOCK_HOURS have passed. The password change page allows
+    # LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP wrong current passwords per window.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP = 5
     LOGIN_MAX_FAILURES_PER_IP = 50
     LOGIN_THROTTLE_MINUTES = 15
+    LOGIN_ACCOUNT_DELAY_AFTER = 10
+    LOGIN_ACCOUNT_MAX_DELAY_SECONDS = 900
+    LOGIN_ACCOUNT_BLOCK_AFTER = 100
+    LOGIN_ACCOUNT_BLOCK_HOURS = 24
 
     # Local passwords: accounts sign in with a password kept in this database. Only then is
     # there the self-service reset ("Forgot your password?", /password/forgot); without it
@@ -151,15 +169,23 @@ def load_config(
         config.update(test_config)
 
     if config["ENV"] not in {"development", "production"}:
-        raise RuntimeError(
+        raise ConfigError(
             f"{ENV_PREFIX}_ENV must be development or production, not {config['ENV']!r}"
         )
     if config["LOG_FORMAT"] not in {"text", "json"}:
-        raise RuntimeError(f"{ENV_PREFIX}_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
-    for name in ("RETENTION_DAYS", "SERVE_THREADS", "SERVE_TIMEOUT", *RESET_NUMBERS):
+        raise ConfigError(f"{ENV_PREFIX}_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
+    if "LOGIN_MAX_FAILURES_PER_ACCOUNT" in config:
+        raise ConfigError(
+            "LOGIN_MAX_FAILURES_PER_ACCOUNT no longer exists: failures now count per account "
+            "and address (LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP) and per account from anywhere "
+            "(LOGIN_ACCOUNT_DELAY_AFTER, LOGIN_ACCOUNT_BLOCK_AFTER); see docs/operations.md")
+    for name in ("RETENTION_DAYS", "SERVE_THREADS", "SERVE_TIMEOUT", *LOGIN_LIMIT_SETTINGS,
+                 *RESET_NUMBERS):
         value = config[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise RuntimeError(f"{ENV_PREFIX}_{name} must be a whole number of at least 1, not {value!r}")
+            raise ConfigError(f"{ENV_PREFIX}_{name} must be a whole number of at least 1, not {value!r}")
+    if config["LOGIN_ACCOUNT_BLOCK_AFTER"] > 100:  # NIST SP 800-63B 5.2.2
+        raise ConfigError(f"{ENV_PREFIX}_LOGIN_ACCOUNT_BLOCK_AFTER must be at most 100")
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'lernmodul.sqlite'}"
     if not config.get("TEMPLATES_PATH"):
@@ -216,5 +242,5 @@ def _instance_secret_key(instance_path: Path) -> str:
             os.unlink(tmp)
     key = path.read_text("ascii").strip()
     if not key:
-        raise RuntimeError(f"{path} is empty; delete it or set {ENV_PREFIX}_SECRET_KEY")
+        raise ConfigError(f"{path} is empty; delete it or set {ENV_PREFIX}_SECRET_KEY")
     return key

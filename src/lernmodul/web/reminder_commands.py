@@ -45,7 +45,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "MAIL_USE_TLS": True,  # STARTTLS after connecting
     "MAIL_USE_SSL": False,  # TLS from the start (port 465); excludes MAIL_USE_TLS
     "MAIL_USERNAME": None,
-    "MAIL_PASSWORD": None,  # set it in the environment (LERNMODUL_MAIL_PASSWORD)
+    "MAIL_PASSWORD": None,  # set it in the environment (LERNMODUL_MAIL_PASSWORD)  # nosec B105
     "MAIL_DEFAULT_SENDER": None,  # "lernmodul@behoerde.example" or "Lernplattform <…>"
     "MAIL_TIMEOUT": 30,  # seconds per SMTP operation
     "MAIL_OUTBOX_PATH": None,  # development: default instance/outbox

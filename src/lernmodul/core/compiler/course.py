@@ -193,16 +193,20 @@ def compile_course(files: Mapping[str, bytes], *, base: str = "",
     unit_ids: dict[str, str] = {}
     question_ids: dict[str, str] = {}
     for name in unit_files:
-        unit = _compile_unit(files, name, _join(base, name), names, language, media_base,
-                             diagnostics)
-        if unit is None:
-            continue
-        if unit.id in unit_ids:
-            diagnostics.append(Diagnostic.make(DiagCode.DUPLICATE_ID, unit.path, 2, 1,
-                                               id=unit.id, first=unit_ids[unit.id]))
-            continue
-        unit_ids[unit.id] = unit.path
-        units.append(_dedupe_questions(unit, question_ids, diagnostics))
+        path = _join(base, name)
+        parsed = _compile_unit(files, name, path, names, language, media_base, diagnostics)
+        # every id is checked, also those of questions and units that have other errors
+        _check_question_ids(path, parsed.question_ids, question_ids, diagnostics)
+        if parsed.unit_id:
+            if parsed.unit_id in unit_ids:
+                line, column = parsed.id_at
+                diagnostics.append(Diagnostic.make(DiagCode.DUPLICATE_ID, path, line, column,
+                                                   id=parsed.unit_id,
+                                                   first=unit_ids[parsed.unit_id]))
+                continue
+            unit_ids[parsed.unit_id] = path
+        if parsed.unit is not None:
+            units.append(_first_questions(parsed.unit, question_ids))
     if meta is not None and not unit_files:
         diagnostics.append(Diagnostic.make(DiagCode.NO_UNITS, course_path, 1, 1))
 
@@ -212,19 +216,15 @@ def compile_course(files: Mapping[str, bytes], *, base: str = "",
         exam_path = _join(base, "exam.md")
         exam_text = _read(files, "exam.md", exam_path, diagnostics)
         if exam_text is not None:
-            doc = parse_document(exam_text, Context(exam_path, language, "pruefung-", names,
-                                                    media_base, diagnostics, "exam"))
+            exam_ctx = Context(exam_path, language, "pruefung-", names, media_base,
+                               diagnostics, "exam")
+            doc = parse_document(exam_text, exam_ctx)
             if doc.front_matter is not None:
                 FrontMatter.parse(doc.front_matter, exam_path, diagnostics, EXAM_FILE_KEYS)
             exam_intro = "".join(s.html for s in doc.segments)
-            for question in doc.questions:
-                if question.id in question_ids:
-                    diagnostics.append(Diagnostic.make(DiagCode.DUPLICATE_ID, exam_path,
-                                                       question.line, 1, id=question.id,
-                                                       first=question_ids[question.id]))
-                    continue
-                question_ids[question.id] = f"{exam_path}:{question.line}"
-                exam_questions.append(question)
+            _check_question_ids(exam_path, exam_ctx.question_ids, question_ids, diagnostics)
+            exam_questions = [q for q in doc.questions
+                              if question_ids.get(q.id) == f"{exam_path}:{q.line}"]
 
     if exam_settings is not None and meta is not None:
         _check_exam(exam_settings, units, exam_questions, meta, diagnostics)
@@ -244,12 +244,23 @@ def _order(d: Diagnostic) -> tuple[str, int, int]:
     return (d.path, d.line, d.column)
 
 
+@dataclass(frozen=True, slots=True)
+class _ParsedUnit:
+    """A unit file's outcome: the unit (None on errors that leave none), and the ids it
+    declares, known also when the unit or its questions have other errors."""
+
+    unit: Unit | None
+    unit_id: str | None = None
+    id_at: tuple[int, int] = (1, 1)  # line and column of `id:` in the front matter
+    question_ids: tuple[tuple[str, int], ...] = ()
+
+
 def _compile_unit(files: Mapping[str, bytes], name: str, path: str, names: frozenset[str],
                   language: str, media_base: str,
-                  diagnostics: list[Diagnostic]) -> Unit | None:
+                  diagnostics: list[Diagnostic]) -> _ParsedUnit:
     text = _read(files, name, path, diagnostics)
     if text is None:
-        return None
+        return _ParsedUnit(None)
     stem = re.sub(r"^\d+[-_ ]*", "", name[:-3]) or name[:-3]
     ctx = Context(path, language, "", names, media_base, diagnostics, stem)
     # Heading ids need the unit id, known only after the front matter: peek at it cheaply.
@@ -257,13 +268,15 @@ def _compile_unit(files: Mapping[str, bytes], name: str, path: str, names: froze
     ctx.id_prefix = f"{peek.group(1) if peek else stem}-"
     ctx.derived_id_base = peek.group(1) if peek else stem
     doc = parse_document(text, ctx)
+    question_ids = tuple(ctx.question_ids)
     if doc.front_matter is None:
         diagnostics.append(Diagnostic.make(DiagCode.NO_FRONT_MATTER, path, 1, 1))
-        return None
+        return _ParsedUnit(None, question_ids=question_ids)
     meta = FrontMatter.parse(doc.front_matter, path, diagnostics, UNIT_KEYS)
     if meta is None:
-        return None
+        return _ParsedUnit(None, question_ids=question_ids)
     unit_id = meta.identifier("id")
+    found = _ParsedUnit(None, unit_id or None, meta.locate("id"), question_ids)
     title = meta.text("title", required=True)
     duration = meta.integer("duration", minimum=1)
     objectives = meta.text_list("objectives")
@@ -277,7 +290,7 @@ def _compile_unit(files: Mapping[str, bytes], name: str, path: str, names: froze
     elif "quiz" in meta.data and meta.data["quiz"] is None:
         meta.problem("quiz", "needs settings such as 'pass_mark: 0.75'", None)
     if not unit_id or not title:
-        return None
+        return found
     questions = tuple(_with_unit(q, unit_id) for q in doc.questions)
     unit = Unit(id=unit_id, title=title, path=path, duration=duration, objectives=objectives,
                 body=_drop_title(tuple(doc.segments), doc.first_heading, title),
@@ -292,7 +305,7 @@ def _compile_unit(files: Mapping[str, bytes], name: str, path: str, names: froze
             line, column = section.locate("draw") if section else (line, column)
             diagnostics.append(Diagnostic.make(DiagCode.DRAW_TOO_LARGE, path, line, column,
                                                draw=quiz.draw, pool=pool, where=""))
-    return unit
+    return replace(found, unit=unit)
 
 
 def _with_unit(question: Question, unit_id: str) -> Question:
@@ -312,19 +325,24 @@ def _drop_title(body: tuple[Segment, ...], first_heading: str | None,
     return (replace(body[0], html=rest), *body[1:])
 
 
-def _dedupe_questions(unit: Unit, seen: dict[str, str],
-                      diagnostics: list[Diagnostic]) -> Unit:
-    kept = []
-    for question in unit.questions:
-        if question.id in seen:
-            diagnostics.append(Diagnostic.make(DiagCode.DUPLICATE_ID, unit.path, question.line,
-                                               1, id=question.id, first=seen[question.id]))
-            continue
-        seen[question.id] = f"{unit.path}:{question.line}"
-        kept.append(question)
+def _check_question_ids(path: str, found: tuple[tuple[str, int], ...] | list[tuple[str, int]],
+                       seen: dict[str, str], diagnostics: list[Diagnostic]) -> None:
+    """Reports every question id of the file used before (in this file or an earlier one),
+    each at its line, and records the new ones in `seen` (id -> "path:line")."""
+    for question_id, line in found:
+        if question_id in seen:
+            diagnostics.append(Diagnostic.make(DiagCode.DUPLICATE_ID, path, line, 1,
+                                               id=question_id, first=seen[question_id]))
+        else:
+            seen[question_id] = f"{path}:{line}"
+
+
+def _first_questions(unit: Unit, seen: dict[str, str]) -> Unit:
+    """The unit without the questions whose id was used first elsewhere."""
+    kept = tuple(q for q in unit.questions if seen.get(q.id) == f"{unit.path}:{q.line}")
     if len(kept) == len(unit.questions):
         return unit
-    return replace(unit, questions=tuple(kept))
+    return replace(unit, questions=kept)
 
 
 def _check_exam(exam: ExamSettings, units: list[Unit], exam_only: list[Question],

@@ -43,6 +43,9 @@ class Context:
     media_base: str
     diagnostics: list[Diagnostic]
     derived_id_base: str = ""
+    # every question's id and line in file order, also of questions that have errors (and
+    # are left out of the Document), so that a repeated id is reported next to them
+    question_ids: list[tuple[str, int]] = field(default_factory=list)
 
 
 def parse_document(text: str, ctx: Context) -> Document:
@@ -76,7 +79,7 @@ def parse_document(text: str, ctx: Context) -> Document:
         name = block_name(token) if kind == "container_block_open" else ""
         if name == "question":
             _check_closed(token, lines, ctx)
-            question = parse_question(tokens, start, end, ctx, len(doc.questions) + 1)
+            question = parse_question(tokens, start, end, ctx, len(ctx.question_ids) + 1)
             if question is None:
                 continue
             doc.questions.append(question)
@@ -112,6 +115,8 @@ def _sanitize(doc: Document, admonitions: dict[int, str], language: str) -> None
         parts += [q.stem_html, q.explanation_html]
         for o in q.options:
             parts += [o.html, o.feedback_html, o.match_html]
+        parts += [a.feedback_html for a in q.number_answers]
+        parts += list(q.text_feedback_html)
     clean = iter(sanitize_many(parts))
     titles = ADMONITION_TITLES.get(language, ADMONITION_TITLES["en"])
     segments = []
@@ -128,8 +133,11 @@ def _sanitize(doc: Document, admonitions: dict[int, str], language: str) -> None
         stem, explanation = next(clean), next(clean)
         options = tuple(replace(o, html=next(clean), feedback_html=next(clean),
                                 match_html=next(clean)) for o in q.options)
+        numbers = tuple(replace(a, feedback_html=next(clean)) for a in q.number_answers)
+        texts = tuple(next(clean) for _ in q.text_feedback_html)
         questions.append(replace(q, stem_html=stem, explanation_html=explanation,
-                                 options=options))
+                                 options=options, number_answers=numbers,
+                                 text_feedback_html=texts))
     doc.questions = questions
 
 

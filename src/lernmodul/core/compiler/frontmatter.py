@@ -60,7 +60,7 @@ class FrontMatter:
     def parse(cls, content: str, path: str, diagnostics: list[Diagnostic],
               keys: frozenset[str]) -> FrontMatter | None:
         try:
-            data = yaml.load(content, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+            data = yaml.load(content, Loader=_Loader)  # noqa: S506 (a SafeLoader)  # nosec B506
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = FIRST_LINE + (mark.line if mark else 0)

@@ -156,6 +156,7 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
     if not qid:
         qid = f"{ctx.derived_id_base}-{number}"
         diags.append(Diagnostic.make(DiagCode.DERIVED_ID, ctx.path, line, 1, id=qid))
+    ctx.question_ids.append((qid, line))
 
     blocks = children(tokens, start + 1, end - 1)
     list_at = next((k for k, (s, _) in enumerate(blocks)
@@ -188,6 +189,7 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
     sources: list[str] = []  # each option's label source, for its id
     number_answers: list[NumberAnswer] = []
     text_answers: list[str] = []
+    text_feedback: list[str] = []  # per text answer, "" where it has none
 
     def feedback(item: _Item) -> str:
         if item.feedback is None:
@@ -258,7 +260,8 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
             else:
                 tolerance = match.group(2) or "0"
                 number_answers.append(NumberAnswer(float(match.group(1).replace(",", ".")),
-                                                   abs(float(tolerance.replace(",", ".")))))
+                                                   abs(float(tolerance.replace(",", "."))),
+                                                   feedback(item)))
     elif qtype is QuestionType.TEXT:
         for item in items:
             if not item.source.startswith("=") or not item.source[1:].strip():
@@ -266,6 +269,7 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
                                              text=item.source[:60]))
                 continue
             text_answers.append(item.source[1:].strip())
+            text_feedback.append(feedback(item))
     if sum(1 for d in diags if d.is_error) > errors_before:
         return None
     ids = option_ids(qid, sources)
@@ -274,7 +278,8 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
         is_inline=inline,
         options=tuple(replace(o, id=i) for o, i in zip(options, ids, strict=True)),
         number_answers=tuple(number_answers),
-        text_answers=tuple(text_answers), explanation_html=explanation_html,
+        text_answers=tuple(text_answers), text_feedback_html=tuple(text_feedback),
+        explanation_html=explanation_html,
         path=ctx.path, line=line)
 
 

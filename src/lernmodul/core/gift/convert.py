@@ -62,6 +62,10 @@ class _Unit:
     questions: list[str] = field(default_factory=list)
 
 
+#: a choice option: label (Markdown), Moodle weight in percent, feedback (Markdown), place
+_Choice = tuple[str, float, str, Span]
+
+
 class _Skip(Exception):
     """The question cannot be converted; its errors are already recorded."""
 
@@ -172,7 +176,7 @@ class _Converter:
         if not raw:
             raise self.error(DiagCode.GIFT_ESSAY, head.sub(opening))
         if raw.startswith("#"):
-            qtype, items = self.numeric(answers)
+            qtype, items = self.numeric(answers, fmt)
         elif "~" in raw:
             qtype, items = self.choice(answers, fmt)
         elif "=" in raw and "->" in raw:
@@ -180,7 +184,7 @@ class _Converter:
         elif raw.split("#", 1)[0].strip() in _TRUE + _FALSE:
             qtype, items = self.truefalse(answers, fmt)
         else:
-            qtype, items = self.short_answer(answers)
+            qtype, items = self.short_answer(answers, fmt)
         if not stem.strip():
             if not title:
                 raise self.error(DiagCode.GIFT_NO_TEXT, span)
@@ -216,7 +220,7 @@ class _Converter:
 
     def choice(self, answers: Span, fmt: str) -> tuple[QuestionType, list[str]]:
         """'~' answers: single choice when one answer has '=', else multiple answers by weight."""
-        options: list[tuple[str, float, str, Span]] = []  # label, weight, feedback, place
+        options: list[_Choice] = []
         has_equals = False
         for part in answers.split_before("~="):
             marker = part.raw[0] if part.raw[0] in "~=" else ""
@@ -246,14 +250,8 @@ class _Converter:
             wrong = [o for o in options if o[1] <= 0]
             k = len(right)
             if k:
-                share = 100 / k
                 self.partial = k > 1
-                if any(abs(o[1] - share) > 0.01 for o in right):
-                    self.warn(DiagCode.GIFT_RIGHT_WEIGHTS, answers, k=k, share=_percent(share),
-                              weights=", ".join(f"{_percent(o[1])}%" for o in right))
-                if any(abs(o[1] + share) > 0.01 for o in wrong):
-                    self.warn(DiagCode.GIFT_WRONG_WEIGHTS, answers, k=k, share=_percent(share),
-                              weights=", ".join(f"{_percent(o[1])}%" for o in wrong))
+                self.check_weights(answers, options, right, wrong)
         if len(options) < 2:
             raise self.error(DiagCode.TOO_FEW_OPTIONS, answers, type=qtype.value, min=2,
                              got=len(options))
@@ -276,8 +274,9 @@ class _Converter:
             _option(true_label, is_true, right_feedback if is_true else wrong_feedback),
             _option(false_label, not is_true, wrong_feedback if is_true else right_feedback)]
 
-    def short_answer(self, answers: Span) -> tuple[QuestionType, list[str]]:
-        """'=' answers (all right, compared as text); weights below 100 count as wrong."""
+    def short_answer(self, answers: Span, fmt: str) -> tuple[QuestionType, list[str]]:
+        """'=' answers (all right, compared as text), each with its feedback; an answer whose
+        weight is below 100 is left out (reported with what it would have scored)."""
         qtype = QuestionType.TEXT
         items = []
         for part in answers.split_before("="):
@@ -288,46 +287,49 @@ class _Converter:
                 self.warn(DiagCode.GIFT_EMPTY_ANSWER, part)
                 continue
             if weight is not None and weight != 100:
-                self.warn(DiagCode.GIFT_PARTIAL_CREDIT, part, text=_short(answer),
-                          weight=_percent(weight), type=qtype.value)
-            else:
-                items.append(f"- = {answer}")
-                if "*" in answer:
-                    self.warn(DiagCode.GIFT_WILDCARD, part, text=_short(answer))
-            self.drop_feedback(feedback, qtype)
+                self.leave_out(part, answer, weight, feedback, qtype)
+                continue
+            items.append(_answer(f"= {answer}", self.block(feedback, fmt)))
+            if "*" in answer:
+                self.warn(DiagCode.GIFT_WILDCARD, part, text=_short(answer))
         if not items:
             raise self.error(DiagCode.GIFT_NO_RIGHT_ANSWER, answers)
         return qtype, items
 
-    def numeric(self, answers: Span) -> tuple[QuestionType, list[str]]:
-        """{#42}, {#42:0.5}, {#40..45}, or '=' answers with weights; one fully right value."""
+    def numeric(self, answers: Span, fmt: str) -> tuple[QuestionType, list[str]]:
+        """{#42}, {#42:0.5}, {#40..45}, or '=' answers with weights and feedback; one fully
+        right value (its feedback kept), partial-credit values left out and reported."""
         qtype = QuestionType.NUMBER
         body = answers.sub(1)
         wrong_at = body.find("~")
         if wrong_at >= 0:
-            self.drop_feedback(body.sub(wrong_at + 1).partition("#")[1], qtype)
+            other = body.sub(wrong_at + 1).partition("#")[1]
+            if other is not None and other:
+                self.warn(DiagCode.GIFT_OTHER_FEEDBACK, other, text=_feedback_text(other),
+                          type=qtype.value)
             body = body.sub(0, wrong_at)
         values: list[tuple[str, str]] = []
+        feedbacks: list[str] = []
         for part in body.strip().split_before("="):
             weight, rest = self.weight(part.sub(1).strip() if part.raw[0] == "=" else part)
             value, feedback = rest.partition("#")
             text = _one_line(split_format(value.text, "plain")[0])
-            self.drop_feedback(feedback, qtype)
             if weight is not None and weight != 100:
-                self.warn(DiagCode.GIFT_PARTIAL_CREDIT, part, text=_short(text),
-                          weight=_percent(weight), type=qtype.value)
+                self.leave_out(part, text, weight, feedback, qtype)
                 continue
             parsed = _number(text)
             if parsed is None:
                 raise self.error(DiagCode.GIFT_BAD_NUMBER, part, text=_short(text))
             if parsed not in values:
                 values.append(parsed)
+                feedbacks.append(self.block(feedback, fmt))
         if not values:
             raise self.error(DiagCode.GIFT_NO_RIGHT_ANSWER, answers)
         if len(values) > 1:
             raise self.error(DiagCode.GIFT_SEVERAL_NUMBERS, answers, got=len(values))
         number, tolerance = values[0]
-        return qtype, [f"- = {number}" + (f" ± {tolerance}" if tolerance != "0" else "")]
+        line = f"= {number}" + (f" ± {tolerance}" if tolerance != "0" else "")
+        return qtype, [_answer(line, feedbacks[0])]
 
     def matching(self, answers: Span, fmt: str) -> tuple[QuestionType, list[str]]:
         """'=left -> right' pairs; a pair without a left side is an extra wrong choice."""
@@ -341,7 +343,7 @@ class _Converter:
                 continue
             right_text = as_inline(escape_line(_one_line(right.text)))
             if not left:
-                self.warn(DiagCode.GIFT_MATCH_DISTRACTOR, part,
+                self.warn(DiagCode.GIFT_MATCH_DISTRACTOR, right,
                           text=_short(_one_line(right.text)))
                 continue
             items.append(f"- {self.inline(left.strip(), fmt)} => {right_text}")
@@ -351,11 +353,34 @@ class _Converter:
                              got=len(items))
         return qtype, items
 
-    def drop_feedback(self, feedback: Span | None, qtype: QuestionType) -> None:
+    def leave_out(self, part: Span, answer: str, weight: float, feedback: Span | None,
+                  qtype: QuestionType) -> None:
+        """Reports a left-out partial-credit answer of a 'text' or 'number' question, and
+        its feedback that goes with it."""
+        self.warn(DiagCode.GIFT_PARTIAL_ANSWER, part, text=_short(answer),
+                  weight=_percent(weight), type=qtype.value)
         if feedback is not None and feedback:
-            self.warn(DiagCode.GIFT_FEEDBACK_DROPPED, feedback,
-                      text=_short(_one_line(split_format(feedback.text, "plain")[0])),
-                      type=qtype.value)
+            self.warn(DiagCode.GIFT_FEEDBACK_DROPPED, feedback, text=_feedback_text(feedback),
+                      answer=_short(answer))
+
+    def check_weights(self, answers: Span, options: list[_Choice], right: list[_Choice],
+                      wrong: list[_Choice]) -> None:
+        """Reports Moodle weights of a 'multiple' question that lernmodul's +1/k per right,
+        -1/k per wrong choice (floored at 0) does not reproduce, with every weight and an
+        example score in both."""
+        k = len(right)
+        share = 100 / k
+        weights = ", ".join(f"{_short(o[0])} {_percent(o[1])}%" for o in options)
+        if any(abs(o[1] - share) > 0.01 for o in right):
+            self.warn(DiagCode.GIFT_RIGHT_WEIGHTS, answers, share=_percent(share),
+                      weights=weights)
+        off = [o for o in wrong if abs(o[1] + share) > 0.01]
+        if off:
+            moodle = min(100.0, max(0.0, sum(o[1] for o in right) + off[0][1]))
+            here = max(0.0, 100 - share)
+            self.warn(DiagCode.GIFT_WRONG_WEIGHTS, answers, share=_percent(share),
+                      weights=weights, wrong=_short(off[0][0]), moodle=_percent(moodle),
+                      here=_percent(here))
 
 
 def convert_gift(text: str, *, unit_id: str, title: str = "", language: str = "de",
@@ -478,6 +503,15 @@ def _unique(base: str, taken: set[str]) -> str:
 def _option(label: str, correct: bool, feedback: str) -> str:
     line = f"- [{'x' if correct else ' '}] {label}"
     return line + ("\n" + _quote(feedback, "  ") if feedback else "")
+
+
+def _answer(line: str, feedback: str) -> str:
+    """A '- = …' answer item, with its feedback quoted under it."""
+    return f"- {line}" + ("\n" + _quote(feedback, "  ") if feedback else "")
+
+
+def _feedback_text(feedback: Span) -> str:
+    return _short(_one_line(split_format(feedback.text, "plain")[0]))
 
 
 def _quote(markdown: str, indent: str) -> str:

@@ -191,7 +191,9 @@ def _from_html(text: str) -> Markdown:
         kept = [protect_line_start(_SPACES.sub(" ", x).strip()) for x in lines if x.strip()]
         if kept:
             lines_out.append("\\\n".join(kept))
-    return Markdown("\n\n".join(lines_out), had_html=True, images=parser.images)
+    # text in [html] without a tag, entity or comment loses nothing: no warning for it
+    return Markdown("\n\n".join(lines_out), had_html=looks_like_html(text),
+                    images=parser.images)
 
 
 class _HtmlToMarkdown(HTMLParser):

@@ -25,6 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from lernmodul.services.org_units import MAX_NAME_LENGTH
 from lernmodul.services.user_admin import MAX_EXTRA_TIME_PERCENT
+from lernmodul.web.form_ids import PrefixedForm
 
 TOP_LEVEL = ""
 
@@ -47,25 +48,30 @@ class UnitCreateForm(FlaskForm):
     submit = SubmitField(_l("Create unit"))
 
 
-class UnitRenameForm(FlaskForm):
+class UnitRenameForm(PrefixedForm):
+    id_prefix = "rename"
     name = StringField(_l("Name"), validators=[
         DataRequired(_l("Enter a name.")),
         Length(max=MAX_NAME_LENGTH, message=_l("At most %(max)d characters."))])
     submit = SubmitField(_l("Rename"))
 
 
-class UnitMoveForm(FlaskForm):
+class UnitMoveForm(PrefixedForm):
+    id_prefix = "move"
     parent = SelectField(_l("New parent unit"), coerce=optional_id)
     submit = SubmitField(_l("Move"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PrefixedForm):
     """A button that changes something: only the CSRF token travels with it."""
+
+    id_prefix = "confirm"
 
     submit = SubmitField(_l("Confirm"))
 
 
-class UserProfileForm(FlaskForm):
+class UserProfileForm(PrefixedForm):
+    id_prefix = "profile"
     name = StringField(_l("Name"), validators=[
         DataRequired(_l("Enter the name.")),
         Length(max=200, message=_l("At most %(max)d characters."))])
@@ -86,27 +92,31 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RolesForm(FlaskForm):
+class RolesForm(PrefixedForm):
+    id_prefix = "roles"
     remove = MultiCheckboxField(_l("Remove these roles"), coerce=int, validators=[Optional()])
     add_role = SelectField(_l("Add a role"), default="")
     add_scope = SelectField(_l("For which units"), coerce=optional_id)
     submit = SubmitField(_l("Save roles"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(PrefixedForm):
+    id_prefix = "set-password"
     password = PasswordField(_l("New password"), validators=[
         DataRequired(_l("Enter a password."))])
     submit = SubmitField(_l("Set password"))
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(PrefixedForm):
+    id_prefix = "import"
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))])
     deactivate_missing = BooleanField(
         _l("Deactivate people with a personnel number who are not in the file"))
     submit = SubmitField(_l("Check file"))
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(PrefixedForm):
+    id_prefix = "import-confirm"
     content = HiddenField()
     file_name = HiddenField()
     deactivate_missing = HiddenField()

@@ -1,4 +1,5 @@
-"""User administration: list with search and paging, profile, roles, activity, password."""
+"""User administration: list with search and paging, profile, roles, activity, password,
+sign-in block."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from lernmodul.db.models import AuditLog, User, utcnow
-from lernmodul.services import user_admin
+from lernmodul.services import login_throttle, user_admin
 from lernmodul.services.accounts import AccountError
+from lernmodul.services.login_throttle import ThrottleReason
 from lernmodul.services.org_units import descendant_ids
 from lernmodul.services.user_admin import ProfileChanges, UserAdminError
 from lernmodul.web.admin.forms import ConfirmForm, PasswordForm, RolesForm, UserProfileForm
@@ -94,8 +96,11 @@ def _render_user(user: User, *, profile_form: UserProfileForm | None = None,
     actor_ids = {e.actor_id for e in events if e.actor_id is not None}
     actors = dict(session.execute(select(User.id, User.name).where(User.id.in_(actor_ids))).all()) \
         if actor_ids else {}
+    failures, sign_in = login_throttle.account_failures(session, user.id, utcnow(),
+                                                        auth_settings().limits)
     return render_template(
         "admin/user.html", user=user, paths=paths, profile_form=profile_form,
+        failures=failures, sign_in_blocked=sign_in.reason is ThrottleReason.BLOCKED,
         roles_form=roles_form, password_form=password_form or PasswordForm(formdata=None),
         status_form=ConfirmForm(formdata=None), status_error=status_error, events=events,
         actors=actors, is_self=user.id == current_user.id), status
@@ -206,4 +211,16 @@ def set_password(user_id: int) -> Response | tuple[str, int]:
         return _render_user(user, password_form=form, status=400)
     flash(_("The password has been set. Tell the person in a safe way; their other sessions "
             "have ended."), "success")
+    return redirect(url_for("admin.user", user_id=user.id), 303)
+
+
+@bp.post("/users/<int:user_id>/unblock")
+def unblock_user(user_id: int) -> Response | tuple[str, int]:
+    user = _user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        return _render_user(user, status=400)
+    lifted = user_admin.lift_login_block(get_session(), user, now=utcnow(),
+                                         actor_id=current_user.id)
+    flash(_("The sign-in block has been lifted; failed attempts on this account count from "
+            "zero again.") if lifted else _("Nothing was changed."), "success")
     return redirect(url_for("admin.user", user_id=user.id), 303)

@@ -30,9 +30,13 @@ def init_app(app: Flask) -> None:
             )
         ),
         limits=ThrottleLimits(
-            per_account=app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+            per_pair=app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP"],
             per_ip=app.config["LOGIN_MAX_FAILURES_PER_IP"],
             window=timedelta(minutes=app.config["LOGIN_THROTTLE_MINUTES"]),
+            delay_after=app.config["LOGIN_ACCOUNT_DELAY_AFTER"],
+            max_delay=timedelta(seconds=app.config["LOGIN_ACCOUNT_MAX_DELAY_SECONDS"]),
+            block_after=app.config["LOGIN_ACCOUNT_BLOCK_AFTER"],
+            block=timedelta(hours=app.config["LOGIN_ACCOUNT_BLOCK_HOURS"]),
         ),
     )
 

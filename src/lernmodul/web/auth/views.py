@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lernmodul.db.models import User, utcnow
 from lernmodul.services import accounts
+from lernmodul.services.login_throttle import ThrottleReason
 from lernmodul.services.passwords import PasswordProblem
 from lernmodul.web.access import login_required_any, public
 from lernmodul.web.auth import auth_settings
@@ -35,6 +37,40 @@ def password_problem_message(problem: PasswordProblem) -> str:
     return messages[problem]
 
 
+def throttled_message(reason: ThrottleReason, seconds: int) -> str:
+    """Why signing in is refused now, and for how long."""
+    minutes = max(1, (seconds + 59) // 60)
+    if reason is ThrottleReason.BLOCKED:
+        return ngettext(
+            "After too many failed sign-in attempts this account is blocked for %(num)s "
+            "hour. An administrator can lift the block sooner.",
+            "After too many failed sign-in attempts this account is blocked for %(num)s "
+            "hours. An administrator can lift the block sooner.",
+            max(1, (seconds + 3599) // 3600),
+        )
+    if reason is ThrottleReason.DELAY and seconds < 120:
+        return ngettext(
+            "There have been many failed sign-in attempts for this account. For its "
+            "protection, please wait %(num)s second before trying again.",
+            "There have been many failed sign-in attempts for this account. For its "
+            "protection, please wait %(num)s seconds before trying again.",
+            seconds,
+        )
+    if reason is ThrottleReason.DELAY:
+        return ngettext(
+            "There have been many failed sign-in attempts for this account. For its "
+            "protection, please wait %(num)s minute before trying again.",
+            "There have been many failed sign-in attempts for this account. For its "
+            "protection, please wait %(num)s minutes before trying again.",
+            minutes,
+        )
+    return _(
+        "Too many failed sign-in attempts. For your protection, signing in is blocked "
+        "for %(minutes)s minutes. Please try again later.",
+        minutes=minutes,
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> Response | str | tuple[str, int, dict[str, str]]:
@@ -56,13 +92,9 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
             allow_demo=current_app.config["ENV"] == "development",
         )
         if result.outcome is accounts.LoginOutcome.THROTTLED:
-            log_security_event("login.throttled", login=form.login.data)
-            minutes = max(1, (result.retry_after_seconds + 59) // 60)
-            error = _(
-                "Too many failed sign-in attempts. For your protection, signing in is blocked "
-                "for %(minutes)s minutes. Please try again later.",
-                minutes=minutes,
-            )
+            log_security_event("login.throttled", login=form.login.data,
+                               reason=result.throttle_reason.value)
+            error = throttled_message(result.throttle_reason, result.retry_after_seconds)
             html = render_template("auth/login.html", form=form, error=error)
             return html, 429, {"Retry-After": str(result.retry_after_seconds)}
         if result.outcome is accounts.LoginOutcome.INVALID:

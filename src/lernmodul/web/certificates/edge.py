@@ -99,7 +99,8 @@ def issuer() -> service.Issuer:
         # the absolute address of the verify page for `code` (what the QR code encodes)
         return base + url_for("certificates.verify", code=code)
 
-    return service.Issuer(certificate_state().signing_key, verify_url, timezone())
+    return service.Issuer(certificate_state().signing_key, verify_url, timezone(),
+                          context_url=base + url_for("certificates.credential_context"))
 
 
 def ui_language() -> Language:

@@ -19,11 +19,16 @@ from sqlalchemy import select
 
 from lernmodul.certificates import (
     InvalidCodeError,
+    PageDifference,
+    Verdict,
+    context_document,
     dump_credential,
     normalize_code,
+    page_differences,
     printed_claims,
     public_key_pem,
     render_pdf,
+    verify_file,
 )
 from lernmodul.db.certificates import Certificate
 from lernmodul.db.engine import session_scope
@@ -41,6 +46,7 @@ from lernmodul.web.certificates.edge import (
     timezone,
     today,
 )
+from lernmodul.web.certificates.forms import VerifyFileForm
 from lernmodul.web.database import get_database, get_session, record_audit
 from lernmodul.web.security import render_error
 from lernmodul.web.security_log import log_security_event
@@ -191,7 +197,8 @@ def verify_form() -> Response | tuple[str, int]:
     """A form to type a code; sends a well-formed code on to its verify page."""
     typed = request.args.get("code")
     if typed is None:
-        return render_template("certificate/verify.html", result=None, typed=""), 200
+        return render_template("certificate/verify.html", result=None, typed="",
+                               file_form=VerifyFileForm()), 200
     try:
         code = normalize_code(typed[:200])
     except InvalidCodeError:
@@ -203,7 +210,7 @@ def _code_problem(typed: str) -> tuple[str, int]:
     message = _("This is not a valid certificate code. A code has 28 characters (letters and "
                 "digits, in groups of four); please check what you typed.")
     return render_template("certificate/verify.html", result=None, typed=typed,
-                           error=message), 400
+                           error=message, file_form=VerifyFileForm()), 400
 
 
 @bp.route("/verify/<code>")
@@ -222,7 +229,7 @@ def verify(code: str) -> Response | tuple[str, int] | tuple[str, int, dict[str, 
         return html, status, {"Retry-After": str(int(allowance.retry_after.total_seconds()))}
     certificate = service.find_certificate_by_code(get_session(), normalized)
     return render_template("certificate/verify.html", result=verification(certificate, normalized),
-                           typed=normalized), 200
+                           typed=normalized, file_form=VerifyFileForm()), 200
 
 
 def _count_lookup() -> service.LookupAllowance:
@@ -263,3 +270,59 @@ def public_key() -> Response:
     pem = public_key_pem(certificate_state().signing_key)
     return Response(pem, mimetype="application/x-pem-file",
                     headers={"Content-Disposition": 'inline; filename="certificate-key.pem"'})
+
+
+@bp.route("/credentials/context-v1.jsonld")
+@public
+def credential_context() -> Response:
+    """The JSON-LD context of the terms our credentials add to Open Badges 3.0; every issued
+    credential references this address, so it must stay the same."""
+    return Response(context_document(), mimetype="application/ld+json",
+                    headers={"Access-Control-Allow-Origin": "*",
+                             "Cache-Control": "public, max-age=86400"})
+
+
+# The claims of a page difference, as the verify page names them.
+DIFFERENCE_CLAIMS = {
+    "name": _l("Name"), "course": _l("Course"), "version": _l("Course version"),
+    "duration (minutes)": _l("Duration"), "completed on": _l("Completed on"),
+    "valid until": _l("Valid until"), "issued at": _l("Date of issue"), "issuer": _l("Issued by"),
+    "code": _l("Certificate code"), "title": _l("Title"), "verify": _l("Verification address"),
+    "text": _l("Other text"),
+}
+
+
+@bp.post("/verify/file")
+@public
+def verify_uploaded() -> tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """Checks an uploaded certificate PDF or credential JSON against this site's key: the
+    signature, the issuer binding, and for a PDF its printed page against the signed data.
+    Counted like a code lookup (rendering a page costs time)."""
+    form = VerifyFileForm()
+    if not form.validate_on_submit():
+        return render_template("certificate/verify.html", result=None, typed="", file_form=form), 400
+    allowance = _count_lookup()
+    if not allowance.is_allowed:
+        log_security_event("verify.throttled")
+        html, status = render_error(429)
+        return html, status, {"Retry-After": str(int(allowance.retry_after.total_seconds()))}
+    raw = form.file.data.read()
+    try:
+        verdict, credential = verify_file(raw, [certificate_state().signing_key.public_key()])
+        differences = page_differences(raw, credential, layout()) if verdict == "valid" else None
+    except ValueError:
+        form.file.errors = [_("This file is neither a certificate PDF with its credential nor "
+                              "a credential (JSON).")]
+        return render_template("certificate/verify.html", result=None, typed="", file_form=form), 400
+    return render_template("certificate/verify.html", result=None, typed="", file_form=form,
+                           file_result=file_verification(verdict, credential, differences)), 200
+
+
+def file_verification(verdict: Verdict, credential: dict[str, Any],
+                      differences: list[PageDifference] | None) -> dict[str, Any]:
+    """What the verify page shows for an uploaded file."""
+    code = credential.get("certificateCode")
+    return {"verdict": verdict, "has_page": differences is not None,
+            "code": code if verdict == "valid" and isinstance(code, str) else None,
+            "differences": [(DIFFERENCE_CLAIMS.get(d.claim, d.claim), d.signed, d.page)
+                            for d in differences or []]}

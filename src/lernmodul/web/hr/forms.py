@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, SubmitField
@@ -11,9 +13,19 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from lernmodul.services.assignments import MAX_DUE_DAYS
 
 
+def unit_id_or_none(value: Any) -> int | None:
+    """The unit select's value -> a unit id; None for the empty placeholder and for anything
+    that is not a positive whole number (DataRequired then asks to choose a unit)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
 class AssignmentForm(FlaskForm):
     course_id = SelectField(_l("Course"), validators=[DataRequired(_l("Choose a course."))])
-    org_unit_id = SelectField(_l("Organisational unit (sub-units included)"), coerce=int,
+    org_unit_id = SelectField(_l("Organisational unit (sub-units included)"), coerce=unit_id_or_none,
                               validators=[DataRequired(_l("Choose a unit."))])
     rule = RadioField(_l("Due"), choices=[SelectChoice("date", _l("on a fixed date")),
                                           SelectChoice("days", _l("within a number of days of joining"))],

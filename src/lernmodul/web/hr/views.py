@@ -211,7 +211,8 @@ def _assignment_form(unit_scope: set[int] | None) -> AssignmentForm:
     choices = _choices(unit_scope)
     form.course_id.choices = [SelectChoice("", _("Choose a course"))] + [
         SelectChoice(cid, title) for cid, title in choices["course_choices"]]
-    form.org_unit_id.choices = [SelectChoice(0, _("Choose a unit"))] + [
+    # an empty placeholder: a required select's first option must have no value
+    form.org_unit_id.choices = [SelectChoice("", _("Choose a unit"))] + [
         SelectChoice(uid, path) for uid, path in choices["unit_choices"]]
     return form
 

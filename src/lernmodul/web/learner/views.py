@@ -15,7 +15,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lernmodul.core.attempts import seconds_left
-from lernmodul.core.grading import InvalidResponse, Score, grade, self_check_order
+from lernmodul.core.grading import (
+    InvalidResponse,
+    Score,
+    answer_feedback,
+    grade,
+    self_check_order,
+)
 from lernmodul.core.grading import Response as Answer
 from lernmodul.core.model import Course, Question, Unit
 from lernmodul.core.progress import (
@@ -192,6 +198,12 @@ def _render_unit(place: Place, unit: Unit, checked: dict[str, Any] | None = None
 def self_check_order_filter(question: Question) -> list[str]:
     """The option order of a self-check in the text (the same for the form and its check)."""
     return list(self_check_order(question))
+
+
+@bp.app_template_filter("answer_feedback")
+def answer_feedback_filter(question: Question, answer: object) -> str:
+    """The feedback of the accepted number or text answer the learner typed, or ""."""
+    return answer_feedback(question, answer if isinstance(answer, str) else None)
 
 
 @bp.route("/courses/<course_id>/units/<unit_id>")

@@ -77,6 +77,7 @@ FIELD_LABELS = {
     "explanation": _l("Explanation"),
     "number_answers": _l("Accepted numbers"),
     "text_answers": _l("Accepted answers"),
+    "answer_feedback": _l("Feedback on accepted answers"),
     "order": _l("Right order"),
 }
 PERCENT_FIELDS = frozenset({"exam_pass_mark", "quiz_pass_mark"})

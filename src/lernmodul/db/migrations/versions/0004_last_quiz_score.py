@@ -29,7 +29,7 @@ def upgrade() -> None:
         "AND a.unit_key = unit_progress.unit_id ORDER BY a.id DESC LIMIT 1"
     )
     op.execute(
-        "UPDATE unit_progress SET "  # noqa: S608 (constant text, no input)
+        "UPDATE unit_progress SET "  # noqa: S608 (constant text, no input)  # nosec B608
         f"last_quiz_points = (SELECT r.points {newest}), "
         f"last_quiz_max_points = (SELECT r.max_points {newest})"
     )

