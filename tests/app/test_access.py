@@ -27,6 +27,8 @@ ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
     "auth.login": ANYONE,
     "auth.logout": SIGNED_IN,
     "auth.change_password": SIGNED_IN,
+    "password_reset.request_reset": ANYONE,
+    "password_reset.reset_password": ANYONE,
     "certificates.verify": ANYONE,
     "certificates.verify_form": ANYONE,
     "certificates.public_key": ANYONE,
@@ -49,6 +51,8 @@ ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
 PUBLIC_ALLOWLIST = {
     "static",
     "auth.login",
+    "password_reset.request_reset",
+    "password_reset.reset_password",
     "public.health",
     "public.healthz",
     "public.accessibility",

@@ -6,6 +6,7 @@ with foreign keys off and checks them afterwards (env.py); PostgreSQL as is."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import Engine, column, inspect, select, table
 from lernmodul.cli import main
 from lernmodul.db import migrate
 from lernmodul.db.engine import make_engine
+from lernmodul.db.models import User
 from lernmodul.ops.schema import revisions_in_order
 
 from .conftest import NOW, Learning
@@ -77,8 +79,15 @@ def seed(make_app: Any, url: str) -> dict[str, int]:
         data.quiz(user_id, NOW)
         data.quiz(user_id, NOW, 1)
     data.complete_with_certificate(learners[0], NOW)
+    from lernmodul.services.password_reset import ResetLimits, request_reset
     from lernmodul.web.database import get_database
 
+    with get_database(app).sessions() as session:
+        user = session.get(User, learners[1])
+        assert user is not None
+        request_reset(session, email=user.email, ip="192.0.2.1", now=NOW,
+                      lifetime=timedelta(minutes=60), limits=ResetLimits(), allow_demo=False)
+        session.commit()
     engine = get_database(app).engine
     counts = {name: len(value["rows"]) for name, value in snapshot(engine).items()}
     engine.dispose()
@@ -91,7 +100,8 @@ def test_every_revision_downgrades_and_upgrades_without_losing_rows(make_app, ne
     migrate.upgrade(engine)
     counts = seed(make_app, url)
     for name in ("users", "course_versions", "enrolments", "unit_progress", "attempts",
-                 "attempt_results", "certificates", "audit_log", "user_roles"):
+                 "attempt_results", "certificates", "audit_log", "user_roles",
+                 "password_reset_tokens", "login_throttles"):
         assert counts[name] > 0, f"seed left {name} empty"
     revisions = revisions_in_order()
     assert len(revisions) >= 4

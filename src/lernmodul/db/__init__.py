@@ -18,6 +18,7 @@ from lernmodul.db.models import (
     User,
     UserRole,
 )
+from lernmodul.db.password_resets import PasswordResetToken
 from lernmodul.db.reminders import SentReminder
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "HrUnitPersons",
     "LoginThrottle",
     "OrgUnit",
+    "PasswordResetToken",
     "Role",
     "SentReminder",
     "UnitProgress",

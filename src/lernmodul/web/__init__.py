@@ -54,6 +54,7 @@ def create_app(
     access.init_app(app)
 
     from lernmodul.web.admin import bp as admin_bp
+    from lernmodul.web.auth.reset import bp as password_reset_bp
     from lernmodul.web.auth.views import bp as auth_bp
     from lernmodul.web.certificates import bp as certificates_bp
     from lernmodul.web.hr import bp as hr_bp
@@ -62,8 +63,8 @@ def create_app(
     from lernmodul.web.trainer import bp as trainer_bp
     from lernmodul.web.transparency import bp as transparency_bp
 
-    for blueprint in (public_bp, auth_bp, learner_bp, trainer_bp, hr_bp, admin_bp, certificates_bp,
-                      transparency_bp):
+    for blueprint in (public_bp, auth_bp, password_reset_bp, learner_bp, trainer_bp, hr_bp,
+                      admin_bp, certificates_bp, transparency_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

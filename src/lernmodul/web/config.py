@@ -88,6 +88,19 @@ class DefaultConfig:
     LOGIN_ACCOUNT_BLOCK_AFTER = 100
     LOGIN_ACCOUNT_BLOCK_HOURS = 24
 
+    # Local passwords: accounts sign in with a password kept in this database. Only then is
+    # there the self-service reset ("Forgot your password?", /password/forgot); without it
+    # those pages answer 404.
+    LOCAL_PASSWORDS = True
+    PASSWORD_RESET_TOKEN_MINUTES = 60  # how long the link in the reset e-mail works
+    # Reset requests per e-mail address typed (known or not: over the limit both get 429),
+    # per account (mails sent to it; over the limit no further mail, the same answer) and
+    # per IP address, within PASSWORD_RESET_THROTTLE_MINUTES.
+    PASSWORD_RESET_MAX_PER_ADDRESS = 3
+    PASSWORD_RESET_MAX_PER_ACCOUNT = 3
+    PASSWORD_RESET_MAX_PER_IP = 20
+    PASSWORD_RESET_THROTTLE_MINUTES = 60
+
     # argon2id parameters (A2); tests lower them.
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_COST = 65536
@@ -135,6 +148,11 @@ class DefaultConfig:
     STATEMENT_DATE = "2025-01-01"
 
 
+RESET_NUMBERS = ("PASSWORD_RESET_TOKEN_MINUTES", "PASSWORD_RESET_MAX_PER_ADDRESS",
+                 "PASSWORD_RESET_MAX_PER_ACCOUNT", "PASSWORD_RESET_MAX_PER_IP",
+                 "PASSWORD_RESET_THROTTLE_MINUTES")
+
+
 def load_config(
     config: Config,
     instance_path: Path,
@@ -161,7 +179,8 @@ def load_config(
             "LOGIN_MAX_FAILURES_PER_ACCOUNT no longer exists: failures now count per account "
             "and address (LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP) and per account from anywhere "
             "(LOGIN_ACCOUNT_DELAY_AFTER, LOGIN_ACCOUNT_BLOCK_AFTER); see docs/operations.md")
-    for name in ("RETENTION_DAYS", "SERVE_THREADS", "SERVE_TIMEOUT", *LOGIN_LIMIT_SETTINGS):
+    for name in ("RETENTION_DAYS", "SERVE_THREADS", "SERVE_TIMEOUT", *LOGIN_LIMIT_SETTINGS,
+                 *RESET_NUMBERS):
         value = config[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{ENV_PREFIX}_{name} must be a whole number of at least 1, not {value!r}")

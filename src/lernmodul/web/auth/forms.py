@@ -42,3 +42,32 @@ class PasswordChangeForm(FlaskForm):
         ],
     )
     submit = SubmitField(_l("Change password"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField(
+        _l("E-mail address"),
+        validators=[
+            DataRequired(_l("Enter your e-mail address.")),
+            Length(max=320, message=_l("This is too long.")),
+        ],
+    )
+    submit = SubmitField(_l("Send link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Enter a new password.")),
+            Length(max=MAX_LENGTH, message=_l("Use at most 128 characters.")),
+        ],
+    )
+    confirm_password = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            DataRequired(_l("Repeat the new password.")),
+            EqualTo("new_password", message=_l("The two new passwords do not match.")),
+        ],
+    )
+    submit = SubmitField(_l("Set new password"))
