@@ -108,23 +108,24 @@ def read_snapshot(connection: Connection, settings: DirectorySettings) -> Snapsh
     return Snapshot(entries=entries, disabled=frozenset(disabled), groups=groups)
 
 
-def login_filter(settings: DirectorySettings, login: str) -> str:
+def login_filter(settings: DirectorySettings, login: str) -> str | None:
     """The filter finding a person by e-mail address, personnel number or a login attribute,
     the typed text escaped (RFC 4515)."""
     value = escape_filter_chars(login.strip())
     attributes = [settings.email_attribute if "@" in login else settings.personnel_number_attribute,
                   *settings.login_attributes]
     alternatives = "".join(f"({name}={value})" for name in attributes if name)
-    return f"(&{settings.user_filter}(|{alternatives}))"
+    return f"(&{settings.user_filter}(|{alternatives}))" if alternatives else None
 
 
 def find_person(settings: DirectorySettings, login: str) -> tuple[DirectoryEntry, bool, list[str]] | None:
     """The one entry the login names, whether it is disabled, and its group DNs (for
     LDAP_GROUP_MEMBERSHIP = "member"); None for none or several."""
-    if not login.strip():
+    search_filter = login_filter(settings, login) if login.strip() else None
+    if search_filter is None:
         return None
     with service_connection(settings) as connection:
-        found = list(paged_entries(connection, settings, settings.base_dn, login_filter(settings, login),
+        found = list(paged_entries(connection, settings, settings.base_dn, search_filter,
                                    settings.attributes))
         if len(found) != 1:
             return None
