@@ -8,6 +8,7 @@ Bürgeramt), or the value of LDAP_UNIT_ATTRIBUTE split at LDAP_UNIT_SEPARATOR.""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -49,29 +50,37 @@ def split_dn(dn: str) -> list[tuple[str, str]]:
     """The RDNs of a DN, leaf first, as (attribute type casefolded, unescaped value).
 
     A multi-valued RDN (a+b=…) counts by its first part."""
-    parts: list[str] = []
-    current, index = [], 0
-    while index < len(dn):
-        char = dn[index]
-        if char == "\\" and index + 1 < len(dn):
-            current.append(dn[index:index + 2])
-            index += 2
-            continue
-        if char in ",;":
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-        index += 1
-    parts.append("".join(current))
+    return list(_split_dn(dn))
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_dn(dn: str) -> tuple[tuple[str, str], ...]:
+    if "\\" in dn:
+        parts, current, index = [], [], 0
+        while index < len(dn):
+            char = dn[index]
+            if char == "\\" and index + 1 < len(dn):
+                current.append(dn[index:index + 2])
+                index += 2
+                continue
+            if char in ",;":
+                parts.append("".join(current))
+                current = []
+            else:
+                current.append(char)
+            index += 1
+        parts.append("".join(current))
+    else:  # the usual case, and fast: no escapes
+        parts = dn.replace(";", ",").split(",")
     rdns = []
     for part in parts:
-        first = re.split(r"(?<!\\)\+", part, maxsplit=1)[0]
-        if "=" not in first:
+        first = re.split(r"(?<!\\)\+", part, maxsplit=1)[0] if "+" in part else part
+        kind, equals, value = first.partition("=")
+        if not equals:
             raise IdentityError("bad_claim", f"not a DN: {dn!r}")
-        kind, value = first.split("=", 1)
-        rdns.append((kind.strip().casefold(), _unescape(value.strip())))
-    return rdns
+        value = value.strip()
+        rdns.append((kind.strip().casefold(), _unescape(value) if "\\" in value else value))
+    return tuple(rdns)
 
 
 def normalise_dn(dn: str) -> str:
