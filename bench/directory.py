@@ -32,11 +32,11 @@ from lernmodul.identity.ldap.client import service_connection
 from lernmodul.identity.ldap.sync import apply_snapshot, read_directory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "identity"))
-from slapd import MISSING, Slapd, is_installed  # noqa: I001  (the test suite's throw-away slapd)
+from slapd import MISSING, Slapd, is_installed
 
 BASE = "dc=bench,dc=example"
 SERVICE = f"cn=sync,{BASE}"
-SECRET = "bench-sync-secret"  # noqa: S105
+SECRET = "bench-sync-secret"
 DEZERNATE, AEMTER = 6, 10
 
 
@@ -81,7 +81,8 @@ def sync_once(sessions, settings: DirectorySettings) -> tuple[float, str]:  # ty
     with sessions.begin() as session:
         report = apply_snapshot(session, settings, snapshot, now=utcnow()).report
     took = time.perf_counter() - start
-    return took, f"{len(report.created)} created, {len(report.updated)} updated, {len(report.deactivated)} deactivated"
+    counts = (len(report.created), len(report.updated), len(report.deactivated))
+    return took, "{} created, {} updated, {} deactivated".format(*counts)
 
 
 def measure(url: str, settings: DirectorySettings, label: str, entries: int) -> dict[str, float]:

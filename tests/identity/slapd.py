@@ -23,7 +23,7 @@ LDAPADD = shutil.which("ldapadd") or "/usr/bin/ldapadd"
 LDAPMODIFY = shutil.which("ldapmodify") or "/usr/bin/ldapmodify"
 SCHEMA = Path("/etc/ldap/schema")
 MODULES = Path("/usr/lib/ldap")
-ADMIN_PASSWORD = "slapd-admin-secret"  # noqa: S105  (a throw-away test server)
+ADMIN_PASSWORD = "slapd-admin-secret"
 MISSING = "slapd is not installed (Debian: apt-get install slapd ldap-utils)"
 
 

@@ -49,7 +49,8 @@ def test_a_wrong_password_fails_and_counts_in_the_throttle(ldap_app, login, db_s
     client = ldap_app.test_client()
     response = login(client, "a.oezdemir@lindenau.example", WRONG)
     assert response.status_code == 200
-    assert "nicht korrekt" in response.get_data(as_text=True) or "not correct" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "nicht korrekt" in page or "not correct" in page
     session = db_session
     session.rollback()
     counted = failures(session)

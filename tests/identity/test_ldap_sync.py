@@ -60,7 +60,8 @@ def test_sync_creates_skips_bad_entries_and_a_second_run_changes_nothing(cli, ap
     found = people(db_session)
     assert set(found) == {"admin@lindenau.example", "j.weiss@lindenau.example", "a.oezdemir@lindenau.example",
                           "m.mueller@lindenau.example", "l.schaefer@lindenau.example"}  # not the disabled one
-    weiss, mueller, schaefer = (found[f"{n}@lindenau.example"] for n in ("j.weiss", "m.mueller", "l.schaefer"))
+    weiss, mueller, schaefer = (found[f"{n}@lindenau.example"]
+                                for n in ("j.weiss", "m.mueller", "l.schaefer"))
     assert (weiss.name, weiss.personnel_number) == ("Jürgen Weiß", "4711")  # displayName before cn
     assert schaefer.name == "Lukas Schäfer" and schaefer.personnel_number is None
     assert unit_path(db_session, weiss.org_unit_id) == "Stadtverwaltung / Dezernat II / Bürgeramt"
@@ -103,7 +104,8 @@ def test_moved_people_follow_leavers_and_disabled_are_deactivated(cli, app, db_s
     result = cli()
     assert result.exit_code == 0, result.output
     assert "0 created, 1 updated, 2 deactivated" in result.output
-    assert f"updated: uid=aoezdemir,{KAEMMEREI},{BASE} <a.oezdemir@lindenau.example> (org_unit)" in result.output
+    moved = f"updated: uid=aoezdemir,{KAEMMEREI},{BASE} <a.oezdemir@lindenau.example> (org_unit)"
+    assert moved in result.output
     found = people(db_session)
     assert unit_path(db_session, found["a.oezdemir@lindenau.example"].org_unit_id) == (
         "Stadtverwaltung / Dezernat I / Kämmerei")
@@ -144,7 +146,8 @@ def test_an_empty_result_changes_nothing(cli, monkeypatch, db_session, app):
 
 
 def test_start_tls_with_a_private_ca(slapd, test_ca, db_session, app, tmp_path):
-    settings = DirectorySettings.from_config(ldap_config(slapd, LDAP_START_TLS=True, LDAP_CA_FILE=str(test_ca.ca)))
+    settings = DirectorySettings.from_config(ldap_config(slapd, LDAP_START_TLS=True,
+                                                         LDAP_CA_FILE=str(test_ca.ca)))
     result = sync_directory(db_session, settings, now=utcnow())
     assert len(result.report.created) == 4
     db_session.rollback()

@@ -190,7 +190,8 @@ class DirectorySettings:
                                        "is read with a service account, never anonymously")
         membership = str(get("LDAP_GROUP_MEMBERSHIP") or "memberOf")
         if membership.lower() not in {"memberof", "member"}:
-            raise DirectoryConfigError(f"LDAP_GROUP_MEMBERSHIP must be memberOf or member, not {membership!r}")
+            raise DirectoryConfigError(
+                f"LDAP_GROUP_MEMBERSHIP must be memberOf or member, not {membership!r}")
         names = _names(get("LDAP_ATTRIBUTE_NAME"))
         return cls(
             url=str(url), base_dn=str(base_dn), bind_dn=str(bind_dn), bind_password=str(password),
