@@ -99,10 +99,21 @@ def _link_or_create(session: Session, identity: Identity, *, now: datetime,
 
 
 def update_account(session: Session, user: User, identity: Identity, *, now: datetime,
-                   new: bool = False) -> list[str]:
+                   new: bool = False, units: UnitIndex | None = None) -> list[str]:
     """Brings name, e-mail, personnel number, unit and roles in line with the identity.
 
-    Returns the names of the changed fields (audited as "user.update" unless `new`)."""
+    Returns the names of the changed fields (audited as "user.update" unless `new`). The checks
+    come first: when it raises IdentityError, the account is as it was. `units`: a tree index
+    shared by many calls (a directory sync), else the tree is read for this call."""
+    if identity.personnel_number is not None and user.personnel_number != identity.personnel_number:
+        if user.personnel_number is not None:
+            raise IdentityError("personnel_number_conflict", f"user:{user.id}")
+        taken = session.scalar(select(User.id).where(User.personnel_number == identity.personnel_number))
+        if taken is not None:
+            raise IdentityError("personnel_number_conflict", f"user:{taken}")
+    unit_id = None
+    if identity.unit_path is not None:
+        unit_id = ensure_unit(session, identity.unit_path, now=now, units=units)
     changes: list[str] = []
     detail: dict[str, object] = {"source": identity.kind}
     if identity.name and user.name != identity.name:
@@ -116,19 +127,12 @@ def update_account(session: Session, user: User, identity: Identity, *, now: dat
         else:
             detail["email_not_changed"] = f"taken by user:{taken}"
     if identity.personnel_number is not None and user.personnel_number != identity.personnel_number:
-        if user.personnel_number is not None:
-            raise IdentityError("personnel_number_conflict", f"user:{user.id}")
-        taken = session.scalar(select(User.id).where(User.personnel_number == identity.personnel_number))
-        if taken is not None:
-            raise IdentityError("personnel_number_conflict", f"user:{taken}")
         user.personnel_number = identity.personnel_number
         changes.append("personnel_number")
-    if identity.unit_path is not None:
-        unit_id = _ensure_unit(session, identity.unit_path, now=now)
-        if user.org_unit_id != unit_id:
-            detail["org_unit"] = {"from": user.org_unit_id, "to": unit_id}
-            user.org_unit_id = unit_id
-            changes.append("org_unit")
+    if unit_id is not None and user.org_unit_id != unit_id:
+        detail["org_unit"] = {"from": user.org_unit_id, "to": unit_id}
+        user.org_unit_id = unit_id
+        changes.append("org_unit")
     if identity.roles is not None or new:
         wanted = identity.roles if identity.roles is not None else frozenset({Role.LEARNER.value})
         if _set_roles(user, wanted):
@@ -141,11 +145,14 @@ def update_account(session: Session, user: User, identity: Identity, *, now: dat
     return changes
 
 
-def _ensure_unit(session: Session, path: tuple[str, ...], *, now: datetime) -> int:
+def ensure_unit(session: Session, path: tuple[str, ...], *, now: datetime,
+                units: UnitIndex | None = None) -> int:
+    """The id of the unit at `path`, creating missing parts; IdentityError("bad_claim") for a
+    path that cannot be created."""
     if len(path) > MAX_DEPTH:
         raise IdentityError("bad_claim", f"org unit path deeper than {MAX_DEPTH}")
     try:
-        unit_id, _created = UnitIndex(session).ensure(session, list(path), now=now)
+        unit_id, _created = (units or UnitIndex(session)).ensure(session, list(path), now=now)
     except OrgUnitError as error:
         raise IdentityError("bad_claim", f"org unit path: {error}") from error
     return unit_id

@@ -34,6 +34,9 @@ def register(group: click.Group) -> None:
     from lernmodul.web.reminder_commands import reminders
 
     group.add_command(reminders)
+    from lernmodul.web.directory_commands import directory
+
+    group.add_command(directory)
 
 
 def _make_app(default_env: str = "production") -> Flask:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from flask import Flask, current_app
 
+from lernmodul.identity.ldap import DirectoryConfigError, DirectorySettings
 from lernmodul.services.login_throttle import ThrottleLimits
 from lernmodul.services.passwords import HashParameters, make_hasher
 
@@ -18,6 +19,16 @@ EXTENSION_KEY = "lernmodul.auth"
 class AuthSettings:
     hasher: PasswordHasher
     limits: ThrottleLimits
+    directory: DirectorySettings | None = None  # LDAP_BIND_LOGIN: passwords checked by LDAP bind
+
+
+def _directory(app: Flask) -> DirectorySettings | None:
+    if not app.config.get("LDAP_BIND_LOGIN"):
+        return None
+    try:
+        return DirectorySettings.from_config(app.config)
+    except DirectoryConfigError as error:
+        raise RuntimeError(f"LDAP_BIND_LOGIN is set, but: {error}") from None
 
 
 def init_app(app: Flask) -> None:
@@ -38,6 +49,7 @@ def init_app(app: Flask) -> None:
             block_after=app.config["LOGIN_ACCOUNT_BLOCK_AFTER"],
             block=timedelta(hours=app.config["LOGIN_ACCOUNT_BLOCK_HOURS"]),
         ),
+        directory=_directory(app),
     )
 
 

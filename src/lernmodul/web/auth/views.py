@@ -9,6 +9,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lernmodul.db.models import User, utcnow
+from lernmodul.identity.ldap import DirectoryError
+from lernmodul.identity.ldap.login import (
+    DirectoryLogin,
+    DirectoryLoginResult,
+    authenticate_with_directory,
+)
 from lernmodul.services import accounts
 from lernmodul.services.login_throttle import ThrottleReason
 from lernmodul.services.passwords import PasswordProblem
@@ -81,7 +87,21 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
     error = None
     if form.validate_on_submit():
         settings = auth_settings()
-        result = accounts.authenticate(
+        directory_result = None
+        if settings.directory is not None:
+            try:
+                directory_result = _directory_login(form.login.data or "", form.password.data or "")
+            except DirectoryError:
+                log_security_event("login.directory_unavailable")
+                error = _("The directory cannot be reached right now. Please try again later.")
+                return render_template("auth/login.html", form=form, error=error), 503, {}
+            if directory_result is not None and directory_result.outcome is DirectoryLogin.REFUSED:
+                log_security_event("login.refused", login=form.login.data,
+                                   reason=directory_result.code)
+                error = _("Your directory account cannot be used here yet. Please contact the "
+                          "administration of the learning platform.")
+                return render_template("auth/login.html", form=form, error=error), 403, {}
+        result = _as_login_result(directory_result) if directory_result else accounts.authenticate(
             get_session(),
             hasher=settings.hasher,
             login=form.login.data or "",
@@ -107,6 +127,22 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
             log_security_event("login.success", user_id=user.id)
             return redirect(target or home_url(user))
     return render_template("auth/login.html", form=form, error=error)
+
+
+def _directory_login(login: str, password: str) -> DirectoryLoginResult | None:
+    """The directory's answer (LDAP_BIND_LOGIN), None when it does not know the login."""
+    settings = auth_settings()
+    assert settings.directory is not None
+    return authenticate_with_directory(get_session(), settings.directory, login=login,
+                                       password=password, ip=request.remote_addr, now=utcnow(),
+                                       limits=settings.limits)
+
+
+def _as_login_result(result: DirectoryLoginResult) -> accounts.LoginResult:
+    outcomes = {DirectoryLogin.OK: accounts.LoginOutcome.OK,
+                DirectoryLogin.THROTTLED: accounts.LoginOutcome.THROTTLED}
+    return accounts.LoginResult(outcomes.get(result.outcome, accounts.LoginOutcome.INVALID),
+                                user=result.user, retry_after_seconds=result.retry_after_seconds)
 
 
 @bp.route("/logout", methods=["POST"])
