@@ -61,7 +61,9 @@ def authenticate_with_directory(session: Session, settings: DirectorySettings, *
         account = login_throttle.user_key(local.id)
     else:
         account = login_throttle.account_key(login)
-    rows = login_throttle.lock_throttles(session, [account, login_throttle.ip_key(ip)], now)
+    # the same counters as the password login: the account, the account at this address, the address
+    keys = [account, login_throttle.pair_key(account, ip), login_throttle.ip_key(ip)]
+    rows = login_throttle.lock_throttles(session, keys, now)
     state = login_throttle.check_throttles(rows, now, limits)
     if state.is_blocked:
         return DirectoryLoginResult(DirectoryLogin.THROTTLED,
