@@ -21,6 +21,8 @@ BLUEPRINT_POLICY: dict[str, str | frozenset[str]] = {
     "certificates": SIGNED_IN,
     # the learner's own view of what HR sees, and the copy of their data
     "transparency": frozenset({"learner"}),
+    # sign-in through the identity provider: the sign-in itself, so anyone
+    "identity": ANYONE,
 }
 ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
     "static": ANYONE,
@@ -47,6 +49,8 @@ ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
 PUBLIC_ALLOWLIST = {
     "static",
     "auth.login",
+    "identity.oidc_login",
+    "identity.oidc_callback",
     "public.health",
     "public.healthz",
     "public.accessibility",

@@ -14,6 +14,7 @@ from lernmodul.web.access import login_required_any, public
 from lernmodul.web.auth import auth_settings
 from lernmodul.web.auth.forms import LoginForm, PasswordChangeForm
 from lernmodul.web.database import get_session
+from lernmodul.web.identity import oidc_display_name, provider_logout_url
 from lernmodul.web.navigation import home_url, safe_next_url
 from lernmodul.web.security_log import log_security_event
 from lernmodul.web.sessions import end_session, start_session
@@ -35,14 +36,35 @@ def password_problem_message(problem: PasswordProblem) -> str:
     return messages[problem]
 
 
+def password_sign_in_allowed(login: str) -> bool:
+    """Whether `login` may sign in with a password: always with LOCAL_PASSWORDS, else only the
+    emergency accounts of BREAK_GLASS_ACCOUNTS (named by e-mail address)."""
+    if current_app.config.get("LOCAL_PASSWORDS", True):
+        return True
+    return login.strip().lower() in current_app.config.get("BREAK_GLASS_ACCOUNTS", ())
+
+
+def _login_page(form: LoginForm, error: str | None, target: str | None) -> str:
+    local = bool(current_app.config.get("LOCAL_PASSWORDS", True))
+    show_password_form = local or bool(request.args.get("emergency")) or form.is_submitted()
+    return render_template("auth/login.html", form=form, error=error, next_url=target,
+                           oidc_name=oidc_display_name(), local_passwords=local,
+                           show_password_form=show_password_form)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-def login() -> Response | str | tuple[str, int, dict[str, str]]:
+def login() -> Response | str | tuple[str, int, dict[str, str]] | tuple[str, int]:
     target = safe_next_url(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(target or home_url(current_user))
     form = LoginForm()
     error = None
+    if form.validate_on_submit() and not password_sign_in_allowed(form.login.data or ""):
+        log_security_event("login.password_disabled", login=form.login.data)
+        error = _("Signing in with a password is switched off. Please use the sign-in of your "
+                  "organisation.")
+        return _login_page(form, error, target), 403
     if form.validate_on_submit():
         settings = auth_settings()
         result = accounts.authenticate(
@@ -63,8 +85,7 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
                 "for %(minutes)s minutes. Please try again later.",
                 minutes=minutes,
             )
-            html = render_template("auth/login.html", form=form, error=error)
-            return html, 429, {"Retry-After": str(result.retry_after_seconds)}
+            return _login_page(form, error, target), 429, {"Retry-After": str(result.retry_after_seconds)}
         if result.outcome is accounts.LoginOutcome.INVALID:
             log_security_event("login.failure", login=form.login.data)
             error = _("The e-mail address, personnel number or password is not correct.")
@@ -74,17 +95,20 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
             start_session(user)
             log_security_event("login.success", user_id=user.id)
             return redirect(target or home_url(user))
-    return render_template("auth/login.html", form=form, error=error)
+    return _login_page(form, error, target)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required_any
 def logout() -> Response:
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    provider_url = provider_logout_url()  # from this session, before it ends
     accounts.log_out(get_session(), user, now=utcnow())
     log_security_event("logout", user_id=user.id)
-    end_session()
+    end_session()  # this site's session ends first, whatever the provider does
     flash(_("You have been signed out."), "info")
+    if provider_url:
+        return redirect(provider_url)
     return redirect(url_for("auth.login"))
 
 
