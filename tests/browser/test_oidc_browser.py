@@ -4,11 +4,11 @@ page, the provider's login, back signed in with the account created; sign-out en
 from __future__ import annotations
 
 import pytest
-from oidc_site import DISPLAY_NAME
 from sqlalchemy import select
 
 from lernmodul.db import User
 from lernmodul.services.org_units import unit_path
+from oidc_site import DISPLAY_NAME
 
 pytestmark = pytest.mark.browser
 

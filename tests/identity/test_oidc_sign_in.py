@@ -8,11 +8,11 @@ import logging
 
 import pytest
 import requests
-from oidc_site import USERS, form_of, sign_in_at_provider, start_sign_in
 from sqlalchemy import func, select
 
 from lernmodul.db import AuditLog, ExternalIdentity, User
 from lernmodul.services.org_units import unit_path
+from oidc_site import USERS, form_of, sign_in_at_provider, start_sign_in
 
 
 @pytest.fixture(autouse=True)

@@ -18,9 +18,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.common.errors import AuthlibBaseError
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
@@ -193,9 +193,10 @@ class OidcClient:
     # --- the flow ------------------------------------------------------------------------
 
     def _session(self) -> OAuth2Session:
+        # token_endpoint_auth_method names a method, it is no secret
         return OAuth2Session(self.settings.client_id, self.settings.client_secret,
                              scope=self.settings.scopes, redirect_uri=self.settings.redirect_uri,
-                             token_endpoint_auth_method="client_secret_basic",
+                             token_endpoint_auth_method="client_secret_basic",  # noqa: S106  # nosec B106
                              code_challenge_method="S256", default_timeout=self.timeout)
 
     def begin(self, *, now: int) -> tuple[str, PendingSignIn]:
