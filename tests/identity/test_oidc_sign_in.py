@@ -5,6 +5,7 @@ page and writes nothing, the provider's key rotation is followed, logout ends bo
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -164,3 +165,16 @@ def test_no_account_is_created_when_creation_is_off(oidc_site, db_session):
     response = sign_in_at_provider(requests.Session(), oidc_site, "jweiss")
     assert response.status_code == 403
     assert counts(db_session) == (0, 0)
+
+
+def test_the_authorization_request_uses_pkce_s256_state_and_nonce(oidc_site):
+    http = requests.Session()
+    page = http.get(f"{oidc_site.base}/login", timeout=30)
+    response = http.post(f"{oidc_site.base}/oidc/login", data={"csrf_token": form_of(page)[1]["csrf_token"]},
+                         timeout=30, allow_redirects=False)
+    assert response.status_code == 303
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) == 43
+    assert query["response_type"] == ["code"] and "openid" in query["scope"][0].split()
+    assert len(query["state"][0]) >= 32 and len(query["nonce"][0]) >= 32
+    assert query["redirect_uri"] == [f"{oidc_site.base}/oidc/callback"]
