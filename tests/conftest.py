@@ -335,3 +335,7 @@ def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     "--no-build-isolation", "-w", str(out), str(repo)], check=True, timeout=300)
     (found,) = out.glob("lernmodul-*.whl")
     return found
+
+
+# the live app with a real OpenID provider beside it (tests/oidc_site.py)
+from oidc_site import oidc_site  # noqa: E402, F401

@@ -21,6 +21,8 @@ BLUEPRINT_POLICY: dict[str, str | frozenset[str]] = {
     "certificates": SIGNED_IN,
     # the learner's own view of what HR sees, and the copy of their data
     "transparency": frozenset({"learner"}),
+    # sign-in through the identity provider: the sign-in itself, so anyone
+    "identity": ANYONE,
 }
 ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
     "static": ANYONE,
@@ -53,6 +55,8 @@ PUBLIC_ALLOWLIST = {
     "auth.login",
     "password_reset.request_reset",
     "password_reset.reset_password",
+    "identity.oidc_login",
+    "identity.oidc_callback",
     "public.health",
     "public.healthz",
     "public.accessibility",

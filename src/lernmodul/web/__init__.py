@@ -58,13 +58,14 @@ def create_app(
     from lernmodul.web.auth.views import bp as auth_bp
     from lernmodul.web.certificates import bp as certificates_bp
     from lernmodul.web.hr import bp as hr_bp
+    from lernmodul.web.identity import bp as identity_bp
     from lernmodul.web.learner import bp as learner_bp
     from lernmodul.web.public import bp as public_bp
     from lernmodul.web.trainer import bp as trainer_bp
     from lernmodul.web.transparency import bp as transparency_bp
 
-    for blueprint in (public_bp, auth_bp, password_reset_bp, learner_bp, trainer_bp, hr_bp,
-                      admin_bp, certificates_bp, transparency_bp):
+    for blueprint in (public_bp, auth_bp, password_reset_bp, identity_bp, learner_bp, trainer_bp,
+                      hr_bp, admin_bp, certificates_bp, transparency_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

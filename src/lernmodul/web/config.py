@@ -14,6 +14,7 @@ from typing import Any
 from flask import Config
 
 import lernmodul
+from lernmodul.identity.claims import ClaimMapping
 
 PACKAGE_DIR = Path(lernmodul.__file__).resolve().parent
 _CHECKOUT = PACKAGE_DIR.parents[1]
@@ -88,10 +89,8 @@ class DefaultConfig:
     LOGIN_ACCOUNT_BLOCK_AFTER = 100
     LOGIN_ACCOUNT_BLOCK_HOURS = 24
 
-    # Local passwords: accounts sign in with a password kept in this database. Only then is
-    # there the self-service reset ("Forgot your password?", /password/forgot); without it
-    # those pages answer 404.
-    LOCAL_PASSWORDS = True
+    # Local passwords (LOCAL_PASSWORDS, below): only then is there the self-service reset
+    # ("Forgot your password?", /password/forgot); without them those pages answer 404.
     PASSWORD_RESET_TOKEN_MINUTES = 60  # how long the link in the reset e-mail works
     # Reset requests per e-mail address typed (known or not: over the limit both get 429),
     # per account (mails sent to it; over the limit no further mail, the same answer) and
@@ -120,6 +119,22 @@ class DefaultConfig:
     PUBLIC_BASE_URL: str | None = None
     PUBLIC_BASE_URL_ALLOW_HTTP = False
     DEV_BASE_URL = "http://127.0.0.1:5000"
+
+    # Sign-in with the authority's OpenID provider (docs/operations.md). Off while OIDC_ISSUER
+    # is unset. The redirect URI is PUBLIC_BASE_URL + /oidc/callback. Claim mapping:
+    # OIDC_CLAIM_PERSONNEL_NUMBER, OIDC_CLAIM_EMAIL, OIDC_CLAIM_NAME, OIDC_CLAIM_UNIT_PATH,
+    # OIDC_UNIT_SEPARATOR, OIDC_CLAIM_GROUPS and OIDC_GROUP_ROLES ({"lm-hr": "hr"}).
+    OIDC_ISSUER: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None
+    OIDC_SCOPES = "openid email profile"
+    OIDC_DISPLAY_NAME: str | None = None  # "Anmelden mit <name>", e.g. "Stadtverwaltung Lindenau"
+    OIDC_CREATE_ACCOUNTS = True  # a first sign-in creates the account
+    # Password sign-in. With LOCAL_PASSWORDS = False only the accounts listed in
+    # BREAK_GLASS_ACCOUNTS (e-mail addresses: the emergency administrators) may use a password,
+    # and the self-service reset is off (an emergency administrator uses `lernmodul users`).
+    LOCAL_PASSWORDS = True
+    BREAK_GLASS_ACCOUNTS: tuple[str, ...] = ()
 
     # Operations
     LOG_FORMAT = "text"  # text | json (one JSON object per line, no names or e-mail addresses)
@@ -186,6 +201,7 @@ def load_config(
             raise ConfigError(f"{ENV_PREFIX}_{name} must be a whole number of at least 1, not {value!r}")
     if config["LOGIN_ACCOUNT_BLOCK_AFTER"] > 100:  # NIST SP 800-63B 5.2.2
         raise ConfigError(f"{ENV_PREFIX}_LOGIN_ACCOUNT_BLOCK_AFTER must be at most 100")
+    _check_sign_in_settings(config)
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'lernmodul.sqlite'}"
     if not config.get("TEMPLATES_PATH"):
@@ -198,6 +214,22 @@ def load_config(
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret_key(instance_path)
     config["DEBUG"] = False if config["ENV"] == "production" else bool(config.get("DEBUG"))
+
+
+def _check_sign_in_settings(config: Config) -> None:
+    """OIDC needs its client; the break-glass list becomes lower-case e-mail addresses."""
+    if config.get("OIDC_ISSUER"):
+        for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"):
+            if not config.get(name):
+                raise ConfigError(f"{ENV_PREFIX}_OIDC_ISSUER is set but {ENV_PREFIX}_{name} is not")
+        try:
+            ClaimMapping.from_settings(config, "OIDC")
+        except ValueError as error:
+            raise ConfigError(str(error)) from error
+    accounts = config.get("BREAK_GLASS_ACCOUNTS") or ()
+    if isinstance(accounts, str):  # from the environment: "a@example.org,b@example.org"
+        accounts = accounts.split(",")
+    config["BREAK_GLASS_ACCOUNTS"] = tuple(str(a).strip().lower() for a in accounts if str(a).strip())
 
 
 def public_base_url(config: Mapping[str, Any]) -> str | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from functools import lru_cache
+from urllib.parse import urlsplit
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
@@ -101,9 +103,23 @@ def request_id() -> str:
     return str(g.request_id)
 
 
+@lru_cache(maxsize=8)
+def content_security_policy(oidc_issuer: str | None) -> str:
+    """The policy; with sign-in through an OpenID provider, forms may also lead there (the
+    sign-in button and the sign-out, whose redirect goes on to the provider's logout)."""
+    if not oidc_issuer:
+        return CONTENT_SECURITY_POLICY
+    parts = urlsplit(oidc_issuer)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.scheme not in {"http", "https"} or not parts.netloc or any(c in origin for c in " ;,'\""):
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
+
+
 def _set_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy",
+                       content_security_policy(current_app.config.get("OIDC_ISSUER") or None))
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"

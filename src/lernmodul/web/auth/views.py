@@ -22,6 +22,7 @@ from lernmodul.web.access import login_required_any, public
 from lernmodul.web.auth import auth_settings
 from lernmodul.web.auth.forms import LoginForm, PasswordChangeForm
 from lernmodul.web.database import get_session
+from lernmodul.web.identity import oidc_display_name, provider_logout_url
 from lernmodul.web.navigation import home_url, safe_next_url
 from lernmodul.web.security_log import log_security_event
 from lernmodul.web.sessions import end_session, start_session
@@ -77,14 +78,35 @@ def throttled_message(reason: ThrottleReason, seconds: int) -> str:
     )
 
 
+def password_sign_in_allowed(login: str) -> bool:
+    """Whether `login` may sign in with a password: always with LOCAL_PASSWORDS, else only the
+    emergency accounts of BREAK_GLASS_ACCOUNTS (named by e-mail address)."""
+    if current_app.config.get("LOCAL_PASSWORDS", True):
+        return True
+    return login.strip().lower() in current_app.config.get("BREAK_GLASS_ACCOUNTS", ())
+
+
+def _login_page(form: LoginForm, error: str | None, target: str | None) -> str:
+    local = bool(current_app.config.get("LOCAL_PASSWORDS", True))
+    show_password_form = local or bool(request.args.get("emergency")) or form.is_submitted()
+    return render_template("auth/login.html", form=form, error=error, next_url=target,
+                           oidc_name=oidc_display_name(), local_passwords=local,
+                           show_password_form=show_password_form)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-def login() -> Response | str | tuple[str, int, dict[str, str]]:
+def login() -> Response | str | tuple[str, int, dict[str, str]] | tuple[str, int]:
     target = safe_next_url(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(target or home_url(current_user))
     form = LoginForm()
     error = None
+    if form.validate_on_submit() and not password_sign_in_allowed(form.login.data or ""):
+        log_security_event("login.password_disabled", login=form.login.data)
+        error = _("Signing in with a password is switched off. Please use the sign-in of your "
+                  "organisation.")
+        return _login_page(form, error, target), 403
     if form.validate_on_submit():
         settings = auth_settings()
         directory_result = None
@@ -94,13 +116,13 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
             except DirectoryError:
                 log_security_event("login.directory_unavailable")
                 error = _("The directory cannot be reached right now. Please try again later.")
-                return render_template("auth/login.html", form=form, error=error), 503, {}
+                return _login_page(form, error, target), 503, {}
             if directory_result is not None and directory_result.outcome is DirectoryLogin.REFUSED:
                 log_security_event("login.refused", login=form.login.data,
                                    reason=directory_result.code)
                 error = _("Your directory account cannot be used here yet. Please contact the "
                           "administration of the learning platform.")
-                return render_template("auth/login.html", form=form, error=error), 403, {}
+                return _login_page(form, error, target), 403, {}
         result = _as_login_result(directory_result) if directory_result else accounts.authenticate(
             get_session(),
             hasher=settings.hasher,
@@ -115,8 +137,7 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
             log_security_event("login.throttled", login=form.login.data,
                                reason=result.throttle_reason.value)
             error = throttled_message(result.throttle_reason, result.retry_after_seconds)
-            html = render_template("auth/login.html", form=form, error=error)
-            return html, 429, {"Retry-After": str(result.retry_after_seconds)}
+            return _login_page(form, error, target), 429, {"Retry-After": str(result.retry_after_seconds)}
         if result.outcome is accounts.LoginOutcome.INVALID:
             log_security_event("login.failure", login=form.login.data)
             error = _("The e-mail address, personnel number or password is not correct.")
@@ -126,7 +147,7 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
             start_session(user)
             log_security_event("login.success", user_id=user.id)
             return redirect(target or home_url(user))
-    return render_template("auth/login.html", form=form, error=error)
+    return _login_page(form, error, target)
 
 
 def _directory_login(login: str, password: str) -> DirectoryLoginResult | None:
@@ -149,10 +170,13 @@ def _as_login_result(result: DirectoryLoginResult) -> accounts.LoginResult:
 @login_required_any
 def logout() -> Response:
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    provider_url = provider_logout_url()  # from this session, before it ends
     accounts.log_out(get_session(), user, now=utcnow())
     log_security_event("logout", user_id=user.id)
-    end_session()
+    end_session()  # this site's session ends first, whatever the provider does
     flash(_("You have been signed out."), "info")
+    if provider_url:
+        return redirect(provider_url)
     return redirect(url_for("auth.login"))
 
 
