@@ -58,12 +58,14 @@ def test_the_clock_decides_without_today(command, scene) -> None:
         sunday = command("send", **settings)
     assert output_lines(sunday) == [
         "due_soon: sent=4 skipped=0 failed=0", "overdue: sent=0 skipped=0 failed=0",
-        "expiring: sent=1 skipped=0 failed=0", "revoked: sent=0 skipped=0 failed=0", "hr_digest: sent=1 skipped=0 failed=0"]
+        "expiring: sent=1 skipped=0 failed=0", "revoked: sent=0 skipped=0 failed=0",
+        "hr_digest: sent=1 skipped=0 failed=0"]
     with freeze_time(datetime(2026, 11, 23, 6, 0, tzinfo=UTC)):
         monday = command("send", **settings)
     assert output_lines(monday) == [
         "due_soon: sent=1 skipped=3 failed=0", "overdue: sent=1 skipped=0 failed=0",
-        "expiring: sent=0 skipped=1 failed=0", "revoked: sent=0 skipped=0 failed=0", "hr_digest: sent=2 skipped=0 failed=0"]
+        "expiring: sent=0 skipped=1 failed=0", "revoked: sent=0 skipped=0 failed=0",
+        "hr_digest: sent=2 skipped=0 failed=0"]
 
 
 def test_smtp_login_is_used(command, scene) -> None:
