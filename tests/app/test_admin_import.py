@@ -6,13 +6,14 @@ from __future__ import annotations
 import base64
 import io
 import re
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from lernmodul.cli import main
-from lernmodul.db.models import AuditLog, OrgUnit, User
+from lernmodul.db.models import AuditLog, Enrolment, OrgUnit, User
 
 ADMIN_EMAIL = "admin@example.org"
 CSV = (
@@ -249,3 +250,63 @@ def test_an_org_unit_path_of_990_levels_is_a_bad_line_on_the_page(admin, csrf_to
     assert "Der Pfad der Organisationseinheit hat mehr als 12 Ebenen" in \
         response.get_data(as_text=True)
     assert snapshot() == before
+
+
+# --- the HR scope of imported HR roles -----------------------------------------------------
+
+SCOPED = (
+    "Personalnummer;Name;E-Mail;Organisationseinheit;Rollen\n"
+    "2001;Hanna Rot;h.rot@lindenau.de;Stadt Lindenau / Bürgeramt Süd;hr\n"
+    "2002;Lena Blau;l.blau@lindenau.de;Stadt Lindenau / Bürgeramt Süd;\n"
+    "2003;Kai Grün;k.gruen@lindenau.de;Stadt Lindenau / Bauamt;\n"
+)
+
+
+def test_an_imported_hr_person_sees_only_the_own_unit(app, admin, csrf_token, login, db_session):
+    html = upload(admin, csrf_token, SCOPED.encode()).get_data(as_text=True)
+    assert "HR-Bereiche" in html
+    section = html[html.index("HR-Bereiche"):]
+    row = re.search(r"<tr><td>2</td><td>2001</td><td>Hanna Rot</td>\s*<td>([^<]*)</td>", section)
+    assert row and row.group(1) == "Stadt Lindenau / Bürgeramt Süd (eigene Einheit)"
+    assert confirm(admin, csrf_token, html).status_code == 303
+    db_session.rollback()
+    now = datetime.now(UTC)
+    for user in db_session.scalars(select(User).where(User.personnel_number.is_not(None))):
+        db_session.add(Enrolment(user_id=user.id, course_id="pflichtkurs", is_mandatory=True,
+                                 assigned_at=now))
+    rot = db_session.scalar(select(User).where(User.personnel_number == "2001"))
+    rot.password_hash = db_session.scalar(select(User.password_hash).where(User.email == ADMIN_EMAIL))
+    db_session.commit()
+    client = app.test_client()
+    assert login(client, "h.rot@lindenau.de").status_code == 302
+    people = client.get("/hr/people").get_data(as_text=True)
+    assert "Lena Blau" in people and "Kai Grün" not in people
+    assert "Personalstelle – alle Einheiten" not in admin.get(f"/admin/users/{rot.id}").get_data(as_text=True)
+
+
+def test_the_page_names_an_unknown_hr_scope(admin, csrf_token, snapshot):
+    before = snapshot()
+    text = (SCOPED.replace("Rollen\n", "Rollen;HR-Bereich\n")
+            .replace(";hr\n", ";hr;Stadt Lindenau / Ordnungsamt\n").replace(";\n", ";;\n"))
+    response = upload(admin, csrf_token, text.encode())
+    assert response.status_code == 400
+    assert ("HR-Bereich: Die Organisationseinheit „Stadt Lindenau / Ordnungsamt“ gibt es nicht, und "
+            "diese Datei legt sie nicht an.") in response.get_data(as_text=True)
+    assert snapshot() == before
+
+
+def test_cli_reports_the_scope_and_takes_a_default(cli, tmp_path, app, db_session):
+    path = tmp_path / "hr.csv"
+    path.write_text(SCOPED, encoding="utf-8")
+    dry = cli(str(path), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert ("line 2: 2001 Hanna Rot: HR scope: Stadt Lindenau / Bürgeramt Süd with its sub-units "
+            "(own unit)") in dry.output
+    bad = cli(str(path), "--hr-scope", "* | Stadt Lindenau")
+    assert bad.exit_code == 2 and "--hr-scope" in bad.output
+    done = cli(str(path), "--hr-scope", "*")
+    assert done.exit_code == 0, done.output
+    assert "line 2: 2001 Hanna Rot: HR scope: all units" in done.output
+    db_session.rollback()
+    rot = db_session.scalar(select(User).where(User.personnel_number == "2001"))
+    assert [(r.role, r.org_unit_id) for r in rot.roles] == [("hr", None)]

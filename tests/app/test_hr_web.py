@@ -8,15 +8,18 @@ import io
 import json
 import re
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from lernmodul.db.certificates import Certificate
 from lernmodul.db.learning import Attempt, AttemptResult
 from lernmodul.db.models import AuditLog, CourseVersion, Enrolment, OrgUnit, utcnow
-from lernmodul.services.courses import import_course_folder
+from lernmodul.services import certificates, learning
+from lernmodul.services.courses import CompiledCourses, import_course_folder
 
 SAMPLE = Path(__file__).parents[1] / "core" / "fixtures" / "sample-course"
 ALLOWED_HEADERS = {
@@ -293,3 +296,60 @@ def test_the_csv_export_names_its_charset_once(app, login, world) -> None:
     response = client.get("/hr/people/export?format=csv")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+# --- a revoked certificate (the course is to be retaken) -----------------------------------
+
+REVOKE_COMPLETED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+REVOKED_LABEL = "widerrufen – erneut zu absolvieren"
+
+
+def test_hr_sees_a_revocation_in_list_exports_and_dashboard(app, db_session, make_user, login,
+                                                           sample_version, post_form):
+    unit = OrgUnit(name="Bürgeramt Süd")
+    db_session.add(unit)
+    db_session.commit()
+    version = db_session.get(CourseVersion, sample_version)
+    course = CompiledCourses().get(version, "media/")
+    issuer = certificates.Issuer(Ed25519PrivateKey.generate(), lambda c: f"https://x/verify/{c}",
+                                 UTC)
+    users = [make_user(("learner",), name=f"Person {i}", org_unit_id=unit.id) for i in range(5)]
+    db_session.rollback()  # a fresh transaction after the other sessions' writes
+    for user in users:
+        db_session.add(Enrolment(user_id=user.id, course_id=version.course_id, is_mandatory=True,
+                                 assigned_at=REVOKE_COMPLETED))
+        db_session.flush()
+        enrolment = learning.start_course(db_session, user.id, version, REVOKE_COMPLETED)
+        enrolment.completed_at = REVOKE_COMPLETED
+        db_session.flush()
+        certificates.issue_certificate(db_session, enrolment=enrolment, version=version,
+                                       course=course, participant_name=user.name, language="de",
+                                       issuer=issuer, now=REVOKE_COMPLETED)
+    db_session.commit()
+    make_user((("hr", unit.id),), email="hr@example.org")
+    make_user(("admin",), email="admin@example.org")
+    first = db_session.scalars(select(Certificate).order_by(Certificate.id)).first()
+
+    hr_client = signed_in(app, login, "hr@example.org")
+    before = hr_client.get("/hr/people").get_data(as_text=True)
+    assert "status-revoked" not in before
+    admin = signed_in(app, login, "admin@example.org")
+    done = post_form(admin, f"/admin/certificates/{first.id}",
+                     {"reason": "Täuschung festgestellt"},
+                     action=f"/admin/certificates/{first.id}/revoke")
+    assert done.status_code == 303
+
+    html = hr_client.get("/hr/people").get_data(as_text=True)
+    assert html.count(f'<span class="status status-revoked">{REVOKED_LABEL}</span>') == 1
+    assert hr_client.get("/hr/people?status=revoked").get_data(as_text=True).count("Person 0") == 1
+    assert "Person 0" not in hr_client.get("/hr/people?status=completed").get_data(as_text=True)
+    for kind in ("csv", "xlsx"):
+        rows = {r[0]: r for r in export_rows(hr_client, f"/hr/people/export?format={kind}")[1:]}
+        assert rows["Person 0"][4] == REVOKED_LABEL
+        assert rows["Person 0"][6:] in (["", ""], [])  # no completion date, no expiry
+        assert rows["Person 1"][4] == "abgeschlossen"
+        assert not any(FORBIDDEN.search(v) for r in rows.values() for v in r)
+    board = hr_client.get("/hr/").get_data(as_text=True)
+    assert "Widerrufen – erneut zu absolvieren" in board
+    assert "80 %" in board
+    assert f"/hr/people?unit={unit.id}&amp;status=revoked" in board

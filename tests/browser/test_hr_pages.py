@@ -69,7 +69,7 @@ def test_hr_pages_are_accessible(live_server: str, page: Any, hr_world: dict[str
         page.goto(live_server + path)
         assert_accessible(page)
     page.goto(live_server + "/hr/")
-    assert page.locator("svg[role=img]").count() == 3
+    assert page.locator("svg[role=img]").count() == 4  # completion, overdue, revoked, expiring
     assert page.locator("table.data-table tbody tr").count() >= 1
     # an assignment form sent empty: errors tied to their fields
     page.goto(live_server + "/hr/assignments")

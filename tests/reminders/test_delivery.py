@@ -58,12 +58,14 @@ def test_the_clock_decides_without_today(command, scene) -> None:
         sunday = command("send", **settings)
     assert output_lines(sunday) == [
         "due_soon: sent=4 skipped=0 failed=0", "overdue: sent=0 skipped=0 failed=0",
-        "expiring: sent=1 skipped=0 failed=0", "hr_digest: sent=1 skipped=0 failed=0"]
+        "expiring: sent=1 skipped=0 failed=0", "revoked: sent=0 skipped=0 failed=0",
+        "hr_digest: sent=1 skipped=0 failed=0"]
     with freeze_time(datetime(2026, 11, 23, 6, 0, tzinfo=UTC)):
         monday = command("send", **settings)
     assert output_lines(monday) == [
         "due_soon: sent=1 skipped=3 failed=0", "overdue: sent=1 skipped=0 failed=0",
-        "expiring: sent=0 skipped=1 failed=0", "hr_digest: sent=2 skipped=0 failed=0"]
+        "expiring: sent=0 skipped=1 failed=0", "revoked: sent=0 skipped=0 failed=0",
+        "hr_digest: sent=2 skipped=0 failed=0"]
 
 
 def test_smtp_login_is_used(command, scene) -> None:
@@ -147,7 +149,7 @@ def test_two_processes_send_each_message_once(app, smtp, scene, db_session, tmp_
         for line in out.splitlines():
             kind, _, rest = line.partition(": ")
             totals[kind] += int(rest.split()[0].split("=")[1])
-    assert totals == {"due_soon": 2, "overdue": 3, "expiring": 1, "hr_digest": 2}
+    assert totals == {"due_soon": 2, "overdue": 3, "expiring": 1, "revoked": 0, "hr_digest": 2}
 
 
 def test_a_claim_waits_for_a_concurrent_claim_and_skips_after_its_commit(app, scene) -> None:

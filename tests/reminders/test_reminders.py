@@ -9,7 +9,7 @@ German) and Bob (unit B, English) get a digest, Carla (unit C, nothing to report
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -20,9 +20,11 @@ from lernmodul.db.reminders import SentReminder
 from .conftest import BASE_URL, SENDER, TODAY, due, mail_settings
 
 ALL_SENT = ["due_soon: sent=2 skipped=0 failed=0", "overdue: sent=3 skipped=0 failed=0",
-            "expiring: sent=1 skipped=0 failed=0", "hr_digest: sent=2 skipped=0 failed=0"]
+            "expiring: sent=1 skipped=0 failed=0", "revoked: sent=0 skipped=0 failed=0",
+            "hr_digest: sent=2 skipped=0 failed=0"]
 RERUN = ["due_soon: sent=0 skipped=2 failed=0", "overdue: sent=0 skipped=3 failed=0",
-         "expiring: sent=0 skipped=1 failed=0", "hr_digest: sent=0 skipped=2 failed=0"]
+         "expiring: sent=0 skipped=1 failed=0", "revoked: sent=0 skipped=0 failed=0",
+         "hr_digest: sent=0 skipped=2 failed=0"]
 TODAY_ARG = ("--today", TODAY.isoformat())
 
 
@@ -123,7 +125,7 @@ def test_hr_digest_lists_own_units_with_allowlisted_fields_only(command, smtp, s
         select(AuditLog).where(AuditLog.action == "reminder.hr_digest"))}
     users = scene.users
     assert audits[f"user:{users['hanna'].id}"] == {
-        "week": "2026-W48", "overdue": 2, "expiring": 1,
+        "week": "2026-W48", "overdue": 2, "expiring": 1, "revoked": 0,
         "user_ids": sorted([users["berta"].id, users["yann"].id, users["cem"].id])}
     assert audits[f"user:{users['bob'].id}"]["user_ids"] == [users["olga"].id]
 
@@ -260,3 +262,31 @@ def test_bad_settings_stop_the_run_with_one_line(command, smtp, scene, db_sessio
     assert result.exit_code == 1 and message in result.output, result.output
     assert "Traceback" not in result.output
     assert smtp.handler.messages == [] and sent_rows(db_session) == []
+
+
+def test_a_revoked_certificate_reminds_the_learner_and_shows_in_the_digest(
+        command, smtp, scene, world, db_session) -> None:
+    from lernmodul.services.certificates import revoke_certificate
+
+    rex = world.person("Rex Revoked", "A", locale="de")
+    done = world.enrol(rex, due_on=TODAY + timedelta(days=40), course_id="infosec",
+                       completed_on=date(2026, 3, 2))
+    certificate = world.certify(done, rex, valid_until=date(2028, 3, 2))
+    revoke_certificate(db_session, certificate, reason="Täuschung", actor_id=scene.users["hanna"].id,
+                       now=due(TODAY - timedelta(days=1)))
+    db_session.commit()
+    result = command("send", *TODAY_ARG, **mail_settings(smtp.port))
+    assert result.exit_code == 0, result.output
+    assert "revoked: sent=1 skipped=0 failed=0" in output_lines(result)
+    mail = smtp.handler.to(rex.email)
+    assert len(mail) == 1
+    assert mail[0].message["Subject"] == \
+        "Bitte absolvieren Sie „Informationssicherheit“ erneut: Ihr Zertifikat wurde widerrufen"
+    assert "wurde widerrufen" in mail[0].body and "6. Januar 2027" in mail[0].body
+    assert f"{BASE_URL}/courses/infosec" in mail[0].body
+    hanna = smtp.handler.to(scene.email("hanna"))[0]
+    assert "Widerrufen – erneut zu absolvieren: 1" in hanna.body
+    assert "- Rex Revoked (Amt A): Informationssicherheit, fällig 06.01.2027" in hanna.body
+    assert f"{BASE_URL}/hr/people?status=revoked" in hanna.body
+    again = command("send", *TODAY_ARG, **mail_settings(smtp.port))
+    assert "revoked: sent=0 skipped=1 failed=0" in output_lines(again)

@@ -215,8 +215,11 @@ def test_revocation_needs_a_reason_happens_once_and_is_logged(admin, session, is
 def test_a_revoked_completion_is_not_issued_again(admin, session, issued):
     certificate, enrolment, version = issued
     service.revoke_certificate(session, certificate, reason="Fehler", actor_id=admin.id, now=NOW)
-    assert issue(session, enrolment, version).id == certificate.id
+    # the completion is undone: nothing to issue until the course is completed again
+    assert enrolment.completed_at is None
+    assert issue(session, enrolment, version) is None
     assert service.pending_completions(session, enrolment.user_id) == []
+    assert service.find_current_certificate(session, enrolment.id).id == certificate.id
 
 
 def test_reissue_supersedes_and_keeps_the_completion(admin, session, issued):

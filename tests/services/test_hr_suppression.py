@@ -20,7 +20,7 @@ ALL = hr.ALL_COURSES
 
 def figures(persons: int, seed: int = 0) -> hr.Figures:
     """Distinct counts per group, so that equal values never hide a leak."""
-    return (persons, persons // 2, persons // 3 + seed % 2, persons // 4, persons)
+    return (persons, persons // 2, persons // 3 + seed % 2, persons // 4, persons, persons // 5)
 
 
 def direct_of(groups: dict[tuple[int, str], int]) -> dict[hr.Cell, hr.Figures]:
@@ -35,7 +35,7 @@ def direct_of(groups: dict[tuple[int, str], int]) -> dict[hr.Cell, hr.Figures]:
         if parts:
             direct[(unit, ALL)] = (sum(p[0] for p in parts), sum(p[1] for p in parts),
                                    sum(p[2] for p in parts), sum(p[3] for p in parts),
-                                   max(p[4] for p in parts))
+                                   max(p[4] for p in parts), sum(p[5] for p in parts))
     return direct
 
 

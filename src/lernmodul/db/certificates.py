@@ -18,7 +18,8 @@ class Certificate(Base):
     re-issue (name change) or a recertification sets `superseded_at` on the old row before
     the new one is inserted, and a partial unique index allows one row per enrolment without
     `superseded_at`. Revoked certificates stay current, so a revoked completion is not
-    silently issued again."""
+    silently issued again; revoking the current certificate undoes its completion (the
+    course is to be retaken), and the next completion's certificate supersedes it."""
 
     __tablename__ = "certificates"
     __table_args__ = (
@@ -28,6 +29,13 @@ class Certificate(Base):
             unique=True,
             sqlite_where=text("superseded_at IS NULL"),
             postgresql_where=text("superseded_at IS NULL"),
+        ),
+        # revoked current certificates: the courses HR sees as to be retaken (migration 0010)
+        Index(
+            "ix_certificates_revoked_current",
+            "enrolment_id",
+            sqlite_where=text("revoked_at IS NOT NULL AND superseded_at IS NULL"),
+            postgresql_where=text("revoked_at IS NOT NULL AND superseded_at IS NULL"),
         ),
     )
 

@@ -21,7 +21,7 @@ class SentReminder(Base):
     __table_args__ = (UniqueConstraint("kind", "user_id", "event_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # due_soon | overdue | expiring | hr_digest
+    kind: Mapped[str] = mapped_column(String(16))  # due_soon | overdue | expiring | revoked | hr_digest
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     event_key: Mapped[str] = mapped_column(String(100))
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -285,7 +285,13 @@ def issue_pending_certificates(session: Session, user: User, *, language: Langua
 
 def revoke_certificate(session: Session, certificate: Certificate, *, reason: str,
                        actor_id: int, now: datetime) -> None:
-    """Revokes with a reason (shown on the verify page); audit-logged."""
+    """Revokes with a reason (shown on the verify page); audit-logged.
+
+    Revoking the current certificate of a completion opens the course again: the completion
+    is undone as when a renewal starts (progress cleared, open attempts expired, attempts
+    and results kept), and the version is chosen anew when the learner starts. HR then sees
+    "revoked – to be retaken" until a new completion brings a new certificate, which
+    supersedes the revoked one."""
     reason = _clean_reason(reason)
     changed = session.execute(
         update(Certificate).where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
@@ -294,9 +300,36 @@ def revoke_certificate(session: Session, certificate: Certificate, *, reason: st
     if changed != 1:
         raise CertificateError("already_revoked")
     session.refresh(certificate)
+    reopened = certificate.superseded_at is None and _reopen_enrolment(
+        session, certificate, version_id=None, started_at=None, now=now)
     record_event(session, action="certificate.revoke", at=now, actor_id=actor_id,
                  target=f"certificate:{certificate.id}",
-                 detail={"code": certificate.code, "user_id": certificate.user_id, "reason": reason})
+                 detail={"code": certificate.code, "user_id": certificate.user_id, "reason": reason,
+                         "course_reopened": reopened})
+
+
+def _reopen_enrolment(session: Session, certificate: Certificate, *, version_id: int | None,
+                      started_at: datetime | None, now: datetime) -> bool:
+    """Undoes the completion the certificate certifies, if it is still the enrolment's:
+    the enrolment starts over on `version_id` (None: chosen at the next start), its progress
+    is cleared and its open attempts expire (attempts and results stay as records). False
+    when the enrolment has moved on (another completion, or reopened already)."""
+    changed = session.execute(
+        update(Enrolment).where(Enrolment.id == certificate.enrolment_id,
+                                Enrolment.completed_at == certificate.completed_at)
+        .values(completed_at=None, exam_passed_at=None, course_version_id=version_id,
+                started_at=started_at)
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    if changed != 1:
+        return False
+    session.execute(delete(UnitProgress).where(UnitProgress.enrolment_id == certificate.enrolment_id)
+                    .execution_options(synchronize_session=False))
+    session.execute(update(Attempt).where(Attempt.enrolment_id == certificate.enrolment_id,
+                                          Attempt.state == "in_progress")
+                    .values(state="expired", submitted_at=now)
+                    .execution_options(synchronize_session=False))
+    session.get(Enrolment, certificate.enrolment_id, populate_existing=True)
+    return True
 
 
 def reissue_certificate(session: Session, certificate: Certificate, *, participant_name: str,
@@ -348,21 +381,10 @@ def start_renewal(session: Session, certificate: Certificate, *, version: Course
         raise CertificateError("renewal_not_open")
     if version.course_id != certificate.course_id:
         raise ValueError("the version belongs to another course")
-    changed = session.execute(
-        update(Enrolment).where(Enrolment.id == certificate.enrolment_id,
-                                Enrolment.completed_at == certificate.completed_at)
-        .values(completed_at=None, exam_passed_at=None, course_version_id=version.id,
-                started_at=now)
-        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
-    if changed != 1:
+    if not _reopen_enrolment(session, certificate, version_id=version.id, started_at=now,
+                             now=now):
         raise CertificateError("renewal_started")
-    session.execute(delete(UnitProgress).where(UnitProgress.enrolment_id == certificate.enrolment_id)
-                    .execution_options(synchronize_session=False))
-    session.execute(update(Attempt).where(Attempt.enrolment_id == certificate.enrolment_id,
-                                          Attempt.state == "in_progress")
-                    .values(state="expired", submitted_at=now)
-                    .execution_options(synchronize_session=False))
-    enrolment = session.get(Enrolment, certificate.enrolment_id, populate_existing=True)
+    enrolment = session.get(Enrolment, certificate.enrolment_id)
     assert enrolment is not None
     record_event(session, action="certificate.renewal_start", at=now, actor_id=certificate.user_id,
                  target=f"certificate:{certificate.id}",

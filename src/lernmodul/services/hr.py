@@ -32,8 +32,11 @@ ASSIGNED = "assigned"
 IN_PROGRESS = "in_progress"
 COMPLETED = "completed"
 OVERDUE = "overdue"
+# open again: the certificate of the completion was revoked, the course is to be retaken
+# (until then it is neither overdue, in progress nor assigned)
+REVOKED = "revoked"
 EXPIRING = "expiring"  # a filter only: completed, certificate expires within the window
-STATUSES = (ASSIGNED, IN_PROGRESS, COMPLETED, OVERDUE)
+STATUSES = (ASSIGNED, IN_PROGRESS, COMPLETED, OVERDUE, REVOKED)
 FILTER_STATUSES = (*STATUSES, EXPIRING)
 PAGE_SIZE = 50
 DEFAULT_MIN_GROUP_SIZE = 5
@@ -111,6 +114,7 @@ class UnitFigures:
     completion_rate: int | None  # percent
     overdue: int | None
     expiring: int | None
+    revoked: int | None = None  # revoked, to be retaken
     protects_others: bool = False  # hidden although the group is large enough
 
 
@@ -177,9 +181,13 @@ def visible_units(session: Session, scope: set[int] | None, unit_id: int | None)
 
 
 def status_of(*, due_at: datetime | None, started_at: datetime | None,
-              completed_at: datetime | None, now: datetime) -> str:
+              completed_at: datetime | None, now: datetime, is_revoked: bool = False) -> str:
+    """The HR status of a mandatory enrolment; `is_revoked`: its current certificate is
+    revoked (an open enrolment is then to be retaken, whatever its dates)."""
     if completed_at is not None:
         return COMPLETED
+    if is_revoked:
+        return REVOKED
     if due_at is not None and due_at < now:
         return OVERDUE
     return IN_PROGRESS if started_at is not None else ASSIGNED
@@ -187,21 +195,24 @@ def status_of(*, due_at: datetime | None, started_at: datetime | None,
 
 def _status_condition(status: str, clock: Clock) -> ColumnElement[bool]:
     not_due = or_(Enrolment.due_at.is_(None), Enrolment.due_at >= clock.now)
-    open_ = Enrolment.completed_at.is_(None)
+    revoked = Certificate.revoked_at.is_not(None)
+    # open and not revoked (the outer join gives NULL without a certificate)
+    open_ = and_(Enrolment.completed_at.is_(None), Certificate.revoked_at.is_(None))
     conditions: dict[str, ColumnElement[bool]] = {
         COMPLETED: Enrolment.completed_at.is_not(None),
+        REVOKED: and_(Enrolment.completed_at.is_(None), revoked),
         OVERDUE: and_(open_, Enrolment.due_at < clock.now),
         IN_PROGRESS: and_(open_, Enrolment.started_at.is_not(None), not_due),
         ASSIGNED: and_(open_, Enrolment.started_at.is_(None), not_due),
-        EXPIRING: and_(Enrolment.completed_at.is_not(None),
+        EXPIRING: and_(Enrolment.completed_at.is_not(None), Certificate.revoked_at.is_(None),
                        Certificate.valid_until.between(clock.today, clock.horizon)),
     }
     return conditions[status]
 
 
 def _current_certificate() -> ColumnElement[bool]:
-    return and_(Certificate.enrolment_id == Enrolment.id, Certificate.superseded_at.is_(None),
-                Certificate.revoked_at.is_(None))
+    """The enrolment's certificate that is not superseded (at most one; it may be revoked)."""
+    return and_(Certificate.enrolment_id == Enrolment.id, Certificate.superseded_at.is_(None))
 
 
 def _base(columns: Sequence[Any], units: set[int] | None, person_filter: PersonFilter,
@@ -227,7 +238,7 @@ def _base(columns: Sequence[Any], units: set[int] | None, person_filter: PersonF
 
 _PERSON_COLUMNS = (User.id, User.name, User.org_unit_id, Enrolment.course_id, CourseVersion.version,
                    Enrolment.due_at, Enrolment.started_at, Enrolment.completed_at,
-                   Certificate.valid_until)
+                   Certificate.valid_until, Certificate.revoked_at)
 
 
 def _person_query(session: Session, scope: set[int] | None, person_filter: PersonFilter,
@@ -245,16 +256,17 @@ class _RowMaker:
         self.clock = clock
 
     def __call__(self, row: Any) -> PersonRow:
-        _uid, name, unit_id, course_id, version, due_at, started_at, completed_at, valid_until = row
+        (_uid, name, unit_id, course_id, version, due_at, started_at, completed_at, valid_until,
+         revoked_at) = row
         zone = self.clock.timezone
         return PersonRow(
             name=name, org_unit=self.paths.get(unit_id, "") if unit_id is not None else "",
             course=self.titles.get(course_id, course_id), course_version=version,
             status=status_of(due_at=due_at, started_at=started_at, completed_at=completed_at,
-                             now=self.clock.now),
+                             now=self.clock.now, is_revoked=revoked_at is not None),
             due=due_at.astimezone(zone).date() if due_at else None,
             completed=completed_at.astimezone(zone).date() if completed_at else None,
-            expires=valid_until)
+            expires=valid_until if revoked_at is None else None)
 
 
 def person_page(session: Session, scope: set[int] | None, person_filter: PersonFilter,
@@ -288,10 +300,11 @@ def rows_of_person(session: Session, user_id: int, clock: Clock) -> list[PersonR
 
 
 ALL_COURSES = ""  # the key of the figures over all courses
-Figures = tuple[int, int, int, int, int]  # enrolments, completed, overdue, expiring, persons
+# enrolments, completed, overdue, expiring, persons, revoked (to be retaken)
+Figures = tuple[int, int, int, int, int, int]
 Counts = dict[int, Figures]
 Cell = tuple[int, str]  # (unit id, course id or ALL_COURSES)
-ZERO: Figures = (0, 0, 0, 0, 0)
+ZERO: Figures = (0, 0, 0, 0, 0, 0)
 
 
 def dashboard(session: Session, scope: set[int] | None, *, unit_id: int | None,
@@ -317,7 +330,7 @@ def dashboard(session: Session, scope: set[int] | None, *, unit_id: int | None,
     key = course_id or ALL_COURSES
 
     def figures(root: int) -> UnitFigures:
-        enrolments, completed, overdue, expiring, persons = totals.get((root, key), ZERO)
+        enrolments, completed, overdue, expiring, persons, revoked = totals.get((root, key), ZERO)
         small = (root, key) in hidden or persons < min_group_size  # also a course nobody has
         return UnitFigures(
             unit_id=root, name=tree[root][0], has_children=bool(children.get(root)),
@@ -326,7 +339,7 @@ def dashboard(session: Session, scope: set[int] | None, *, unit_id: int | None,
             completion_rate=None if small or not enrolments else
             round(100 * completed / enrolments),
             overdue=None if small else overdue, expiring=None if small else expiring,
-            protects_others=small and persons >= min_group_size)
+            revoked=None if small else revoked, protects_others=small and persons >= min_group_size)
 
     root = figures(unit_id) if unit_id is not None else None
     return Dashboard(root=root, units=[figures(u) for u in shown])
@@ -348,7 +361,7 @@ def _direct_counts(session: Session, clock: Clock) -> dict[Cell, Figures]:
             HrCourseCount.org_unit_id, HrCourseCount.course_id, HrCourseCount.enrolments,
             HrCourseCount.completed)):
         # one enrolment per person and course: the course's people are its enrolments
-        cells[(unit_id, course)] = [enrolments, completed, 0, 0, enrolments]
+        cells[(unit_id, course)] = [enrolments, completed, 0, 0, enrolments, 0]
     if not cells:
         return {}
     # naming the courses lets both databases read each course's range of the primary key
@@ -363,16 +376,41 @@ def _direct_counts(session: Session, clock: Clock) -> dict[Cell, Figures]:
         for unit_id, course, count in rows:
             if (unit_id, course) in cells:
                 cells[(unit_id, course)][index] += int(count)
+    for unit_id, course, revoked, revoked_overdue in _revoked_counts(session, clock):
+        if (unit_id, course) in cells:
+            cells[(unit_id, course)][5] += revoked
+            cells[(unit_id, course)][2] -= revoked_overdue  # to be retaken, not overdue
     persons = {unit_id: count for unit_id, count in session.execute(
         select(HrUnitPersons.org_unit_id, HrUnitPersons.persons))}
     result: dict[Cell, Figures] = {}
     for (unit_id, course), values in cells.items():
-        result[(unit_id, course)] = (values[0], values[1], values[2], values[3], values[4])
-        everything = result.get((unit_id, ALL_COURSES), (0, 0, 0, 0, persons.get(unit_id, 0)))
+        result[(unit_id, course)] = (values[0], values[1], values[2], values[3], values[4],
+                                     values[5])
+        everything = result.get((unit_id, ALL_COURSES),
+                                (0, 0, 0, 0, persons.get(unit_id, 0), 0))
         result[(unit_id, ALL_COURSES)] = (everything[0] + values[0], everything[1] + values[1],
                                           everything[2] + values[2], everything[3] + values[3],
-                                          everything[4])
+                                          everything[4], everything[5] + values[5])
     return result
+
+
+def _revoked_counts(session: Session, clock: Clock) -> Iterator[tuple[int, str, int, int]]:
+    """Per unit and course: open mandatory enrolments whose current certificate is revoked,
+    and how many of them are past their due date (the summary tables count those as
+    overdue). Read through the partial index of revoked current certificates: a handful of
+    rows, never the whole table."""
+    past_due = case((Enrolment.due_at < clock.now, 1), else_=0)
+    rows = session.execute(
+        select(User.org_unit_id, Enrolment.course_id, func.count(), func.sum(past_due))
+        .select_from(Certificate)
+        .join(Enrolment, Enrolment.id == Certificate.enrolment_id)
+        .join(User, User.id == Enrolment.user_id)
+        .where(Certificate.revoked_at.is_not(None), Certificate.superseded_at.is_(None),
+               Enrolment.completed_at.is_(None), Enrolment.is_mandatory.is_(True),
+               User.is_active.is_(True), User.org_unit_id.is_not(None))
+        .group_by(User.org_unit_id, Enrolment.course_id))
+    for unit_id, course, count, overdue in rows:
+        yield int(unit_id), str(course), int(count), int(overdue or 0)
 
 
 def _counts_by_unit(session: Session, units: set[int] | None, course_id: str | None,
@@ -420,7 +458,7 @@ def protect_small_groups(tree: dict[int, tuple[str, int | None]],
                 below = sums[(child, key)]
                 values = [a + b for a, b in zip(values, below, strict=True)]
             sums[(unit_id, key)] = values
-    totals: dict[Cell, Figures] = {cell: (v[0], v[1], v[2], v[3], v[4])
+    totals: dict[Cell, Figures] = {cell: (v[0], v[1], v[2], v[3], v[4], v[5])
                                    for cell, v in sums.items()}
     persons: dict[_Node, int] = {}
     lines: list[tuple[_Node, list[_Node]]] = []  # (total, parts)
@@ -510,11 +548,13 @@ def recount_by_unit(session: Session, units: set[int] | None, course_id: str | N
         func.sum(case((_status_condition(OVERDUE, clock), 1), else_=0)),
         func.sum(case((_status_condition(EXPIRING, clock), 1), else_=0)),
         func.count(func.distinct(User.id)),
+        func.sum(case((_status_condition(REVOKED, clock), 1), else_=0)),
     )
     query = _base(columns, units, PersonFilter(course_id=course_id), clock).group_by(
         User.org_unit_id)
     return {row[0]: (int(row[1]), int(row[2] or 0), int(row[3] or 0), int(row[4] or 0),
-                     int(row[5])) for row in session.execute(query) if row[0] is not None}
+                     int(row[5]), int(row[6] or 0))
+            for row in session.execute(query) if row[0] is not None}
 
 
 # --- a copy of one's own data (Art. 15 DSGVO) ----------------------------------------------

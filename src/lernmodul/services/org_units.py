@@ -273,9 +273,20 @@ class UnitIndex:
 
     def __init__(self, session: Session) -> None:
         self._by_parent_and_name: dict[tuple[int | None, str], int] = {}
+        self._units: dict[int, tuple[str, int | None]] = {}
         for unit_id, name, parent_id in session.execute(
                 select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id)):
             self._by_parent_and_name.setdefault((parent_id, name.casefold()), unit_id)
+            self._units[unit_id] = (name, parent_id)
+
+    def path_of(self, unit_id: int) -> str:
+        """'Stadt / Amt' of a unit in the index (from the top down)."""
+        names: list[str] = []
+        current: int | None = unit_id
+        while current is not None and current in self._units and len(names) <= MAX_DEPTH * 10:
+            name, current = self._units[current]
+            names.append(name)
+        return " / ".join(reversed(names))
 
     def find(self, names: list[str]) -> int | None:
         """The unit at the path, or None when any part of it does not exist yet."""
@@ -311,6 +322,7 @@ class UnitIndex:
                                    actor_id=actor_id)
                 found = unit.id
                 self._by_parent_and_name[key] = found
+                self._units[found] = (unit.name, parent_id)
                 created.append(" / ".join(names[: depth + 1]))
             parent_id = found
         assert parent_id is not None

@@ -1,5 +1,6 @@
-"""Reminder e-mails: which are due (learners before the due date, when overdue and before a
-certificate expires; a weekly digest for HR) and the claim that makes each one go out once.
+"""Reminder e-mails: which are due (learners before the due date, when overdue, before a
+certificate expires and when a revoked certificate opens a course again; a weekly digest for
+HR) and the claim that makes each one go out once.
 
 A reminder is an event with a key that ties it to its facts (`event_key`): an enrolment and
 its due date, a certificate and its expiry date, an HR user and the ISO week of the digest.
@@ -34,8 +35,9 @@ from lernmodul.services.org_units import role_scope
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
 EXPIRING = "expiring"
+REVOKED = "revoked"  # the certificate was revoked: the course is to be taken again
 HR_DIGEST = "hr_digest"
-KINDS = (DUE_SOON, OVERDUE, EXPIRING, HR_DIGEST)
+KINDS = (DUE_SOON, OVERDUE, EXPIRING, REVOKED, HR_DIGEST)
 DEFAULT_DUE_SOON_DAYS = 7
 # A digest lists at most this many people per section; the counts are always complete.
 DEFAULT_DIGEST_ROWS = 200
@@ -58,6 +60,8 @@ class Digest:
     overdue_total: int
     expiring_total: int
     user_ids: tuple[int, ...] = ()  # whom the listed rows show (for the audit log), never sent
+    revoked: tuple[hr.PersonRow, ...] = ()  # revoked, to be retaken
+    revoked_total: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +106,19 @@ def digest_week(day: date) -> str:
 
 
 def plan_reminders(session: Session, rules: Rules) -> Plan:
-    """Every reminder event that is due and not yet sent, learners first, then HR digests."""
-    found = [*_enrolment_reminders(session, rules), *_expiry_reminders(session, rules)]
+    """Every reminder event that is due and not yet sent, learners first, then HR digests.
+
+    A revoked certificate is one event of its own (the course is to be taken again); in the
+    run that sends it, the same course's due-date reminder waits for the next run, so that
+    nobody gets two messages about one course at once."""
+    revoked = _revocation_reminders(session, rules)
+    found = [*revoked, *_enrolment_reminders(session, rules), *_expiry_reminders(session, rules)]
     hr_users = _hr_users(session)
     sent = _sent_keys(session, {r.recipient.user_id for r in found} | {u.id for u in hr_users})
     fresh = [r for r in found if (r.kind, r.recipient.user_id, r.event_key) not in sent]
+    told = {(r.recipient.user_id, r.course_id) for r in fresh if r.kind == REVOKED}
+    fresh = [r for r in fresh if r.kind not in (DUE_SOON, OVERDUE)
+             or (r.recipient.user_id, r.course_id) not in told]
     skipped = {kind: 0 for kind in KINDS}
     for reminder in found:
         if (reminder.kind, reminder.recipient.user_id, reminder.event_key) in sent:
@@ -171,6 +183,27 @@ def _enrolment_reminders(session: Session, rules: Rules) -> list[Reminder]:
     return found
 
 
+def _revocation_reminders(session: Session, rules: Rules) -> list[Reminder]:
+    """Mandatory courses open again because their current certificate was revoked: one
+    reminder per revoked certificate, with the due date if there is one."""
+    clock = rules.clock
+    rows = session.execute(
+        select(Certificate.id, Enrolment.course_id, Enrolment.due_at, User.id, User.name,
+               User.email, User.locale)
+        .join(Enrolment, Enrolment.id == Certificate.enrolment_id)
+        .join(User, User.id == Enrolment.user_id)
+        .where(Certificate.revoked_at.is_not(None), Certificate.superseded_at.is_(None),
+               Enrolment.is_mandatory.is_(True), Enrolment.completed_at.is_(None), _reachable())
+        .order_by(Certificate.id)).all()
+    titles = course_titles(session, {row[1] for row in rows})
+    return [Reminder(
+        kind=REVOKED, recipient=Recipient(uid, name, email, _locale(locale, rules)),
+        event_key=f"certificate:{certificate_id}:revoked", course_id=course_id,
+        course=titles.get(course_id, course_id),
+        due=due_at.astimezone(clock.timezone).date() if due_at else None)
+        for certificate_id, course_id, due_at, uid, name, email, locale in rows]
+
+
 def _expiry_reminders(session: Session, rules: Rules) -> list[Reminder]:
     """Completed mandatory courses whose current certificate is valid and in its renewal window."""
     today = rules.clock.today
@@ -225,7 +258,8 @@ def _hr_digests(session: Session, rules: Rules, users: list[User],
             continue
         overdue, overdue_total, overdue_ids = _section(session, scope, hr.OVERDUE, rules)
         expiring, expiring_total, expiring_ids = _section(session, scope, hr.EXPIRING, rules)
-        if not overdue_total and not expiring_total:
+        revoked, revoked_total, revoked_ids = _section(session, scope, hr.REVOKED, rules)
+        if not overdue_total and not expiring_total and not revoked_total:
             continue
         found.append(Reminder(
             kind=HR_DIGEST,
@@ -233,7 +267,8 @@ def _hr_digests(session: Session, rules: Rules, users: list[User],
             event_key=week,
             digest=Digest(overdue=overdue, expiring=expiring, overdue_total=overdue_total,
                           expiring_total=expiring_total,
-                          user_ids=tuple(sorted({*overdue_ids, *expiring_ids})))))
+                          user_ids=tuple(sorted({*overdue_ids, *expiring_ids, *revoked_ids})),
+                          revoked=revoked, revoked_total=revoked_total)))
     return found, already
 
 
@@ -256,6 +291,7 @@ def _record_digest(session: Session, reminder: Reminder, now: datetime) -> None:
                  target=f"user:{reminder.recipient.user_id}",
                  detail={"week": reminder.event_key, "overdue": reminder.digest.overdue_total,
                          "expiring": reminder.digest.expiring_total,
+                         "revoked": reminder.digest.revoked_total,
                          "user_ids": list(reminder.digest.user_ids)})
 
 

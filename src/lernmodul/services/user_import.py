@@ -2,13 +2,12 @@
 
 The personnel number is the key: a second run of the same file changes nothing. Any bad
 line refuses the whole file (nothing is written). Lookups go in chunks, never one query per
-row. New users get no password; nothing is e-mailed.
+row. New users get no password; nothing is e-mailed. Reading the file is
+`user_import_csv`; the HR scope of imported HR roles is `user_import_scope`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,89 +17,33 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from lernmodul.db.models import AuditLog, Role, User, UserRole
-from lernmodul.services.accounts import normalise_email
 from lernmodul.services.audit import record_event
-from lernmodul.services.org_units import MAX_NAME_LENGTH, OrgUnitError, UnitIndex, split_path
-from lernmodul.services.user_admin import is_valid_email
+from lernmodul.services.org_units import UnitIndex
+from lernmodul.services.user_import_csv import (
+    PROBLEM_TEXTS,
+    ImportFileError,
+    ImportRow,
+    LineProblem,
+    decode,
+    parse,
+    problem_text,
+)
+from lernmodul.services.user_import_scope import (
+    HR,
+    HrScope,
+    ScopePlan,
+    ScopePlanner,
+    ScopeValue,
+    parse_scope,
+    scope_text,
+)
+
+__all__ = ["PROBLEM_TEXTS", "ImportFileError", "ImportReport", "LineProblem", "decode",
+           "import_users", "parse", "problem_text", "report_lines"]
 
 ANALYZE_AFTER = 1_000  # new users after which PostgreSQL's planner statistics are refreshed
 CHUNK = 500  # values per IN (...) lookup: far below every backend's parameter limit
-MAX_PERSONNEL_NUMBER_LENGTH = 64
-ROLE_NAMES = frozenset(r.value for r in Role)
-DELIMITERS = (";", ",", "\t")
-
-# header (case-insensitive, without spaces, '-' and '_') -> column
-HEADERS = {
-    "personalnummer": "personnel_number",
-    "personnelnumber": "personnel_number",
-    "name": "name",
-    "email": "email",
-    "organisationseinheit": "org_unit",
-    "orgunit": "org_unit",
-    "rollen": "roles",
-    "roles": "roles",
-}
-REQUIRED_COLUMNS = ("personnel_number", "name", "email")
-PROFILE_FIELDS = ("name", "email", "org_unit", "roles")
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be read: "empty", "encoding" (neither UTF-8 nor
-    Windows-1252), "binary" (NUL bytes)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-@dataclass(frozen=True, slots=True)
-class LineProblem:
-    """A bad line. `code` names the reason; `value` and `other_line` fill in the message."""
-
-    line: int
-    code: str
-    value: str = ""
-    other_line: int | None = None
-
-
-# English texts for the command line; the web edge translates the codes itself.
-PROBLEM_TEXTS = {
-    "no_rows": "the file has a header but no data rows",
-    "unknown_column": "unknown column '{value}'",
-    "duplicate_column": "column '{value}' appears twice",
-    "missing_column": "required column '{value}' is missing",
-    "too_many_fields": "more fields than columns in the header",
-    "field_too_long": "a field is longer than {value} KiB: this is not a file of people",
-    "unreadable_line": "the line cannot be read as CSV",
-    "personnel_number_missing": "personnel number is missing",
-    "personnel_number_too_long": "personnel number is longer than 64 characters",
-    "personnel_number_duplicate": "personnel number {value} appears already on line {other_line}",
-    "name_missing": "name is missing",
-    "name_too_long": "name is longer than 200 characters",
-    "email_invalid": "'{value}' is not a valid e-mail address",
-    "email_duplicate": "e-mail address {value} appears already on line {other_line}",
-    "email_taken": "e-mail address {value} belongs to another person already",
-    "org_unit_invalid": "org unit path '{value}' has an empty or too long part",
-    "org_unit_too_deep": "the org unit path has more than 12 levels",
-    "role_unknown": "unknown role '{value}' (allowed: learner, trainer, hr, admin)",
-    "self_lockout": "this would take the admin role from the person running the import",
-}
-
-
-def problem_text(problem: LineProblem) -> str:
-    text = PROBLEM_TEXTS.get(problem.code, problem.code)
-    return text.format(value=problem.value, other_line=problem.other_line)
-
-
-@dataclass(frozen=True, slots=True)
-class ImportRow:
-    line: int
-    personnel_number: str
-    name: str
-    email: str
-    # None: the file has no such column (the field stays as it is); () means no unit
-    unit_path: tuple[str, ...] | None
-    roles: frozenset[str] | None
+PROFILE_FIELDS = ("name", "email", "org_unit", "roles", "hr_scope")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +54,7 @@ class RowChange:
     action: str  # "create" | "update" | "unchanged"
     fields: tuple[str, ...] = ()
     is_inactive: bool = False  # listed, but the account is deactivated (not reactivated)
+    hr_scope: HrScope | None = None  # the HR scope after the import (None: no HR role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,166 +99,6 @@ class ImportReport:
         return [c for c in self.changes if c.is_inactive]
 
 
-# --- reading -------------------------------------------------------------------------------
-
-
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252."""
-    if b"\x00" in data:
-        raise ImportFileError("binary")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise ImportFileError("encoding") from None
-    if not text.strip():
-        raise ImportFileError("empty")
-    return text
-
-
-def _sniff_delimiter(header_line: str) -> str:
-    counts = {d: header_line.count(d) for d in DELIMITERS}
-    best = max(DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _header_key(text: str) -> str:
-    return "".join(ch for ch in text.strip().casefold() if ch not in " -_\ufeff")
-
-
-class _UnreadableRecord(Exception):
-    """The csv module gave up on a record (a field over its limit of 128 KiB, say)."""
-
-    def __init__(self, line: int, code: str) -> None:
-        super().__init__(code)
-        self.line = line
-        self.code = code
-
-
-def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number where the record starts, fields); blank lines skipped. Raises
-    _UnreadableRecord where the csv module cannot go on."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    line = 1
-    while True:
-        start = line
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            too_long = "field larger than field limit" in str(error)
-            raise _UnreadableRecord(start, "field_too_long" if too_long
-                                    else "unreadable_line") from None
-        line = reader.line_num + 1
-        if not record or all(not value.strip() for value in record):
-            continue
-        yield start, record
-
-
-def parse(text: str) -> tuple[list[ImportRow], list[LineProblem]]:
-    """The rows of a decoded file and every problem found without the database. A record
-    the csv module cannot read (a field longer than 128 KiB: no file of people has one)
-    refuses the file with that one problem."""
-    try:
-        return _parse(text)
-    except _UnreadableRecord as error:
-        return [], [LineProblem(error.line, error.code,
-                                str(csv.field_size_limit() // 1024))]
-
-
-def _parse(text: str) -> tuple[list[ImportRow], list[LineProblem]]:
-    first_line = next((ln for ln in text.splitlines() if ln.strip()), "")
-    records = _records(text, _sniff_delimiter(first_line))
-    header_line, header = next(records, (1, []))
-    problems: list[LineProblem] = []
-    columns: list[str | None] = []
-    for raw in header:
-        column = HEADERS.get(_header_key(raw))
-        if column is None:
-            if raw.strip():
-                problems.append(LineProblem(header_line, "unknown_column", raw.strip()))
-        elif column in columns:
-            problems.append(LineProblem(header_line, "duplicate_column", raw.strip()))
-        columns.append(column)
-    for required in REQUIRED_COLUMNS:
-        if required not in columns:
-            problems.append(LineProblem(header_line, "missing_column", required))
-    if problems:
-        return [], problems
-    rows: list[ImportRow] = []
-    seen_numbers: dict[str, int] = {}
-    seen_emails: dict[str, int] = {}
-    for line, record in records:
-        row, row_problems = _parse_record(line, record, columns)
-        if row is not None:
-            if row.personnel_number in seen_numbers:
-                row_problems.append(LineProblem(line, "personnel_number_duplicate",
-                                                row.personnel_number,
-                                                seen_numbers[row.personnel_number]))
-            else:
-                seen_numbers[row.personnel_number] = line
-            if row.email in seen_emails:
-                row_problems.append(LineProblem(line, "email_duplicate", row.email,
-                                                seen_emails[row.email]))
-            else:
-                seen_emails[row.email] = line
-        problems.extend(row_problems)
-        if row is not None and not row_problems:
-            rows.append(row)
-    if not rows and not problems:
-        problems.append(LineProblem(header_line, "no_rows"))
-    return rows, problems
-
-
-def _parse_record(
-    line: int, record: list[str], columns: list[str | None]
-) -> tuple[ImportRow | None, list[LineProblem]]:
-    problems: list[LineProblem] = []
-    if len(record) > len(columns) and any(v.strip() for v in record[len(columns):]):
-        return None, [LineProblem(line, "too_many_fields")]
-    values = {c: (record[i].strip() if i < len(record) else "")
-              for i, c in enumerate(columns) if c is not None}
-    number = values["personnel_number"]
-    if not number:
-        problems.append(LineProblem(line, "personnel_number_missing"))
-    elif len(number) > MAX_PERSONNEL_NUMBER_LENGTH:
-        problems.append(LineProblem(line, "personnel_number_too_long"))
-    name = " ".join(values["name"].split())
-    if not name:
-        problems.append(LineProblem(line, "name_missing"))
-    elif len(name) > MAX_NAME_LENGTH:
-        problems.append(LineProblem(line, "name_too_long"))
-    email = normalise_email(values["email"])
-    if not is_valid_email(email):
-        problems.append(LineProblem(line, "email_invalid", values["email"][:100]))
-    unit_path: tuple[str, ...] | None = None
-    if "org_unit" in values:
-        unit_path = ()
-        if values["org_unit"]:
-            try:
-                unit_path = tuple(split_path(values["org_unit"]))
-            except OrgUnitError as error:
-                problems.append(LineProblem(
-                    line, "org_unit_too_deep" if error.code == "too_deep" else "org_unit_invalid",
-                    values["org_unit"][:100]))
-    roles: frozenset[str] | None = None
-    if "roles" in values:
-        names = [r.strip().casefold() for r in values["roles"].split(",")]
-        names = [r for r in names if r]
-        for unknown in [r for r in names if r not in ROLE_NAMES]:
-            problems.append(LineProblem(line, "role_unknown", unknown[:50]))
-        roles = frozenset(names) or frozenset({Role.LEARNER.value})
-    if problems:
-        return (ImportRow(line, number, name, email, unit_path, roles) if number else None,
-                problems)
-    return ImportRow(line, number, name, email, unit_path, roles), []
-
-
 # --- planning and applying -----------------------------------------------------------------
 
 
@@ -344,7 +128,7 @@ def _email_owners(session: Session, emails: Sequence[str]) -> dict[str, str | No
 
 
 def _changed_fields(
-    row: ImportRow, user: User, unit_id: int | None, unit_exists: bool
+    row: ImportRow, user: User, unit_id: int | None, unit_exists: bool, scope_changes: bool
 ) -> tuple[str, ...]:
     changed = []
     if user.name != row.name:
@@ -355,7 +139,12 @@ def _changed_fields(
         changed.append("org_unit")
     if row.roles is not None and user.role_names != row.roles:
         changed.append("roles")
+    elif scope_changes:
+        changed.append("hr_scope")
     return tuple(changed)
+
+
+Planned = tuple[ImportRow, User | None, tuple[str, ...], ScopePlan | None]
 
 
 def import_users(
@@ -366,12 +155,16 @@ def import_users(
     now: datetime,
     deactivate_missing: bool = False,
     actor_id: int | None = None,
+    hr_scope_default: str = "",
 ) -> ImportReport:
     """Reads the CSV bytes and creates or updates users by personnel number.
 
-    With problems, or with `dry_run`, nothing is written (the report says what would
-    change). Raises ImportFileError when the file cannot be read at all. Flushes, never
-    commits."""
+    An HR role the import gives covers the person's own unit with its sub-units, unless the
+    row's HR scope or `hr_scope_default` (the column's syntax; ScopeValueError when it is
+    not valid) says otherwise; see `user_import_scope`. With problems, or with `dry_run`,
+    nothing is written (the report says what would change). Raises ImportFileError when
+    the file cannot be read at all. Flushes, never commits."""
+    default: ScopeValue | None = parse_scope(hr_scope_default)
     report = ImportReport(dry_run=dry_run)
     rows, problems = parse(decode(data))
     report.problems.extend(problems)
@@ -379,6 +172,9 @@ def import_users(
     existing = _users_by_personnel_number(session, numbers)
     owners = _email_owners(session, [r.email for r in rows])
     actor = session.get(User, actor_id) if actor_id is not None else None
+    index = UnitIndex(session)
+    scopes = ScopePlanner(index, [r.unit_path for r in rows if r.unit_path], default)
+    scope_plans: dict[int, ScopePlan | None] = {}
     for row in rows:
         owner = owners.get(row.email, row.personnel_number)
         if row.email in owners and owner != row.personnel_number:
@@ -387,11 +183,13 @@ def import_users(
         if (user is not None and actor is not None and user.id == actor.id and row.roles is not None
                 and Role.ADMIN.value in user.role_names and Role.ADMIN.value not in row.roles):
             report.problems.append(LineProblem(row.line, "self_lockout"))
+        scope_plans[row.line], scope_problems = scopes.plan(
+            roles=row.roles, scope=row.hr_scope, unit_path=row.unit_path, user=user)
+        report.problems.extend(LineProblem(row.line, p.code, p.value) for p in scope_problems)
     if report.problems:
         report.problems.sort(key=lambda p: p.line)
         return report
 
-    index = UnitIndex(session)
     missing_units: list[str] = []
     seen_missing: set[tuple[str, ...]] = set()
     for row in rows:
@@ -402,20 +200,24 @@ def import_users(
                 if key not in seen_missing:
                     seen_missing.add(key)
                     missing_units.append(" / ".join(row.unit_path[:depth]))
-    plan: list[tuple[ImportRow, User | None, tuple[str, ...]]] = []
+    plan: list[Planned] = []
     for row in rows:
         user = existing.get(row.personnel_number)
+        scope = scope_plans[row.line]
+        shown = scope.shown if scope is not None else None
         if user is None:
-            report.changes.append(RowChange(row.line, row.personnel_number, row.name, "create"))
-            plan.append((row, None, ()))
+            report.changes.append(RowChange(row.line, row.personnel_number, row.name, "create",
+                                            hr_scope=shown))
+            plan.append((row, None, (), scope))
             continue
         unit_id = index.find(list(row.unit_path)) if row.unit_path else None
         unit_exists = not row.unit_path or unit_id is not None
-        changed = _changed_fields(row, user, unit_id, unit_exists)
+        changed = _changed_fields(row, user, unit_id, unit_exists,
+                                  scope is not None and scopes.grants_differ(scope, user))
         action = "update" if changed else "unchanged"
         report.changes.append(RowChange(row.line, row.personnel_number, row.name, action,
-                                        changed, is_inactive=not user.is_active))
-        plan.append((row, user, changed))
+                                        changed, is_inactive=not user.is_active, hr_scope=shown))
+        plan.append((row, user, changed, scope))
     listed = set(numbers)
     leaving: list[tuple[int, str, str]] = []
     if deactivate_missing:
@@ -440,7 +242,7 @@ def import_users(
 
 def _apply(
     session: Session,
-    plan: list[tuple[ImportRow, User | None, tuple[str, ...]]],
+    plan: list[Planned],
     leaving: list[tuple[int, str, str]],
     index: UnitIndex,
     *,
@@ -448,21 +250,24 @@ def _apply(
     actor_id: int | None,
 ) -> None:
     unit_ids: dict[tuple[str, ...], int] = {}
-    for row, _user, _changed in plan:
+    for row, _user, _changed, _scope in plan:
         if row.unit_path and row.unit_path not in unit_ids:
             unit_ids[row.unit_path], _created = index.ensure(
                 session, list(row.unit_path), now=now, actor_id=actor_id)
     new_rows: list[dict[str, Any]] = []
-    new_roles: dict[str, frozenset[str]] = {}
+    new_roles: dict[str, list[tuple[str, int | None]]] = {}
     events: list[dict[str, Any]] = []
-    for row, user, changed in plan:
+    for row, user, changed, scope in plan:
         unit_id = unit_ids.get(row.unit_path) if row.unit_path else None
         if user is None:
             new_rows.append({"personnel_number": row.personnel_number, "name": row.name,
                              "email": row.email, "org_unit_id": unit_id,
                              "password_hash": None,  # no password, not a secret  # nosec B105
                              "created_at": now})
-            new_roles[row.personnel_number] = row.roles or frozenset({Role.LEARNER.value})
+            roles = row.roles or frozenset({Role.LEARNER.value})
+            new_roles[row.personnel_number] = [
+                *((role, None) for role in sorted(roles - {HR})),
+                *((HR, unit) for unit in _hr_units(scope, index))]
             continue
         if not changed:
             continue
@@ -476,12 +281,22 @@ def _apply(
             user.org_unit_id = unit_id
         if "roles" in changed and row.roles is not None:
             # Roles the file keeps stay as they are (with their scope); others go, new
-            # ones come unscoped.
+            # ones other than HR come unscoped.
             for grant in [g for g in user.roles if g.role not in row.roles]:
                 user.roles.remove(grant)
-            for role in sorted(row.roles - user.role_names):
+            for role in sorted(row.roles - user.role_names - {HR}):
                 user.roles.append(UserRole(role=role, org_unit_id=None))
             detail["roles"] = sorted(row.roles)
+        if scope is not None and not scope.keep:
+            wanted = _hr_units(scope, index)
+            for grant in [g for g in user.roles if g.role == HR and g.org_unit_id not in wanted]:
+                user.roles.remove(grant)
+            held = {g.org_unit_id for g in user.roles if g.role == HR}
+            for unit in wanted:
+                if unit not in held:
+                    user.roles.append(UserRole(role=HR, org_unit_id=unit))
+            if "hr_scope" in changed or "roles" in changed:
+                detail["hr_scope"] = wanted
         events.append(_event(now, actor_id, "user.update", user.id, detail))
     session.flush()
     # Bulk statements: batched on every backend (an ORM flush inserts row by row on SQLite,
@@ -493,8 +308,8 @@ def _apply(
             insert(User).returning(User.id, User.personnel_number), new_rows[start:start + CHUNK]
         ):
             assert number is not None
-            role_rows.extend({"user_id": user_id, "role": role, "org_unit_id": None}
-                             for role in sorted(new_roles[number]))
+            role_rows.extend({"user_id": user_id, "role": role, "org_unit_id": unit}
+                             for role, unit in new_roles[number])
             events.append(_event(now, actor_id, "user.create", user_id, {"source": "import"}))
     if role_rows:
         session.execute(insert(UserRole), role_rows)
@@ -515,6 +330,21 @@ def _apply(
         # the grown tables as sequential scans (a second import of 20,000 rows: 34 s -> 5 s).
         for table in ("users", "user_roles", "org_units"):
             session.execute(text(f"ANALYZE {table}"))
+
+
+def _hr_units(scope: ScopePlan | None, index: UnitIndex) -> list[int | None]:
+    """The units of the HR grants a plan gives (None: all units), once the units exist."""
+    if scope is None:
+        return []
+    if scope.is_all:
+        return [None]
+    units: list[int | None] = list(scope.unit_ids)
+    for path in scope.paths:
+        unit = index.find(list(path))
+        assert unit is not None, "scope paths exist or were created by the import"
+        if unit not in units:
+            units.append(unit)
+    return units
 
 
 def _event(
@@ -542,6 +372,9 @@ def report_lines(report: ImportReport) -> list[str]:
         elif change.action == "update":
             lines.append(f"line {change.line}: {change.personnel_number} {change.name}: "
                          f"{would}updated ({', '.join(change.fields)})")
+        if change.hr_scope is not None:
+            lines.append(f"line {change.line}: {change.personnel_number} {change.name}: "
+                         f"HR scope: {scope_text(change.hr_scope)}")
         if change.is_inactive:
             lines.append(f"line {change.line}: {change.personnel_number} {change.name}: "
                          "account is deactivated; the import does not reactivate it")

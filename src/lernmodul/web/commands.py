@@ -165,16 +165,25 @@ def _account_error_text(error: accounts.AccountError) -> str:
 @click.option("--dry-run", is_flag=True, help="report what would change; write nothing")
 @click.option("--deactivate-missing", is_flag=True,
               help="deactivate users with a personnel number that is not in the file")
-def users_import(file: Path, dry_run: bool, deactivate_missing: bool) -> None:
+@click.option("--hr-scope", default="", metavar="SCOPE",
+              help="HR scope for HR roles whose row has no HR-Bereich: unit paths separated "
+                   "by '|', or '*' for all units (default: the person's own unit)")
+def users_import(file: Path, dry_run: bool, deactivate_missing: bool, hr_scope: str) -> None:
     """Creates or updates users from a CSV file (personnel number is the key)."""
     from lernmodul.services import user_import
+    from lernmodul.services.user_import_scope import ScopeValueError, parse_scope
 
+    try:
+        parse_scope(hr_scope)
+    except ScopeValueError:
+        raise click.BadParameter("unit paths separated by '|', or '*' for all units",
+                                 param_hint="--hr-scope") from None
     app = _make_app()
     try:
         with session_scope(get_database(app).sessions) as session:
             report = user_import.import_users(
                 session, file.read_bytes(), dry_run=dry_run, now=utcnow(),
-                deactivate_missing=deactivate_missing)
+                deactivate_missing=deactivate_missing, hr_scope_default=hr_scope)
             if dry_run or not report.is_ok:
                 session.rollback()
     except user_import.ImportFileError as error:

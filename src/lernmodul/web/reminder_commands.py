@@ -58,6 +58,7 @@ SUBJECTS = {
     service.DUE_SOON: _l("Reminder: “%(course)s” is due on %(date)s"),
     service.OVERDUE: _l("Overdue: “%(course)s” was due on %(date)s"),
     service.EXPIRING: _l("Your certificate for “%(course)s” expires on %(date)s"),
+    service.REVOKED: _l("Please take “%(course)s” again: your certificate was revoked"),
     service.HR_DIGEST: _l("Mandatory training: %(overdue)s overdue, %(expiring)s expiring soon"),
 }
 
@@ -204,6 +205,7 @@ def _subject(reminder: service.Reminder) -> str:
 def _link(reminder: service.Reminder) -> dict[str, str]:
     if reminder.kind == service.HR_DIGEST:
         return {"overdue_link": url_for("hr.people", status=hr.OVERDUE, _external=True),
+                "revoked_link": url_for("hr.people", status=hr.REVOKED, _external=True),
                 "expiring_link": url_for("hr.people", status=hr.EXPIRING, _external=True)}
     if reminder.kind == service.EXPIRING:
         return {"link": url_for("certificates.index", _external=True)}

@@ -27,6 +27,7 @@ FIELD_LABELS = {
     "email": _l("e-mail address"),
     "org_unit": _l("org unit"),
     "roles": _l("roles"),
+    "hr_scope": _l("HR scope"),
 }
 FILE_ERRORS = {
     "empty": _l("The file is empty."),
@@ -55,6 +56,13 @@ PROBLEMS = {
     "role_unknown": _l(
         "Unknown role “%(value)s” (allowed: learner, trainer, hr, admin)."),
     "self_lockout": _l("This would take the admin role from you."),
+    "hr_scope_invalid": _l("The HR scope “%(value)s” is not valid: give org unit paths "
+                           "separated by | or * for all units."),
+    "hr_scope_unknown": _l("HR scope: the org unit “%(value)s” does not exist and is not "
+                           "created by this file."),
+    "hr_scope_without_hr": _l("An HR scope is given, but the person has no HR role."),
+    "hr_scope_no_unit": _l("An HR role needs an org unit or an HR scope (column HR-Bereich); "
+                           "* gives all units."),
 }
 COLUMN_NAMES = {
     "personnel_number": "Personalnummer",

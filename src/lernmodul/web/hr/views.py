@@ -47,6 +47,7 @@ STATUS_LABELS = {
     hr.IN_PROGRESS: _l("in progress"),
     hr.COMPLETED: _l("completed"),
     hr.OVERDUE: _l("overdue"),
+    hr.REVOKED: _l("revoked – to be retaken"),
     hr.EXPIRING: _l("certificate expires soon"),
 }
 COLUMN_LABELS = {
