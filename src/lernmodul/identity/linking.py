@@ -158,17 +158,25 @@ def ensure_unit(session: Session, path: tuple[str, ...], *, now: datetime,
     return unit_id
 
 
+def role_grants(wanted: frozenset[str], org_unit_id: int | None) -> set[tuple[str, int | None]]:
+    """The (role, scope) grants of the provider's roles for a person in `org_unit_id`: HR is
+    scoped to the person's own unit (least privilege), every other role is unscoped. Without a
+    unit there is no HR scope to give: the HR role waits until the unit is known."""
+    target: set[tuple[str, int | None]] = set()
+    for role in wanted:
+        if role == Role.HR.value:
+            if org_unit_id is not None:
+                target.add((role, org_unit_id))
+        else:
+            target.add((role, None))
+    return target
+
+
 def _set_roles(user: User, wanted: frozenset[str]) -> bool:
     """The provider's roles; HR is scoped to the person's own unit (least privilege).
 
     Without a unit there is no HR scope to give: the HR role waits until the unit is known."""
-    target: set[tuple[str, int | None]] = set()
-    for role in wanted:
-        if role == Role.HR.value:
-            if user.org_unit_id is not None:
-                target.add((role, user.org_unit_id))
-        else:
-            target.add((role, None))
+    target = role_grants(wanted, user.org_unit_id)
     current = {(grant.role, grant.org_unit_id) for grant in user.roles}
     if current == target:
         return False
