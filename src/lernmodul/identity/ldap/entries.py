@@ -90,12 +90,24 @@ def normalise_dn(dn: str) -> str:
 
 def ou_path(dn: str, base_dn: str) -> tuple[str, ...] | None:
     """The OU names between the base DN and the entry, top first; None when there are none."""
-    rdns, base = split_dn(dn), split_dn(base_dn)
+    if "\\" not in dn:  # the usual case: the path of the parent, worked out once per unit
+        leaf, _comma, parent = dn.replace(";", ",").partition(",")
+        if "=" not in leaf.split("+", 1)[0]:
+            raise IdentityError("bad_claim", f"not a DN: {dn!r}")
+        return _ou_path_below(parent, base_dn, 1)
+    return _ou_path_below(dn, base_dn, 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ou_path_below(dn: str, base_dn: str, depth: int) -> tuple[str, ...] | None:
+    """ou_path of an entry `depth` levels below `dn` (the parent, or the entry itself)."""
+    rdns = split_dn(dn) if dn else []
+    base = split_dn(base_dn)
     folded = [(kind, value.casefold()) for kind, value in base]
     below = rdns[: len(rdns) - len(base)]
-    if len(rdns) <= len(base) or [(k, v.casefold()) for k, v in rdns[len(below):]] != folded:
+    if len(rdns) + depth <= len(base) or [(k, v.casefold()) for k, v in rdns[len(below):]] != folded:
         raise IdentityError("bad_claim", "entry is not below the base DN")
-    names = [value.strip() for kind, value in reversed(below[1:]) if kind == "ou" and value.strip()]
+    names = [value.strip() for kind, value in reversed(below[1 - depth:]) if kind == "ou" and value.strip()]
     return tuple(names) or None
 
 
