@@ -37,3 +37,8 @@ def test_normalise_dn():
     assert normalise_dn("UID=JWeiss, OU=Bürgeramt;dc=Lindenau,dc=example") == (
         "uid=jweiss,ou=bürgeramt,dc=lindenau,dc=example")
     assert normalise_dn("cn=Weiss\\, J,dc=x") == "cn=weiss, j,dc=x"
+    assert normalise_dn("uid=JWeiss,ou=Amt 3 Bürgerdienste,dc=x") == "uid=jweiss,ou=amt 3 bürgerdienste,dc=x"
+    assert normalise_dn("uid=a+cn=A,ou=X ,dc=x") == "uid=a,ou=x,dc=x"
+    assert normalise_dn("uid=a=b,dc=x") == "uid=a=b,dc=x"
+    with pytest.raises(IdentityError):
+        normalise_dn("uid=a,,dc=x")

@@ -19,6 +19,9 @@ from lernmodul.identity.ldap.settings import DirectorySettings
 
 ACCOUNTDISABLE = 0x2  # userAccountControl bit of a disabled AD account
 _HEX_ESCAPE = re.compile(rb"\\([0-9A-Fa-f]{2})")
+# RDNs type=value joined by commas, without escapes, "+", ";" or spaces around "=" and ","
+_PLAIN_RDN = r"[A-Za-z][A-Za-z0-9-]*=[^\s\\,;+=\"](?:[^\\,;+=\"]*[^\s\\,;+=\"])?"
+_PLAIN_DN = re.compile(rf"{_PLAIN_RDN}(?:,{_PLAIN_RDN})*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,8 @@ def _split_dn(dn: str) -> tuple[tuple[str, str], ...]:
 
 def normalise_dn(dn: str) -> str:
     """A DN for comparisons: types and values casefolded, escapes and spaces resolved."""
+    if _PLAIN_DN.fullmatch(dn):  # no escapes, no spaces to resolve: casefolding is all
+        return dn.casefold()
     return ",".join(f"{kind}={value.casefold()}" for kind, value in split_dn(dn))
 
 
@@ -151,7 +156,7 @@ def to_identity(entry: DirectoryEntry, settings: DirectorySettings, *, mapping: 
     if settings.personnel_number_attribute:
         claims[settings.personnel_number_attribute] = entry.texts(settings.personnel_number_attribute)
     claims[settings.email_attribute] = entry.texts(settings.email_attribute)
-    claims["_name"] = next((entry.first(a) for a in settings.name_attributes if entry.first(a)), None)
+    claims["_name"] = next((name for name in map(entry.first, settings.name_attributes) if name), None)
     if settings.unit_attribute:
         claims["_unit"] = entry.texts(settings.unit_attribute)
     member_of = entry.texts("memberOf") if settings.group_membership == "memberOf" else []
