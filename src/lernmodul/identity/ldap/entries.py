@@ -148,10 +148,12 @@ def claim_mapping(settings: DirectorySettings) -> ClaimMapping:
 
 
 def to_identity(entry: DirectoryEntry, settings: DirectorySettings, *, mapping: ClaimMapping | None = None,
-                groups: Iterable[str] = ()) -> Identity:
+                groups: Iterable[str] = (), subject: str | None = None) -> Identity:
     """The Identity of a person's entry; `groups` are group DNs from the group entries
-    (LDAP_GROUP_MEMBERSHIP = "member"). IdentityError for an entry that cannot be an account."""
-    subject = subject_of(entry, settings)
+    (LDAP_GROUP_MEMBERSHIP = "member"), `subject` its subject_of when the caller has it.
+    IdentityError for an entry that cannot be an account."""
+    if subject is None:
+        subject = subject_of(entry, settings)
     claims: dict[str, object] = {}
     if settings.personnel_number_attribute:
         claims[settings.personnel_number_attribute] = entry.texts(settings.personnel_number_attribute)
