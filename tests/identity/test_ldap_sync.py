@@ -198,6 +198,13 @@ def test_the_hr_summary_follows_moves_and_deactivations(slapd, db_session, app):
     report = sync_directory(db_session, settings, now=utcnow()).report
     assert (len(report.updated), len(report.deactivated)) == (1, 2)
     assert persons() == {kaemmerei: 2}  # Özdemir moved in, Müller disabled, Weiß gone
+    moved = by_email["a.oezdemir@lindenau.example"].id
+    rows = {(row.action, row.target): row.detail for row in db_session.scalars(
+        select(AuditLog).where(AuditLog.action.in_(("user.update", "user.deactivate"))))}
+    assert rows[("user.update", f"user:{moved}")] == {
+        "source": "ldap", "org_unit": {"from": buergeramt, "to": kaemmerei}, "fields": ["org_unit"]}
+    assert {target for action, target in rows if action == "user.deactivate"} == {
+        f"user:{by_email[e].id}" for e in ("j.weiss@lindenau.example", "m.mueller@lindenau.example")}
     clock = hr.Clock(now=utcnow(), timezone=ZoneInfo("Europe/Berlin"))
     for course in (None, "k1"):
         assert hr._counts_by_unit(db_session, None, course, clock) == \

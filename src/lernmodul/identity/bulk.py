@@ -143,6 +143,7 @@ class _Sync:
         self.unit_ids: dict[tuple[str, ...], int] = {}
         self.linked_users = {account.id for account in self.links.values()}
         self.leaving: dict[int, None] = {}  # user ids to deactivate, in order
+        self.changed: list[tuple[Person, _Account, Identity]] = []  # accounts to update
         self.queue: list[tuple[Person, Identity, int | None]] = []  # accounts to create
         self.queued_emails: set[str] = set()
         self.queued_numbers: set[str] = set()
@@ -175,18 +176,28 @@ class _Sync:
     def update(self, person: Person, account: _Account, identity: Identity) -> None:
         if self.is_unchanged(account, identity):
             self.report.unchanged += 1
-            return
-        user = self.session.get_one(User, account.id)
-        try:
-            fields = update_account(self.session, user, identity, now=self.now, units=self.units)
-        except IdentityError as error:
-            self.report.problems.append(Problem(person.key, error.code, error.detail))
-            return
-        account.email = user.email
-        if fields:
-            self.report.updated.append(Change(person.key, user.id, user.email, tuple(fields)))
         else:
-            self.report.unchanged += 1
+            self.changed.append((person, account, identity))
+
+    def apply_changes(self) -> None:
+        """update_account for each changed person, their accounts loaded a chunk at a time."""
+        for chunk in _chunks(self.changed):
+            users = {user.id: user for user in self.session.scalars(
+                select(User).where(User.id.in_({account.id for _p, account, _i in chunk})))}
+            for person, account, identity in chunk:
+                user = users[account.id]
+                try:
+                    fields = update_account(self.session, user, identity, now=self.now,
+                                            units=self.units, audit=self.events)
+                except IdentityError as error:
+                    self.report.problems.append(Problem(person.key, error.code, error.detail))
+                    continue
+                account.email = user.email
+                if fields:
+                    self.report.updated.append(Change(person.key, user.id, user.email, tuple(fields)))
+                else:
+                    self.report.unchanged += 1
+        self.changed = []
 
     def deactivate(self, key: str, account: _Account, reason: str) -> None:
         if not account.is_active or account.id in self.leaving:
@@ -318,6 +329,7 @@ def sync_identities(session: Session, people: Sequence[Person], *, issuer: str,
                 pending.append((person, person.identity))
             continue
         run.update(person, account, person.identity)
+    run.apply_changes()
     # New subjects after the updates, so that the lookups see this run's changes.
     run.by_number = _users_by_number(session, sorted({i.personnel_number for _p, i in pending
                                                       if i.personnel_number is not None}))

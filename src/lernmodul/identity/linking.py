@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -99,12 +100,15 @@ def _link_or_create(session: Session, identity: Identity, *, now: datetime,
 
 
 def update_account(session: Session, user: User, identity: Identity, *, now: datetime,
-                   new: bool = False, units: UnitIndex | None = None) -> list[str]:
+                   new: bool = False, units: UnitIndex | None = None,
+                   audit: list[dict[str, Any]] | None = None) -> list[str]:
     """Brings name, e-mail, personnel number, unit and roles in line with the identity.
 
     Returns the names of the changed fields (audited as "user.update" unless `new`). The checks
     come first: when it raises IdentityError, the account is as it was. `units`: a tree index
-    shared by many calls (a directory sync), else the tree is read for this call."""
+    shared by many calls (a directory sync), else the tree is read for this call; `audit`: a
+    list that takes the audit row (for the caller to insert with others) instead of writing
+    and flushing it now."""
     if identity.personnel_number is not None and user.personnel_number != identity.personnel_number:
         if user.personnel_number is not None:
             raise IdentityError("personnel_number_conflict", f"user:{user.id}")
@@ -139,6 +143,10 @@ def update_account(session: Session, user: User, identity: Identity, *, now: dat
             detail["roles"] = sorted(user.role_names)
             changes.append("roles")
     if changes and not new:
+        if audit is not None:
+            audit.append({"at": now, "actor_id": None, "action": "user.update",
+                          "target": f"user:{user.id}", "detail": {**detail, "fields": changes}})
+            return changes
         session.flush()
         record_event(session, action="user.update", at=now, actor_id=None, target=f"user:{user.id}",
                      detail={**detail, "fields": changes})
