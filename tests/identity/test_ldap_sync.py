@@ -5,15 +5,18 @@ sessions end), other accounts are never touched; plain LDAP and StartTLS with a 
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from lernmodul.cli import main
-from lernmodul.db import AuditLog, ExternalIdentity, User
-from lernmodul.db.models import utcnow
+from lernmodul.db import AuditLog, ExternalIdentity, HrUnitPersons, User
+from lernmodul.db.models import Enrolment, utcnow
 from lernmodul.identity.ldap import DirectoryError, DirectorySettings
 from lernmodul.identity.ldap.sync import sync_directory
+from lernmodul.services import hr
 from lernmodul.services.org_units import unit_path
 
 from .conftest import BASE, BUERGERAMT, KAEMMEREI, ldap_config, make_ca
@@ -168,3 +171,41 @@ def test_groups_from_the_group_entries(slapd, db_session, app):
     assert roles["m.mueller@lindenau.example"] == {"learner", "hr"}
     assert roles["j.weiss@lindenau.example"] == {"learner", "trainer"}
     assert roles["l.schaefer@lindenau.example"] == {"learner"}
+
+
+def test_the_hr_summary_follows_moves_and_deactivations(slapd, db_session, app):
+    settings = DirectorySettings.from_config(ldap_config(slapd))
+    created = sync_directory(db_session, settings, now=utcnow()).report.created
+    for change in created:  # everyone has a mandatory course
+        db_session.add(Enrolment(user_id=change.user_id, course_id="k1", is_mandatory=True,
+                                 assigned_at=utcnow()))
+    db_session.flush()
+    by_email = {c.email: db_session.get(User, c.user_id) for c in created}
+    buergeramt = by_email["a.oezdemir@lindenau.example"].org_unit_id
+    kaemmerei = by_email["m.mueller@lindenau.example"].org_unit_id
+
+    def persons():
+        db_session.expire_all()
+        return {row.org_unit_id: row.persons for row in db_session.scalars(select(HrUnitPersons))}
+
+    assert persons() == {buergeramt: 2, kaemmerei: 2}
+    slapd.modify(
+        f"dn: uid=aoezdemir,{BUERGERAMT},{BASE}\nchangetype: modrdn\nnewrdn: uid=aoezdemir\n"
+        f"deleteoldrdn: 1\nnewsuperior: {KAEMMEREI},{BASE}\n\n"
+        f"dn: uid=jweiss,{BUERGERAMT},{BASE}\nchangetype: delete\n\n"
+        f"dn: uid=mmueller,{KAEMMEREI},{BASE}\nchangetype: modify\nadd: employeeType\n"
+        f"employeeType: gesperrt\n\n")
+    report = sync_directory(db_session, settings, now=utcnow()).report
+    assert (len(report.updated), len(report.deactivated)) == (1, 2)
+    assert persons() == {kaemmerei: 2}  # Özdemir moved in, Müller disabled, Weiß gone
+    moved = by_email["a.oezdemir@lindenau.example"].id
+    rows = {(row.action, row.target): row.detail for row in db_session.scalars(
+        select(AuditLog).where(AuditLog.action.in_(("user.update", "user.deactivate"))))}
+    assert rows[("user.update", f"user:{moved}")] == {
+        "source": "ldap", "org_unit": {"from": buergeramt, "to": kaemmerei}, "fields": ["org_unit"]}
+    assert {target for action, target in rows if action == "user.deactivate"} == {
+        f"user:{by_email[e].id}" for e in ("j.weiss@lindenau.example", "m.mueller@lindenau.example")}
+    clock = hr.Clock(now=utcnow(), timezone=ZoneInfo("Europe/Berlin"))
+    for course in (None, "k1"):
+        assert hr._counts_by_unit(db_session, None, course, clock) == \
+            hr.recount_by_unit(db_session, None, course, clock)

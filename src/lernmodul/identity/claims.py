@@ -7,6 +7,7 @@ and org-unit path, and which groups give which role.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ MAX_NUMBER = 64
 MAX_SUBJECT = 255
 MAX_ISSUER = 500
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 class IdentityError(Exception):
@@ -99,7 +101,7 @@ def _text(claims: Mapping[str, Any], key: str | None) -> str | None:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     text = str(value).strip()
-    if any(ord(c) < 32 for c in text):
+    if _CONTROL.search(text):
         raise IdentityError("bad_claim", f"{key} contains control characters")
     return text or None
 
@@ -120,12 +122,18 @@ def group_name(value: str) -> str:
     return text.strip("/").rsplit("/", 1)[-1].strip()
 
 
+@functools.lru_cache(maxsize=64)
+def _wanted_groups(group_roles: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Configured group name (casefolded) -> role; a directory sync maps thousands of people."""
+    return {group_name(key).casefold(): role for key, role in group_roles}
+
+
 def map_claims(claims: Mapping[str, Any], mapping: ClaimMapping, *, kind: str, issuer: str,
                subject: str) -> Identity:
     """The Identity the claims describe; IdentityError("missing_claim" | "bad_claim") else."""
     if not issuer or len(issuer) > MAX_ISSUER:
         raise IdentityError("bad_claim", "issuer")
-    if not subject or len(subject) > MAX_SUBJECT or any(ord(c) < 32 for c in subject):
+    if not subject or len(subject) > MAX_SUBJECT or _CONTROL.search(subject) is not None:
         raise IdentityError("bad_claim", "subject")
     email = _text(claims, mapping.email)
     if email is None:
@@ -149,7 +157,7 @@ def map_claims(claims: Mapping[str, Any], mapping: ClaimMapping, *, kind: str, i
         unit_path = tuple(parts) if parts else None
     roles: frozenset[str] | None = None
     if mapping.group_roles:
-        wanted = {group_name(key).casefold(): role for key, role in mapping.group_roles.items()}
+        wanted = _wanted_groups(tuple(mapping.group_roles.items()))
         granted = {wanted[g] for g in (group_name(x).casefold() for x in _groups(claims, mapping.groups))
                    if g in wanted}
         roles = frozenset({"learner", *granted})

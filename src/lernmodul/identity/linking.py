@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -99,12 +100,15 @@ def _link_or_create(session: Session, identity: Identity, *, now: datetime,
 
 
 def update_account(session: Session, user: User, identity: Identity, *, now: datetime,
-                   new: bool = False, units: UnitIndex | None = None) -> list[str]:
+                   new: bool = False, units: UnitIndex | None = None,
+                   audit: list[dict[str, Any]] | None = None) -> list[str]:
     """Brings name, e-mail, personnel number, unit and roles in line with the identity.
 
     Returns the names of the changed fields (audited as "user.update" unless `new`). The checks
     come first: when it raises IdentityError, the account is as it was. `units`: a tree index
-    shared by many calls (a directory sync), else the tree is read for this call."""
+    shared by many calls (a directory sync), else the tree is read for this call; `audit`: a
+    list that takes the audit row (for the caller to insert with others) instead of writing
+    and flushing it now."""
     if identity.personnel_number is not None and user.personnel_number != identity.personnel_number:
         if user.personnel_number is not None:
             raise IdentityError("personnel_number_conflict", f"user:{user.id}")
@@ -139,6 +143,10 @@ def update_account(session: Session, user: User, identity: Identity, *, now: dat
             detail["roles"] = sorted(user.role_names)
             changes.append("roles")
     if changes and not new:
+        if audit is not None:
+            audit.append({"at": now, "actor_id": None, "action": "user.update",
+                          "target": f"user:{user.id}", "detail": {**detail, "fields": changes}})
+            return changes
         session.flush()
         record_event(session, action="user.update", at=now, actor_id=None, target=f"user:{user.id}",
                      detail={**detail, "fields": changes})
@@ -158,17 +166,25 @@ def ensure_unit(session: Session, path: tuple[str, ...], *, now: datetime,
     return unit_id
 
 
+def role_grants(wanted: frozenset[str], org_unit_id: int | None) -> set[tuple[str, int | None]]:
+    """The (role, scope) grants of the provider's roles for a person in `org_unit_id`: HR is
+    scoped to the person's own unit (least privilege), every other role is unscoped. Without a
+    unit there is no HR scope to give: the HR role waits until the unit is known."""
+    target: set[tuple[str, int | None]] = set()
+    for role in wanted:
+        if role == Role.HR.value:
+            if org_unit_id is not None:
+                target.add((role, org_unit_id))
+        else:
+            target.add((role, None))
+    return target
+
+
 def _set_roles(user: User, wanted: frozenset[str]) -> bool:
     """The provider's roles; HR is scoped to the person's own unit (least privilege).
 
     Without a unit there is no HR scope to give: the HR role waits until the unit is known."""
-    target: set[tuple[str, int | None]] = set()
-    for role in wanted:
-        if role == Role.HR.value:
-            if user.org_unit_id is not None:
-                target.add((role, user.org_unit_id))
-        else:
-            target.add((role, None))
+    target = role_grants(wanted, user.org_unit_id)
     current = {(grant.role, grant.org_unit_id) for grant in user.roles}
     if current == target:
         return False

@@ -19,6 +19,9 @@ from lernmodul.identity.ldap.settings import DirectorySettings
 
 ACCOUNTDISABLE = 0x2  # userAccountControl bit of a disabled AD account
 _HEX_ESCAPE = re.compile(rb"\\([0-9A-Fa-f]{2})")
+# RDNs type=value joined by commas, without escapes, "+", ";" or spaces around "=" and ","
+_PLAIN_RDN = r"[A-Za-z][A-Za-z0-9-]*=[^\s\\,;+=\"](?:[^\\,;+=\"]*[^\s\\,;+=\"])?"
+_PLAIN_DN = re.compile(rf"{_PLAIN_RDN}(?:,{_PLAIN_RDN})*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,17 +88,31 @@ def _split_dn(dn: str) -> tuple[tuple[str, str], ...]:
 
 def normalise_dn(dn: str) -> str:
     """A DN for comparisons: types and values casefolded, escapes and spaces resolved."""
+    if _PLAIN_DN.fullmatch(dn):  # no escapes, no spaces to resolve: casefolding is all
+        return dn.casefold()
     return ",".join(f"{kind}={value.casefold()}" for kind, value in split_dn(dn))
 
 
 def ou_path(dn: str, base_dn: str) -> tuple[str, ...] | None:
     """The OU names between the base DN and the entry, top first; None when there are none."""
-    rdns, base = split_dn(dn), split_dn(base_dn)
+    if "\\" not in dn:  # the usual case: the path of the parent, worked out once per unit
+        leaf, _comma, parent = dn.replace(";", ",").partition(",")
+        if "=" not in leaf.split("+", 1)[0]:
+            raise IdentityError("bad_claim", f"not a DN: {dn!r}")
+        return _ou_path_below(parent, base_dn, 1)
+    return _ou_path_below(dn, base_dn, 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ou_path_below(dn: str, base_dn: str, depth: int) -> tuple[str, ...] | None:
+    """ou_path of an entry `depth` levels below `dn` (the parent, or the entry itself)."""
+    rdns = split_dn(dn) if dn else []
+    base = split_dn(base_dn)
     folded = [(kind, value.casefold()) for kind, value in base]
     below = rdns[: len(rdns) - len(base)]
-    if len(rdns) <= len(base) or [(k, v.casefold()) for k, v in rdns[len(below):]] != folded:
+    if len(rdns) + depth <= len(base) or [(k, v.casefold()) for k, v in rdns[len(below):]] != folded:
         raise IdentityError("bad_claim", "entry is not below the base DN")
-    names = [value.strip() for kind, value in reversed(below[1:]) if kind == "ou" and value.strip()]
+    names = [value.strip() for kind, value in reversed(below[1 - depth:]) if kind == "ou" and value.strip()]
     return tuple(names) or None
 
 
@@ -131,15 +148,17 @@ def claim_mapping(settings: DirectorySettings) -> ClaimMapping:
 
 
 def to_identity(entry: DirectoryEntry, settings: DirectorySettings, *, mapping: ClaimMapping | None = None,
-                groups: Iterable[str] = ()) -> Identity:
+                groups: Iterable[str] = (), subject: str | None = None) -> Identity:
     """The Identity of a person's entry; `groups` are group DNs from the group entries
-    (LDAP_GROUP_MEMBERSHIP = "member"). IdentityError for an entry that cannot be an account."""
-    subject = subject_of(entry, settings)
+    (LDAP_GROUP_MEMBERSHIP = "member"), `subject` its subject_of when the caller has it.
+    IdentityError for an entry that cannot be an account."""
+    if subject is None:
+        subject = subject_of(entry, settings)
     claims: dict[str, object] = {}
     if settings.personnel_number_attribute:
         claims[settings.personnel_number_attribute] = entry.texts(settings.personnel_number_attribute)
     claims[settings.email_attribute] = entry.texts(settings.email_attribute)
-    claims["_name"] = next((entry.first(a) for a in settings.name_attributes if entry.first(a)), None)
+    claims["_name"] = next((name for name in map(entry.first, settings.name_attributes) if name), None)
     if settings.unit_attribute:
         claims["_unit"] = entry.texts(settings.unit_attribute)
     member_of = entry.texts("memberOf") if settings.group_membership == "memberOf" else []

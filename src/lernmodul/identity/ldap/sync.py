@@ -54,7 +54,7 @@ def _person(entry: DirectoryEntry, snapshot: Snapshot, settings: DirectorySettin
     disabled = is_disabled(entry, settings) or dn in snapshot.disabled
     try:
         identity = to_identity(entry, settings, mapping=mapping,
-                               groups=snapshot.groups.get(dn, ()))
+                               groups=snapshot.groups.get(dn, ()), subject=subject)
     except IdentityError as error:
         return Person(entry.dn, subject, error, disabled)
     return Person(entry.dn, subject, identity, disabled)
