@@ -124,7 +124,7 @@ class Completion:
 class ExamReview(enum.Enum):
     """What the review of a graded final-exam attempt shows (`exam.review`)."""
 
-    AFTER_PASS = "after_pass"  # noqa: S105 (no password): verdicts first, the key later
+    AFTER_PASS = "after_pass"  # noqa: S105 (no password): verdicts first, the key later  # nosec B105
     ALWAYS = "always"  # everything at once, like a unit quiz
     NEVER = "never"  # the score only
 

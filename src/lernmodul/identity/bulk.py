@@ -255,7 +255,8 @@ class _Sync:
         ids: dict[str, int] = {}
         for chunk in _chunks(queue):
             rows = [{"email": i.email, "name": i.name, "personnel_number": i.personnel_number,
-                     "org_unit_id": unit_id, "password_hash": None, "created_at": self.now}
+                     "org_unit_id": unit_id, "password_hash": None,  # no password  # nosec B105
+                     "created_at": self.now}
                     for _p, i, unit_id in chunk]
             ids.update({email: user_id for user_id, email in self.session.execute(
                 insert(User).returning(User.id, User.email), rows)})

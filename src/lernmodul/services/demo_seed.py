@@ -111,7 +111,7 @@ def seed_demo_authority(session: Session, *, hasher: PasswordHasher,
         return accounts, SeedOutcome("no_course")
     demo_ids = {a.role: _user_id(session, a.email) for a in DEMO_ACCOUNTS}
     rules = _assign(session, units, demo_ids[Role.HR], now, issuer)
-    rng = random.Random(SEED)  # noqa: S311 (a demo that looks the same every time)
+    rng = random.Random(SEED)  # noqa: S311 (a demo that looks the same every time)  # nosec B311
     people = demo_people(rng)
     _seed_people(session, people, units, rules, version, result.course, rng, now, issuer,
                  demo_ids[Role.ADMIN])
@@ -209,7 +209,8 @@ def _seed_people(session: Session, people: list[DemoPerson], units: dict[Path, i
     plans = [_plan(p, rules, simulation, rng, now, issuer) for p in people]
     user_ids = _returning_ids(session, User, [{
         "personnel_number": p.person.number, "name": p.person.name, "email": p.person.email,
-        "password_hash": None, "is_active": True, "is_demo": True,
+        "password_hash": None,  # no password  # nosec B105
+        "is_active": True, "is_demo": True,
         "org_unit_id": units[p.person.unit], "created_at": p.joined_at} for p in plans])
     session.execute(insert(UserRole), [{"user_id": uid, "role": Role.LEARNER.value,
                                         "org_unit_id": None} for uid in user_ids])
