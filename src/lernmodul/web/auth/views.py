@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -18,7 +18,7 @@ from lernmodul.web.auth.forms import LoginForm, PasswordChangeForm
 from lernmodul.web.database import get_session
 from lernmodul.web.navigation import home_url, safe_next_url
 from lernmodul.web.security_log import log_security_event
-from lernmodul.web.sessions import end_session, start_session
+from lernmodul.web.sessions import SINGLE_LOGOUT, end_session, single_logout_location, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -115,9 +115,10 @@ def logout() -> Response:
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]
     accounts.log_out(get_session(), user, now=utcnow())
     log_security_event("logout", user_id=user.id)
-    end_session()
+    handoff = session.get(SINGLE_LOGOUT)
+    end_session()  # lernmodul's own session ends first, then the provider's (if it offers one)
     flash(_("You have been signed out."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(single_logout_location(handoff) or url_for("auth.login"))
 
 
 @bp.route("/password", methods=["GET", "POST"])
