@@ -170,6 +170,8 @@ class ServiceProvider:
             "xmlsec_binary": settings.xmlsec_binary or shutil.which("xmlsec1") or "/usr/bin/xmlsec1",
             "metadata": {"inline": [settings.idp_metadata]},
             "accepted_time_diff": settings.clock_skew_seconds,
+            "signing_algorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+            "digest_algorithm": "http://www.w3.org/2001/04/xmlenc#sha256",
             "allow_unknown_attributes": True,
             "service": {"sp": {
                 "endpoints": {
@@ -249,17 +251,21 @@ class ServiceProvider:
         offers no single logout by redirect."""
         from saml2.saml import NameID
 
-        destinations = self._client.metadata.single_logout_service(
-            self.idp_entity_id, self._redirect, "idpsso")
-        if not destinations:
+        location = self.idp_logout_location()
+        if location is None:
             return None
-        location = destinations[0]["location"]
         request_id, request = self._client.create_logout_request(
             location, self.idp_entity_id, name_id=NameID(text=name_id, format=name_id_format),
             session_indexes=[session_index] if session_index else None, sign=False)
         info = self._client.apply_binding(self._redirect, str(request), location, relay_state,
                                           sign=True)
         return str(request_id), _location(info)
+
+    def idp_logout_location(self) -> str | None:
+        """The IdP's single logout endpoint for HTTP-Redirect, if its metadata names one."""
+        destinations = self._client.metadata.single_logout_service(
+            self.idp_entity_id, self._redirect, "idpsso")
+        return str(destinations[0]["location"]) if destinations else None
 
     def read_logout_response(self, saml_response: str) -> bool:
         """Whether the IdP's LogoutResponse (HTTP-Redirect) reports success."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
@@ -31,6 +31,20 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+# Origins a form of ours may lead to beyond 'self': the sign-out form's redirect to an identity
+# provider's single logout (browsers apply form-action to the redirects after a submission too).
+FORM_ACTION_ORIGINS = "lernmodul.form_action_origins"
+
+
+def allow_form_redirect_to(app: Flask, origin: str) -> None:
+    """Lets forms lead to `origin` (scheme://host[:port]) through a redirect."""
+    origins: list[str] = app.extensions.setdefault(FORM_ACTION_ORIGINS, [])
+    if origin not in origins:
+        origins.append(origin)
+    app.extensions["lernmodul.csp"] = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", " ".join(["form-action 'self'", *origins]))
+
 
 ERROR_TEXTS = {
     400: (lazy_gettext("Bad request"), lazy_gettext("The request could not be understood.")),
@@ -103,7 +117,8 @@ def request_id() -> str:
 
 def _set_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy",
+                       current_app.extensions.get("lernmodul.csp", CONTENT_SECURITY_POLICY))
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 from flask import Flask, current_app
 
 from lernmodul.db.models import utcnow
@@ -17,6 +19,7 @@ from lernmodul.identity.saml import (
     load_idp_metadata,
 )
 from lernmodul.web.config import ENV_PREFIX, public_base_url
+from lernmodul.web.security import allow_form_redirect_to
 
 EXTENSION_KEY = "lernmodul.saml"
 
@@ -65,6 +68,10 @@ def init_app(app: Flask) -> None:
     create = config.get("SAML_CREATE_ACCOUNTS", True)
     if isinstance(create, str):  # from the environment
         create = create.strip().lower() not in ("0", "false", "no", "off", "")
+    logout = provider.idp_logout_location()
+    if logout is not None:
+        parts = urlsplit(logout)
+        allow_form_redirect_to(app, f"{parts.scheme}://{parts.netloc}")
     app.extensions[EXTENSION_KEY] = SamlState(
         provider=provider, mapping=mapping, display_name=str(config.get("SAML_DISPLAY_NAME") or "SAML"),
         create_accounts=bool(create))
