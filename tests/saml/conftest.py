@@ -7,23 +7,27 @@ audience but come to our ACS (the wrong-audience case).
 
 from __future__ import annotations
 
-import html
-import http.cookiejar
 import os
-import re
 import threading
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from simplesamlphp import IdP, ServiceProviderEntry, available, key_pair, start_idp
+from simplesamlphp import (
+    OTHER_ENTITY,
+    IdP,
+    Posted,
+    ServiceProviderEntry,
+    available,
+    idp_sign_in,
+    key_pair,
+    start_idp,
+)
 
 BASE = "https://lernen.example.de"
-OTHER_ENTITY = "https://andere.example.de/saml/metadata"
 MAPPING = {  # the IdP sends URIs (name2oid), as Shibboleth and ADFS do
     "SAML_CLAIM_PERSONNEL_NUMBER": "urn:oid:2.16.840.1.113730.3.1.3",
     "SAML_CLAIM_EMAIL": "urn:oid:0.9.2342.19200300.100.1.3",
@@ -114,42 +118,6 @@ def saml_config(app_config: dict[str, Any], idp: IdP, sp_keys: SpKeys) -> dict[s
 @pytest.fixture
 def saml_app(make_app: Callable[..., Any], saml_config: dict[str, Any]) -> Any:
     return make_app(**saml_config)
-
-
-# --- the IdP's side of a sign-in over plain HTTP (what a browser does) ------------------------
-
-@dataclass(frozen=True)
-class Posted:
-    """What the IdP's auto-submitting form would post: where, and the fields."""
-
-    action: str
-    fields: dict[str, str]
-
-
-def _form(page: str) -> tuple[str, dict[str, str]]:
-    action = re.search(r'<form[^>]*action="([^"]*)"', page)
-    assert action, page[:2000]
-    fields = {html.unescape(name): html.unescape(value) for name, value in re.findall(
-        r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page)}
-    return html.unescape(action.group(1)), fields
-
-
-def idp_sign_in(location: str, username: str, password: str,
-                opener: urllib.request.OpenerDirector | None = None) -> Posted:
-    """Follows an AuthnRequest redirect at the IdP, signs in, returns the form it answers with."""
-    opener = opener or urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    with opener.open(location, timeout=20) as answer:
-        page, url = answer.read().decode("utf-8"), answer.geturl()
-    if "SAMLResponse" not in page:  # the login form
-        action, fields = _form(page)
-        fields.update({"username": username, "password": password})
-        data = urllib.parse.urlencode(fields).encode()
-        with opener.open(urllib.parse.urljoin(url, action), data=data, timeout=20) as answer:
-            page = answer.read().decode("utf-8")
-    action, fields = _form(page)
-    assert "SAMLResponse" in fields, page[:2000]
-    return Posted(action, fields)
 
 
 def start_sign_in(client: Any, next_url: str | None = None) -> str:

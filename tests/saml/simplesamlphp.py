@@ -9,17 +9,22 @@ Shibboleth and ADFS send them.
 from __future__ import annotations
 
 import datetime
+import html
+import http.cookiejar
 import os
+import re
 import secrets
 import shutil
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 SIMPLESAMLPHP = Path("/usr/share/simplesamlphp")
+OTHER_ENTITY = "https://andere.example.de/saml/metadata"  # another SP of the same IdP
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 OID = {
     "uid": "urn:oid:0.9.2342.19200300.100.1.1",
@@ -203,3 +208,39 @@ def start_idp(folder: Path, sps: list[ServiceProviderEntry]) -> IdP:
             out = (folder / "log" / "php.out").read_text("utf-8", "replace")
             raise RuntimeError(f"SimpleSAMLphp did not start:\n{out}\n{idp.log()}")
         time.sleep(0.2)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What the IdP's auto-submitting form would post: where, and the fields."""
+
+    action: str
+    fields: dict[str, str]
+
+
+def _form(page: str) -> tuple[str, dict[str, str]]:
+    action = re.search(r'<form[^>]*action="([^"]*)"', page)
+    assert action, page[:2000]
+    fields = {html.unescape(name): html.unescape(value) for name, value in re.findall(
+        r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page)}
+    return html.unescape(action.group(1)), fields
+
+
+def idp_sign_in(location: str, username: str, password: str,
+                opener: urllib.request.OpenerDirector | None = None) -> Posted:
+    """Follows an AuthnRequest redirect at the IdP, signs in, returns the form it answers with."""
+    opener = opener or urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(location, timeout=20) as answer:
+        page, url = answer.read().decode("utf-8"), answer.geturl()
+    if "SAMLResponse" not in page:  # the login form
+        action, fields = _form(page)
+        fields.update({"username": username, "password": password})
+        data = urllib.parse.urlencode(fields).encode()
+        with opener.open(urllib.parse.urljoin(url, action), data=data, timeout=20) as answer:
+            page = answer.read().decode("utf-8")
+    action, fields = _form(page)
+    assert "SAMLResponse" in fields, page[:2000]
+    return Posted(action, fields)
+
+

@@ -124,11 +124,10 @@ def test_a_response_without_signatures_is_refused(saml_app, signed_response, cap
 
 def test_a_response_for_another_audience_is_refused(saml_app, idp, sp_keys, caplog):
     """The IdP's real answer to another SP (same ACS address, other entity id)."""
-    from conftest import OTHER_ENTITY, idp_sign_in
     from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
     from saml2.client import Saml2Client
     from saml2.config import SPConfig
-    from simplesamlphp import USERS
+    from simplesamlphp import OTHER_ENTITY, USERS, idp_sign_in
 
     from lernmodul.identity.saml import load_idp_metadata
     from lernmodul.web.saml.views import REQUEST_COOKIE, request_cookie_value

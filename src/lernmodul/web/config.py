@@ -121,7 +121,7 @@ class DefaultConfig:
     SAML_CLAIM_UNIT_PATH = ""  # e.g. "ou" with SAML_UNIT_SEPARATOR "/"
     SAML_UNIT_SEPARATOR = "/"
     SAML_CLAIM_GROUPS = "isMemberOf"
-    SAML_GROUP_ROLES: dict[str, str] | str = {}  # {"lm-hr": "hr"}; environment: "lm-hr=hr,lm-admin=admin"
+    SAML_GROUP_ROLES = ""  # {"lm-hr": "hr"} in config.py; environment: "lm-hr=hr,lm-admin=admin"
 
     # Operations
     LOG_FORMAT = "text"  # text | json (one JSON object per line, no names or e-mail addresses)

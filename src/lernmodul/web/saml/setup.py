@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
