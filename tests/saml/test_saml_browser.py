@@ -89,3 +89,33 @@ def test_sign_in_with_the_idp_and_single_logout(live_app, page, idp) -> None:
     page.get_by_role("link", name="Anmelden mit Stadt Lindenau").click()
     page.wait_for_url(re.compile(re.escape(idp.base_url) + ".*"))
     assert page.locator("input[name=password]").count() == 1
+
+
+def _assert_accessible(page: Any) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
+        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, "resultTypes": ["violations"]})
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+def test_the_login_button_and_the_error_page_are_accessible(live_app, page, idp) -> None:
+    app, url = live_app
+    page.goto(url + "/login")
+    _assert_accessible(page)
+    page.get_by_role("link", name="Anmelden mit Stadt Lindenau").click()
+    page.wait_for_url(re.compile(re.escape(idp.base_url) + ".*"))
+    # the browser loses the record of the request it started: the response is refused
+    page.context.clear_cookies(name="lernmodul_saml_request")
+    with page.expect_response(url + "/saml/acs") as answer:
+        _sign_in_at_idp(page, "aoezdemir")
+    assert answer.value.status == 400
+    page.wait_for_url(url + "/saml/acs")
+    page.get_by_role("heading", name="Anmeldung nicht möglich").wait_for()
+    assert "Anmeldung nicht möglich" in page.content()
+    assert "nicht in diesem Browser begonnen" in page.content()
+    _assert_accessible(page)
+    from lernmodul.web.database import get_database
+
+    with get_database(app).sessions() as session:
+        assert session.scalars(select(User)).first() is None
