@@ -221,3 +221,34 @@ def test_the_error_page_speaks_english_too(saml_app, signed_response, language):
     posted = signed_response(saml_app.test_client())
     body = post_response(client, posted).get_data(as_text=True)
     assert "Sign-in not possible" in body and "not started in this browser" in body
+
+
+def test_the_same_response_posted_at_once_to_two_instances_signs_in_once(
+        saml_app, make_app, saml_config, signed_response):
+    import threading
+
+    apps = [saml_app, make_app(**saml_config)]
+    client = saml_app.test_client()
+    posted = signed_response(client)
+    cookie = client.get_cookie("lernmodul_saml_request", path="/saml")
+    clients = []
+    for app in apps:
+        each = app.test_client()
+        each.set_cookie(cookie.key, cookie.value, domain="localhost", path="/saml")
+        clients.append(each)
+    start, statuses = threading.Barrier(2), []
+
+    def post(each):
+        start.wait()
+        response = post_response(each, posted)
+        statuses.append(response.status_code)
+        if response.status_code == 400:
+            assert "bereits verwendet" in response.get_data(as_text=True)
+
+    threads = [threading.Thread(target=post, args=(each,)) for each in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [302, 400]
+    assert count(saml_app, User) == 1 and count(saml_app, ExternalIdentity) == 1

@@ -220,6 +220,9 @@ class ServiceProvider:
         if response is None or response.assertion is None:
             raise SamlError("invalid", "no response or assertion")
         assertion = response.assertion
+        if response.name_id is not None:
+            # pysaml2 remembers every person in memory; the database is our memory
+            self._client.users.remove_person(response.name_id)
         if not _signed(assertion):
             raise SamlError("unsigned", "the assertion carries no signature")
         issuer = (response.issuer() or "").strip()
