@@ -8,6 +8,8 @@ import base64
 import datetime
 import logging
 import re
+import urllib.error
+import urllib.request
 
 import pytest
 from sqlalchemy import func, select
@@ -250,3 +252,47 @@ def test_the_same_response_posted_at_once_to_two_instances_signs_in_once(
         thread.join(timeout=60)
     assert sorted(statuses) == [(302, False), (400, True)]
     assert count(saml_app, User) == 1 and count(saml_app, ExternalIdentity) == 1
+
+
+class _StayAtHome(urllib.request.HTTPRedirectHandler):
+    """Follows the IdP's redirects, but hands back those that lead to the SP."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if newurl.startswith("https://lernen.example.de/"):
+            raise urllib.error.HTTPError(newurl, code, msg, headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _sp_path(url):
+    return url.removeprefix("https://lernen.example.de")
+
+
+def test_a_logout_started_at_the_idp_ends_the_session_here(saml_app, idp, db_session):
+    import http.cookiejar
+
+    from simplesamlphp import USERS, idp_sign_in
+
+    from conftest import start_sign_in
+
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _StayAtHome())
+    client = saml_app.test_client()
+    posted = idp_sign_in(start_sign_in(client), "jweiss", USERS["jweiss"]["password"], opener)
+    assert post_response(client, posted).status_code == 302
+    assert client.get("/").status_code == 200
+    # the IdP starts a logout of everything (ReturnTo: where it sends the browser at the end)
+    with pytest.raises(urllib.error.HTTPError) as hop:
+        opener.open(f"{idp.base_url}/saml2/idp/SingleLogoutService.php?ReturnTo={idp.base_url}/", timeout=20)
+    request_url = hop.value.filename
+    assert "/saml/logout?SAMLRequest=" in request_url
+    # a LogoutRequest whose signature does not fit is refused, and the session stays
+    forged = re.sub(r"Signature=[^&]+", "Signature=" + "A" * 40, request_url)
+    assert client.get(_sp_path(forged)).status_code == 400
+    assert client.get("/").status_code == 200
+    answer = client.get(_sp_path(request_url))
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(idp.base_url)
+    assert "SAMLResponse=" in answer.headers["Location"]
+    assert client.get("/").status_code == 302  # signed out here
+    with opener.open(answer.headers["Location"], timeout=20) as done:
+        assert done.geturl().startswith(idp.base_url)
+    assert db_session.scalar(select(func.count()).select_from(User)) == 1

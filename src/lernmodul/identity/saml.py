@@ -187,6 +187,9 @@ class ServiceProvider:
                 "only_use_keys_in_metadata": True,
             }},
         })
+        # pysaml2 decides whether a received request (for an SP: the IdP's LogoutRequest) must
+        # be signed by this IdP-side setting; without it a redirect's signature goes unchecked
+        config._idp_want_authn_requests_signed = True
         self._config = config
         self._client = Saml2Client(config=config)
         idps = list(self._client.metadata.identity_providers())
@@ -269,6 +272,40 @@ class ServiceProvider:
         destinations = self._client.metadata.single_logout_service(
             self.idp_entity_id, self._redirect, "idpsso")
         return str(destinations[0]["location"]) if destinations else None
+
+    def answer_logout_request(self, saml_request: str, *, relay_state: str, sigalg: str | None,
+                              signature: str | None, name_id: str | None) -> tuple[bool, str]:
+        """The IdP's LogoutRequest (HTTP-Redirect, its signature required): whether it names
+        `name_id` (the person signed in in this browser), and the URL of our LogoutResponse."""
+        from saml2 import samlp
+        from saml2.samlp import STATUS_UNKNOWN_PRINCIPAL
+
+        if not signature or not sigalg:
+            raise SamlError("unsigned", "LogoutRequest without a signature")
+        try:
+            request = self._client.parse_logout_request(
+                saml_request, self._redirect, relay_state=relay_state, sigalg=sigalg,
+                signature=signature)
+        except Exception as error:
+            raise _refusal(error) from error
+        if request is None or request.message is None:
+            raise SamlError("invalid", "no logout request")
+        message = request.message
+        issuer = (message.issuer.text or "").strip() if message.issuer is not None else ""
+        if issuer != self.idp_entity_id:
+            raise SamlError("invalid", f"issuer {issuer!r}")
+        named = message.name_id.text.strip() if message.name_id is not None and message.name_id.text else None
+        matches = named is not None and named == name_id
+        # nobody signed in here: nothing to end, which is what the IdP asked for
+        success = matches or name_id is None
+        status = (samlp.Status(status_code=samlp.StatusCode(value=samlp.STATUS_SUCCESS)) if success
+                  else samlp.Status(status_code=samlp.StatusCode(value=STATUS_UNKNOWN_PRINCIPAL)))
+        response = self._client.create_logout_response(message, bindings=[self._redirect],
+                                                       status=status, sign=False)
+        destination = self._client.response_args(message, [self._redirect])["destination"]
+        info = self._client.apply_binding(self._redirect, str(response), destination, relay_state,
+                                          response=True, sign=True)
+        return matches, _location(info)
 
     def read_logout_response(self, saml_response: str) -> bool:
         """Whether the IdP's LogoutResponse (HTTP-Redirect) reports success."""

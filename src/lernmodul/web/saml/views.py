@@ -19,16 +19,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from lernmodul.db.models import utcnow
+from lernmodul.db.engine import session_scope
+from lernmodul.db.models import User, utcnow
 from lernmodul.identity import IdentityError, map_claims, sign_in
 from lernmodul.identity.saml import SamlError, remember_message_ids
+from lernmodul.services import accounts
 from lernmodul.web.access import public
-from lernmodul.web.database import get_session
+from lernmodul.web.database import get_database, get_session
 from lernmodul.web.navigation import home_url, safe_next_url
 from lernmodul.web.saml.setup import SamlState, saml_state
 from lernmodul.web.security import request_id
 from lernmodul.web.security_log import log_security_event
-from lernmodul.web.sessions import SINGLE_LOGOUT, start_session
+from lernmodul.web.sessions import SINGLE_LOGOUT, end_session, start_session
 
 bp = Blueprint("saml", __name__, url_prefix="/saml")
 
@@ -196,11 +198,39 @@ def single_logout_location(handoff: dict[str, Any]) -> str | None:
     return logout[1]
 
 
+def _logout_requested_by_idp(state: SamlState) -> Response | tuple[str, int]:
+    """The IdP ends the person's sign-in everywhere: end this browser's session, answer."""
+    handoff = session.get(SINGLE_LOGOUT)
+    signed_in = isinstance(handoff, dict) and current_user.is_authenticated
+    signed_in_as = handoff.get("name_id") if signed_in else None
+    try:
+        matches, location = state.provider.answer_logout_request(
+            request.args["SAMLRequest"], relay_state=request.args.get("RelayState", ""),
+            sigalg=request.args.get("SigAlg"), signature=request.args.get("Signature"),
+            name_id=signed_in_as)
+    except SamlError as error:
+        log_security_event("saml.logout_refused", code=error.code, detail=error.detail[:300])
+        return _refuse(error.code, error.detail)
+    if matches:
+        user_id = current_user.id
+        # the redirect binding makes this a GET, whose request session only reads: the
+        # logout (every session of the account ends, audited) is its own short transaction
+        with session_scope(get_database().sessions) as db:
+            user = db.get(User, user_id)
+            if user is not None:
+                accounts.log_out(db, user, now=utcnow())
+        log_security_event("logout", user_id=user_id, method="saml", initiated_by="idp")
+        end_session()
+    return redirect(location)
+
+
 @bp.route("/logout")
 @public
 def logout() -> Response | tuple[str, int]:
     """Where the IdP answers a LogoutRequest (HTTP-Redirect); lernmodul's session has ended."""
     state = _state()
+    if request.args.get("SAMLRequest"):
+        return _logout_requested_by_idp(state)
     raw = request.args.get("SAMLResponse", "")
     if not raw:
         return _refuse("invalid", "no SAMLResponse in the logout answer")
