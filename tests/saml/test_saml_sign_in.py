@@ -296,3 +296,17 @@ def test_a_logout_started_at_the_idp_ends_the_session_here(saml_app, idp, db_ses
     with opener.open(answer.headers["Location"], timeout=20) as done:
         assert done.geturl().startswith(idp.base_url)
     assert db_session.scalar(select(func.count()).select_from(User)) == 1
+
+
+@pytest.mark.parametrize("value", ["", "kein base64 !", base64.b64encode(b"<samlp:Response").decode(),
+                                   base64.b64encode(b"\xff\xfe" * 50).decode(),
+                                   base64.b64encode(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
+                                                    b"<x>&a;</x>").decode()])
+def test_garbage_instead_of_a_response_is_a_clear_400(saml_app, value, caplog):
+    client = saml_app.test_client()
+    start_sign_in_path = client.get("/saml/login")
+    assert start_sign_in_path.status_code == 302
+    with caplog.at_level(logging.INFO, logger="lernmodul.security"):
+        response = client.post("/saml/acs", data={"SAMLResponse": value})
+    refused(response, caplog, "Sie wurden nicht angemeldet")
+    assert count(saml_app, User) == 0
