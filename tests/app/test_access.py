@@ -31,6 +31,10 @@ ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
     "auth.change_password": SIGNED_IN,
     "password_reset.request_reset": ANYONE,
     "password_reset.reset_password": ANYONE,
+    "saml.metadata": ANYONE,
+    "saml.login": ANYONE,
+    "saml.acs": ANYONE,
+    "saml.logout": ANYONE,
     "certificates.verify": ANYONE,
     "certificates.verify_form": ANYONE,
     "certificates.public_key": ANYONE,
@@ -67,6 +71,12 @@ PUBLIC_ALLOWLIST = {
     "certificates.public_key",
     "certificates.credential_context",
     "certificates.verify_uploaded",
+    # SAML sign-in (404 while SAML is not configured): the metadata, the start of sign-in, the
+    # IdP's post of the response and its answer to a logout
+    "saml.metadata",
+    "saml.login",
+    "saml.acs",
+    "saml.logout",
 }
 PERSONAS = ["anonymous", "learner", "trainer", "hr_a", "hr_b", "admin"]
 PERSONA_ROLES = {"learner": "learner", "trainer": "trainer", "admin": "admin"}

@@ -8,20 +8,27 @@ import re
 import pytest
 
 CSRF_MESSAGE = "Das Formular ist abgelaufen oder stammt nicht von dieser Seite."
+# The IdP posts the SAML response from its own site, where no CSRF token can come from: the
+# signed assertion, its InResponseTo bound to this browser's request and the replay check
+# stand in (tests/saml). Without SAML configured the route is 404.
+CSRF_EXEMPT = {"saml.acs"}
 
 
 def test_E1_every_post_route_without_token_is_refused(signed_in, post_route, snapshot):
     before = snapshot()
     response = signed_in.post(post_route.path, data={"language": "en", "login": "x"})
-    assert response.status_code == 400
-    assert CSRF_MESSAGE in response.get_data(as_text=True)
+    if post_route.endpoint in CSRF_EXEMPT:
+        assert response.status_code in (400, 404)
+    else:
+        assert response.status_code == 400
+        assert CSRF_MESSAGE in response.get_data(as_text=True)
     assert snapshot() == before
 
 
 def test_E1_a_token_of_another_session_is_refused(app, signed_in, post_route, csrf_token):
     foreign = csrf_token(app.test_client())
     response = signed_in.post(post_route.path, data={"csrf_token": foreign})
-    assert response.status_code == 400
+    assert response.status_code in ((400, 404) if post_route.endpoint in CSRF_EXEMPT else (400,))
 
 
 def test_E1_anonymous_login_post_without_token_is_refused(client):

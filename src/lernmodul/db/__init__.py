@@ -5,7 +5,7 @@ from lernmodul.db.authoring import CourseDraft, DraftMedia
 from lernmodul.db.certificates import Certificate, VerificationThrottle
 from lernmodul.db.engine import make_engine, make_session_factory
 from lernmodul.db.hr_summary import HrCourseCount, HrDueCount, HrExpiryCount, HrUnitPersons
-from lernmodul.db.identities import ExternalIdentity
+from lernmodul.db.identities import ExternalIdentity, SamlSeenMessage
 from lernmodul.db.learning import Attempt, AttemptResult, CourseMedia, UnitProgress
 from lernmodul.db.models import (
     AuditLog,
@@ -42,6 +42,7 @@ __all__ = [
     "OrgUnit",
     "PasswordResetToken",
     "Role",
+    "SamlSeenMessage",
     "SentReminder",
     "UnitProgress",
     "User",

@@ -29,3 +29,15 @@ class ExternalIdentity(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class SamlSeenMessage(Base):
+    """The id of a SAML response or assertion already accepted, kept until it expires.
+
+    Shared by every worker through the database: a response posted a second time, to any
+    worker, finds its id here (the primary key refuses the second insert)."""
+
+    __tablename__ = "saml_seen_messages"
+
+    message_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

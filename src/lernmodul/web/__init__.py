@@ -61,12 +61,21 @@ def create_app(
     from lernmodul.web.identity import bp as identity_bp
     from lernmodul.web.learner import bp as learner_bp
     from lernmodul.web.public import bp as public_bp
+    from lernmodul.web.saml import bp as saml_bp
+    from lernmodul.web.saml import init_app as init_saml
+    from lernmodul.web.saml.views import acs as saml_acs
+    from lernmodul.web.saml.views import single_logout_location as saml_logout_location
     from lernmodul.web.trainer import bp as trainer_bp
     from lernmodul.web.transparency import bp as transparency_bp
 
     for blueprint in (public_bp, auth_bp, password_reset_bp, identity_bp, learner_bp, trainer_bp,
-                      hr_bp, admin_bp, certificates_bp, transparency_bp):
+                      hr_bp, admin_bp, certificates_bp, transparency_bp, saml_bp):
         app.register_blueprint(blueprint)
+    # The IdP posts the response from its own site: no CSRF token can come along. The signed
+    # assertion, its InResponseTo bound to this browser's request and the replay check stand in.
+    csrf.exempt(saml_acs)
+    init_saml(app)
+    sessions.register_single_logout(app, "saml", saml_logout_location)
 
     @app.context_processor
     def _template_globals() -> dict[str, Any]:

@@ -136,6 +136,25 @@ class DefaultConfig:
     LOCAL_PASSWORDS = True
     BREAK_GLASS_ACCOUNTS: tuple[str, ...] = ()
 
+    # Sign-in with SAML 2.0 (docs/operations.md): on when SAML_IDP_METADATA names the IdP's
+    # metadata (a file or an http(s) URL, read at start). The SP's entity id is
+    # <PUBLIC_BASE_URL>/saml/metadata; its key pair is generated once into the instance
+    # folder unless both files are given. Attributes by Name (URI) or FriendlyName.
+    SAML_IDP_METADATA: str | None = None
+    SAML_METADATA_TIMEOUT_SECONDS = 10
+    SAML_SP_KEY_FILE: str | None = None
+    SAML_SP_CERT_FILE: str | None = None
+    SAML_DISPLAY_NAME = "SAML"
+    SAML_CREATE_ACCOUNTS = True
+    SAML_CLOCK_SKEW_SECONDS = 60
+    SAML_CLAIM_PERSONNEL_NUMBER = "employeeNumber"
+    SAML_CLAIM_EMAIL = "mail"
+    SAML_CLAIM_NAME = "displayName"
+    SAML_CLAIM_UNIT_PATH = ""  # e.g. "ou" with SAML_UNIT_SEPARATOR "/"
+    SAML_UNIT_SEPARATOR = "/"
+    SAML_CLAIM_GROUPS = "isMemberOf"
+    SAML_GROUP_ROLES = ""  # {"lm-hr": "hr"} in config.py; environment: "lm-hr=hr,lm-admin=admin"
+
     # Operations
     LOG_FORMAT = "text"  # text | json (one JSON object per line, no names or e-mail addresses)
     RETENTION_DAYS = 365  # quiz and exam attempts (answers, scores) older than this are deleted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -33,6 +34,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+# Origins a form of ours may lead to beyond 'self': the sign-out form's redirect to an identity
+# provider's single logout (browsers apply form-action to the redirects after a submission too).
+FORM_ACTION_ORIGINS = "lernmodul.form_action_origins"
+
+
+def allow_form_redirect_to(app: Flask, origin: str) -> None:
+    """Lets forms lead to `origin` (scheme://host[:port]) through a redirect."""
+    origins: list[str] = app.extensions.setdefault(FORM_ACTION_ORIGINS, [])
+    if origin not in origins:
+        origins.append(origin)
+
 
 ERROR_TEXTS = {
     400: (lazy_gettext("Bad request"), lazy_gettext("The request could not be understood.")),
@@ -104,22 +117,26 @@ def request_id() -> str:
 
 
 @lru_cache(maxsize=8)
-def content_security_policy(oidc_issuer: str | None) -> str:
+def content_security_policy(oidc_issuer: str | None, other_origins: Iterable[str] = ()) -> str:
     """The policy; with sign-in through an OpenID provider, forms may also lead there (the
-    sign-in button and the sign-out, whose redirect goes on to the provider's logout)."""
-    if not oidc_issuer:
+    sign-in button and the sign-out, whose redirect goes on to the provider's logout), and to
+    the `other_origins` (a SAML IdP's single logout, see allow_form_redirect_to)."""
+    origins = list(other_origins)
+    if oidc_issuer:
+        parts = urlsplit(oidc_issuer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if parts.scheme in {"http", "https"} and parts.netloc and not any(c in origin for c in " ;,'\""):
+            origins.insert(0, origin)
+    if not origins:
         return CONTENT_SECURITY_POLICY
-    parts = urlsplit(oidc_issuer)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    if parts.scheme not in {"http", "https"} or not parts.netloc or any(c in origin for c in " ;,'\""):
-        return CONTENT_SECURITY_POLICY
-    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", " ".join(["form-action 'self'", *origins]))
 
 
 def _set_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy",
-                       content_security_policy(current_app.config.get("OIDC_ISSUER") or None))
+                       content_security_policy(current_app.config.get("OIDC_ISSUER") or None,
+                                               current_app.extensions.get(FORM_ACTION_ORIGINS, ())))
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"

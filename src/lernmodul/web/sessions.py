@@ -9,7 +9,9 @@ on the server from timestamps inside the signed cookie.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -28,6 +30,9 @@ login_manager = LoginManager()
 LOGIN_AT = "login_at"
 SEEN_AT = "seen_at"
 SEEN_RESOLUTION_SECONDS = 30  # rewrite the cookie at most this often
+# What a sign-in through an identity provider leaves for its single logout: {"kind": …, …}
+SINGLE_LOGOUT = "single_logout"
+SINGLE_LOGOUT_HANDLERS = "lernmodul.single_logout"
 
 
 def init_app(app: Flask) -> None:
@@ -70,6 +75,23 @@ def start_session(user: User) -> None:
 def end_session() -> None:
     logout_user()
     session.clear()
+
+
+def register_single_logout(app: Flask, kind: str, handler: Callable[[dict[str, Any]], str | None]) -> None:
+    """`handler(handoff)` gives the identity provider's logout URL for a session signed in
+    through `kind`, or None; it runs after lernmodul's own session has ended."""
+    app.extensions.setdefault(SINGLE_LOGOUT_HANDLERS, {})[kind] = handler
+
+
+def single_logout_location(handoff: object) -> str | None:
+    """Where to send the browser for the provider's single logout, or None."""
+    if not isinstance(handoff, dict):
+        return None
+    handler = current_app.extensions.get(SINGLE_LOGOUT_HANDLERS, {}).get(handoff.get("kind"))
+    if handler is None:
+        return None
+    location: str | None = handler(handoff)
+    return location
 
 
 def _enforce_timeouts() -> Response | None:

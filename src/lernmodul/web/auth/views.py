@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -25,7 +25,7 @@ from lernmodul.web.database import get_session
 from lernmodul.web.identity import oidc_display_name, provider_logout_url
 from lernmodul.web.navigation import home_url, safe_next_url
 from lernmodul.web.security_log import log_security_event
-from lernmodul.web.sessions import end_session, start_session
+from lernmodul.web.sessions import SINGLE_LOGOUT, end_session, single_logout_location, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -173,11 +173,10 @@ def logout() -> Response:
     provider_url = provider_logout_url()  # from this session, before it ends
     accounts.log_out(get_session(), user, now=utcnow())
     log_security_event("logout", user_id=user.id)
+    handoff = session.get(SINGLE_LOGOUT)
     end_session()  # this site's session ends first, whatever the provider does
     flash(_("You have been signed out."), "info")
-    if provider_url:
-        return redirect(provider_url)
-    return redirect(url_for("auth.login"))
+    return redirect(provider_url or single_logout_location(handoff) or url_for("auth.login"))
 
 
 @bp.route("/password", methods=["GET", "POST"])

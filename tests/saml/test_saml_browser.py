@@ -1,0 +1,121 @@
+"""SAML sign-in in headless Chromium: "Anmelden mit …", the IdP's login form, back signed in
+with an account created just in time; signing out ends lernmodul's session, then the IdP's."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from simplesamlphp import USERS
+from sqlalchemy import select
+
+from lernmodul.db import User
+from lernmodul.services.org_units import unit_path
+
+pytestmark = pytest.mark.browser
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+
+
+def _chromium() -> str:
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    if os.environ.get("LERNMODUL_REQUIRE_BROWSER"):
+        pytest.fail("LERNMODUL_REQUIRE_BROWSER is set but no Chromium was found")
+    pytest.skip("no Chromium found (apt-get install chromium); browser tests skipped")
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_chromium(), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            context.set_default_timeout(15_000)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def live_app(make_app, saml_config, saml_live_server) -> Iterator[tuple[Any, str]]:
+    url = saml_live_server.url
+    app = make_app(**{**saml_config, "PUBLIC_BASE_URL": url})
+    saml_live_server.dispatcher.app = app
+    try:
+        yield app, url
+    finally:
+        saml_live_server.dispatcher.app = None
+
+
+def _sign_in_at_idp(page: Any, user: str) -> None:
+    page.locator("input[name=username]").fill(user)
+    page.locator("input[name=password]").fill(USERS[user]["password"])
+    page.locator("input[name=password]").press("Enter")
+
+
+def test_sign_in_with_the_idp_and_single_logout(live_app, page, idp) -> None:
+    app, url = live_app
+    page.goto(url + "/login")
+    page.get_by_role("link", name="Anmelden mit Stadt Lindenau").click()
+    page.wait_for_url(re.compile(re.escape(idp.base_url) + ".*"))
+    _sign_in_at_idp(page, "jweiss")
+    page.wait_for_url(url + "/")
+    assert "Angemeldet als Jürgen Weiß" in page.content()
+
+    from lernmodul.web.database import get_database
+
+    with get_database(app).sessions() as session:
+        user = session.scalars(select(User)).one()
+        assert user.personnel_number == "4711"
+        assert unit_path(session, user.org_unit_id) == "Stadt Lindenau / Dezernat II / Bürgeramt"
+        assert sorted(g.role for g in user.roles) == ["hr", "learner"]
+
+    page.get_by_role("button", name="Abmelden").click()
+    page.wait_for_url(url + "/login")
+    assert "Sie wurden abgemeldet." in page.content()
+    assert "Angemeldet als" not in page.content()
+    assert "konnte nicht bestätigen" not in page.content()  # the IdP's LogoutResponse said success
+    # the IdP's session has ended too: signing in again asks for the password
+    page.get_by_role("link", name="Anmelden mit Stadt Lindenau").click()
+    page.wait_for_url(re.compile(re.escape(idp.base_url) + ".*"))
+    assert page.locator("input[name=password]").count() == 1
+
+
+def _assert_accessible(page: Any) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
+        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, "resultTypes": ["violations"]})
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+def test_the_login_button_and_the_error_page_are_accessible(live_app, page, idp) -> None:
+    app, url = live_app
+    page.goto(url + "/login")
+    _assert_accessible(page)
+    page.get_by_role("link", name="Anmelden mit Stadt Lindenau").click()
+    page.wait_for_url(re.compile(re.escape(idp.base_url) + ".*"))
+    # the browser loses the record of the request it started: the response is refused
+    page.context.clear_cookies(name="lernmodul_saml_request")
+    with page.expect_response(url + "/saml/acs") as answer:
+        _sign_in_at_idp(page, "aoezdemir")
+    assert answer.value.status == 400
+    page.wait_for_url(url + "/saml/acs")
+    page.get_by_role("heading", name="Anmeldung nicht möglich").wait_for()
+    assert "Anmeldung nicht möglich" in page.content()
+    assert "nicht in diesem Browser begonnen" in page.content()
+    _assert_accessible(page)
+    from lernmodul.web.database import get_database
+
+    with get_database(app).sessions() as session:
+        assert session.scalars(select(User)).first() is None
