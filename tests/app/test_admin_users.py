@@ -261,3 +261,17 @@ def test_E1_every_admin_post_needs_the_csrf_token(app, admin, make_user, unit, s
         assert response.status_code == 400, path
         assert "Das Formular ist abgelaufen" in response.get_data(as_text=True)
     assert snapshot() == before
+
+
+def test_the_user_page_shows_where_an_account_comes_from(admin, db_session):
+    from lernmodul.db.models import utcnow
+    from lernmodul.identity import Identity, sign_in
+
+    linked = sign_in(db_session, Identity(kind="ldap", issuer="ldap:dc=lindenau,dc=example",
+                                          subject="e-7", email="o.celik@lindenau.example",
+                                          name="Ömer Çelik"), now=utcnow()).user
+    db_session.commit()
+    page = admin.get(f"/admin/users/{linked.id}").get_data(as_text=True)
+    assert "Herkunft" in page and "Verzeichnis (LDAP): ldap:dc=lindenau,dc=example" in page
+    own = admin.get(f"/admin/users/{admin.user.id}").get_data(as_text=True)
+    assert "diese Lernplattform (hier angelegt oder per Datei importiert)" in own

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from lernmodul.db.identities import ExternalIdentity
 from lernmodul.db.models import AuditLog, User, utcnow
 from lernmodul.services import login_throttle, user_admin
 from lernmodul.services.accounts import AccountError
@@ -96,6 +97,8 @@ def _render_user(user: User, *, profile_form: UserProfileForm | None = None,
     actor_ids = {e.actor_id for e in events if e.actor_id is not None}
     actors = dict(session.execute(select(User.id, User.name).where(User.id.in_(actor_ids))).all()) \
         if actor_ids else {}
+    identities = list(session.scalars(select(ExternalIdentity).where(
+        ExternalIdentity.user_id == user.id).order_by(ExternalIdentity.id)))
     failures, sign_in = login_throttle.account_failures(session, user.id, utcnow(),
                                                         auth_settings().limits)
     return render_template(
@@ -103,7 +106,7 @@ def _render_user(user: User, *, profile_form: UserProfileForm | None = None,
         failures=failures, sign_in_blocked=sign_in.reason is ThrottleReason.BLOCKED,
         roles_form=roles_form, password_form=password_form or PasswordForm(formdata=None),
         status_form=ConfirmForm(formdata=None), status_error=status_error, events=events,
-        actors=actors, is_self=user.id == current_user.id), status
+        actors=actors, is_self=user.id == current_user.id, identities=identities), status
 
 
 def _role_choices(form: RolesForm, user: User, rows: list) -> None:  # type: ignore[type-arg]
