@@ -59,12 +59,13 @@ def create_app(
     from lernmodul.web.certificates import bp as certificates_bp
     from lernmodul.web.hr import bp as hr_bp
     from lernmodul.web.learner import bp as learner_bp
+    from lernmodul.web.lti import bp as lti_bp
     from lernmodul.web.public import bp as public_bp
     from lernmodul.web.trainer import bp as trainer_bp
     from lernmodul.web.transparency import bp as transparency_bp
 
     for blueprint in (public_bp, auth_bp, password_reset_bp, learner_bp, trainer_bp, hr_bp,
-                      admin_bp, certificates_bp, transparency_bp):
+                      admin_bp, certificates_bp, transparency_bp, lti_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

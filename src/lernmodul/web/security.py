@@ -103,10 +103,16 @@ def request_id() -> str:
 
 def _set_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    frame_ancestors = g.get("frame_ancestors")
+    if frame_ancestors:
+        # the one page a platform may embed (the LTI launch): its origin only, no X-Frame-Options
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.replace(
+            "frame-ancestors 'none'", f"frame-ancestors {frame_ancestors}"))
+    else:
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
-    headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     headers["X-Request-ID"] = request_id()
