@@ -42,6 +42,7 @@ from lernmodul.services import courses as course_service
 from lernmodul.web import csrf
 from lernmodul.web.access import public
 from lernmodul.web.database import get_database, get_session
+from lernmodul.web.security import request_id
 from lernmodul.web.security_log import log_security_event
 from lernmodul.web.sessions import start_session
 
@@ -99,7 +100,8 @@ def _params() -> dict[str, str]:
 def _refuse(code: str, detail: str, status: int = 400) -> tuple[str, int]:
     log_security_event("lti.refused", reason=code, detail=detail[:300])
     message = MESSAGES.get(code, MESSAGES["bad_request"])
-    return render_template("lti/refused.html", message=message, code=code), status
+    return render_template("lti/refused.html", message=message, code=code,
+                           request_id=request_id()), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
