@@ -245,7 +245,7 @@ def test_launch_in_an_iframe_offers_a_new_window(app, tool, registered, launch_f
     assert opened.headers["Location"].endswith("/courses/beispielkurs")
     assert window.get(opened.headers["Location"], base_url="https://localhost").status_code == 200
     # once only
-    assert app.test_client().get(start_url, base_url="https://localhost").status_code == 403
+    assert app.test_client().get(start_url, base_url="https://localhost").status_code == 404
 
 
 def test_tool_jwks_and_key_file(app, tool):

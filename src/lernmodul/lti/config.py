@@ -10,10 +10,11 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-from pylti1p3.contrib.flask import FlaskCookieService, FlaskRequest
+from pylti1p3.contrib.flask.cookie import FlaskCookieService
+from pylti1p3.contrib.flask.request import FlaskRequest
+from pylti1p3.contrib.flask.session import FlaskSessionService
 from pylti1p3.deployment import Deployment
 from pylti1p3.registration import Registration
-from pylti1p3.session import SessionService
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -81,7 +82,7 @@ def nonce_key(nonce: str) -> str:
     return "nonce:" + hashlib.sha256(nonce.encode()).hexdigest()
 
 
-class DatabaseSessionService(SessionService):
+class DatabaseSessionService(FlaskSessionService):
     """Nonces in the database, each usable once by whichever worker receives the launch.
 
     `write` opens a short transaction of its own for the nonce of a login initiation (which may
@@ -118,7 +119,7 @@ class DatabaseSessionService(SessionService):
         return False  # only the state cookie counts
 
 
-class LtiCookieService(FlaskCookieService):  # type: ignore[misc]
+class LtiCookieService(FlaskCookieService):
     """The state cookie of the login: SameSite=None; Secure, because the launch is a cross-site
     POST from the platform (often inside its iframe). Only the LTI routes set it."""
 

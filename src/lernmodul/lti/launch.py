@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 
 import jwt
-from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
+from pylti1p3.contrib.flask.oidc_login import FlaskOIDCLogin
+from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.exception import LtiException, OIDCException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,8 +56,8 @@ def login_redirect_url(session: Session, params: dict[str, str], *, launch_url: 
         raise LaunchError("unknown_issuer", f"iss={params.get('iss')!r}")
     if find_platform(session, params.get("iss"), params.get("client_id")) is None:
         raise LaunchError("unknown_client", f"client_id={params.get('client_id')!r}")
-    request = FlaskRequest(request_data=params, request_is_secure=True)
-    cookies = LtiCookieService(request)
+    request = FlaskRequest(request_data=params, request_is_secure=True)  # type: ignore[no-untyped-call]
+    cookies = LtiCookieService(request)  # type: ignore[no-untyped-call]
     login = FlaskOIDCLogin(request, DatabaseToolConf(session, *keys),
                            session_service=DatabaseSessionService(request, session, write, now),
                            cookie_service=cookies)
@@ -89,9 +91,11 @@ def validate_launch(session: Session, params: dict[str, str], cookies: dict[str,
         raise LaunchError("unknown_issuer", f"iss={issuer!r}")
     if find_platform(session, issuer, str(audiences[0]) if audiences else None) is None:
         raise LaunchError("unknown_client", f"aud={audience!r}")
-    request = FlaskRequest(cookies=cookies, session={}, request_data=params, request_is_secure=True)
+    request = FlaskRequest(  # type: ignore[no-untyped-call]
+        cookies=cookies, session={}, request_data=params, request_is_secure=True)
     conf = DatabaseToolConf(session, *keys)
-    message = FlaskMessageLaunch(request, conf, cookie_service=LtiCookieService(request),
+    cookie_service = LtiCookieService(request)  # type: ignore[no-untyped-call]
+    message = FlaskMessageLaunch(request, conf, cookie_service=cookie_service,
                                  session_service=DatabaseSessionService(request, session, write, now))
     message.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
     message.set_auto_validation(enable=False)
@@ -100,7 +104,7 @@ def validate_launch(session: Session, params: dict[str, str], cookies: dict[str,
              ("replayed_nonce", message.validate_nonce), ("unknown_client", message.validate_registration),
              ("bad_signature", message.validate_jwt_signature),
              ("unknown_deployment", message.validate_deployment),
-             ("wrong_message_type", lambda: _check_message_type(message.get_launch_data())),
+             ("wrong_message_type", lambda: _check_message_type(dict(message.get_launch_data()))),
              ("wrong_message_type", message.validate_message))
     for code, step in steps:
         try:

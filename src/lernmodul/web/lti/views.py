@@ -167,7 +167,7 @@ def start(token: str) -> Response | tuple[str, int]:
             session.execute(delete(LtiOneTime).where(LtiOneTime.key == row.key))
     user = get_session().get(User, user_id) if valid and user_id is not None else None
     if user is None or not user.is_active:
-        return _refuse("start_refused", "start token", 403)
+        return _refuse("start_refused", "start token", 404)
     start_session(user)
     log_security_event("lti.start", user_id=user.id)
     return redirect(_target(course_id), 303)
