@@ -38,7 +38,7 @@ def test_launch_signs_in_and_opens_the_course(app, tool, registered, launch_flow
     login, form, response = launch_flow()
     assert login.status_code == 302
     cookie = login.headers["Set-Cookie"]
-    assert "SameSite=None" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+    assert "SameSite=None" in cookie and "Secure" in cookie and "HttpOnly" in cookie and "Partitioned" in cookie
     assert response.status_code == 303, response.get_data(as_text=True)
     assert response.headers["Location"].endswith("/courses/beispielkurs")
     page = tool.get(response.headers["Location"], base_url="https://localhost")

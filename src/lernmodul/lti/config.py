@@ -126,4 +126,4 @@ class LtiCookieService(FlaskCookieService):
     def update_response(self, response: Any) -> None:
         for key, data in self._cookie_data_to_set.items():
             response.set_cookie(key=key, value=data["value"], max_age=data["exp"], secure=True,
-                                path="/lti/", httponly=True, samesite="None")
+                                path="/lti/", httponly=True, samesite="None", partitioned=True)
