@@ -62,7 +62,7 @@ class _Request:
 class LtiTestPlatform:
     """The platform; `issuer` is its base URL, `tool_base` the tool's (set by the test)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.private_key, self.public_key = new_key_pair()
         self.other_private_key, _ = new_key_pair()
         self.launch = NextLaunch()
@@ -70,7 +70,7 @@ class LtiTestPlatform:
         self.app = self._make_app()
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.port = self._server.server_port
-        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.issuer = f"http://{host}:{self.port}"  # "localhost": another site than the tool's
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self) -> LtiTestPlatform:
