@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID, LtiTestPlatform
 
 pytestmark = pytest.mark.browser

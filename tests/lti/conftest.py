@@ -9,7 +9,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
-
 from tests.app.conftest import admin, snapshot  # noqa: F401  (the admin pages' tests use them)
 from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID, LtiTestPlatform
 

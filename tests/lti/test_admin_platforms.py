@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-
 from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import requests
 from sqlalchemy import func, select
-
 from tests.lti.platform import DEPLOYMENT_ID
 
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -35,10 +34,11 @@ def test_launch_signs_in_and_opens_the_course(app, tool, registered, launch_flow
 
     import_course()
     registered()
-    login, form, response = launch_flow()
+    login, _form, response = launch_flow()
     assert login.status_code == 302
     cookie = login.headers["Set-Cookie"]
-    assert "SameSite=None" in cookie and "Secure" in cookie and "HttpOnly" in cookie and "Partitioned" in cookie
+    for attribute in ("SameSite=None", "Secure", "HttpOnly", "Partitioned", "Path=/lti/"):
+        assert attribute in cookie
     assert response.status_code == 303, response.get_data(as_text=True)
     assert response.headers["Location"].endswith("/courses/beispielkurs")
     page = tool.get(response.headers["Location"], base_url="https://localhost")
@@ -58,7 +58,8 @@ def test_the_app_session_cookie_stays_lax(app, tool, registered, launch_flow, im
     import_course()
     registered()
     _login, _form, response = launch_flow()
-    session_cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("lernmodul_session=")]
+    session_cookies = [c for c in response.headers.getlist("Set-Cookie")
+                       if c.startswith("lernmodul_session=")]
     assert session_cookies and all("SameSite=Lax" in c for c in session_cookies)
 
 

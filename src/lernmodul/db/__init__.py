@@ -6,8 +6,8 @@ from lernmodul.db.certificates import Certificate, VerificationThrottle
 from lernmodul.db.engine import make_engine, make_session_factory
 from lernmodul.db.hr_summary import HrCourseCount, HrDueCount, HrExpiryCount, HrUnitPersons
 from lernmodul.db.identities import ExternalIdentity
-from lernmodul.db.lti import LtiOneTime, LtiPlatform
 from lernmodul.db.learning import Attempt, AttemptResult, CourseMedia, UnitProgress
+from lernmodul.db.lti import LtiOneTime, LtiPlatform
 from lernmodul.db.models import (
     AuditLog,
     Base,

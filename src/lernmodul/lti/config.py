@@ -98,8 +98,8 @@ class DatabaseSessionService(FlaskSessionService):
 
     def save_nonce(self, nonce: str) -> None:
         with self._write() as session:
-            session.execute(delete(LtiOneTime).where(LtiOneTime.purpose == "nonce",
-                                                     LtiOneTime.expires_at < self._now))
+            # whatever has expired (nonces and new-window tokens) goes on the way
+            session.execute(delete(LtiOneTime).where(LtiOneTime.expires_at < self._now))
             session.add(LtiOneTime(key=nonce_key(nonce), purpose="nonce",
                                    expires_at=self._now + NONCE_LIFETIME))
 

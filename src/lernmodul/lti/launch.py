@@ -89,7 +89,7 @@ def validate_launch(session: Session, params: dict[str, str], cookies: dict[str,
     audiences = audience if isinstance(audience, list) else [audience]
     if not _issuer_known(session, issuer):
         raise LaunchError("unknown_issuer", f"iss={issuer!r}")
-    if find_platform(session, issuer, str(audiences[0]) if audiences else None) is None:
+    if not any(find_platform(session, issuer, str(a)) for a in audiences if a):
         raise LaunchError("unknown_client", f"aud={audience!r}")
     request = FlaskRequest(  # type: ignore[no-untyped-call]
         cookies=cookies, session={}, request_data=params, request_is_secure=True)

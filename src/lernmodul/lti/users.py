@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lernmodul.db.models import Role, User, UserRole
-from lernmodul.identity.claims import MAX_NAME, Identity, IdentityError, map_claims
-from lernmodul.identity.claims import ClaimMapping
+from lernmodul.identity.claims import MAX_NAME, ClaimMapping, Identity, IdentityError, map_claims
 from lernmodul.identity.linking import sign_in
 from lernmodul.lti.launch import Launch
 from lernmodul.services.audit import record_event

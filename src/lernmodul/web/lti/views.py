@@ -35,8 +35,14 @@ from lernmodul.db.engine import session_scope
 from lernmodul.db.lti import LtiOneTime
 from lernmodul.db.models import User, utcnow
 from lernmodul.identity.claims import IdentityError
-from lernmodul.lti import LaunchError, load_or_create_tool_key, login_redirect_url, sign_in_launch, tool_jwks
-from lernmodul.lti import validate_launch
+from lernmodul.lti import (
+    LaunchError,
+    load_or_create_tool_key,
+    login_redirect_url,
+    sign_in_launch,
+    tool_jwks,
+    validate_launch,
+)
 from lernmodul.lti.users import course_of
 from lernmodul.services import courses as course_service
 from lernmodul.web import csrf
