@@ -267,3 +267,17 @@ def test_deployment_ids_are_listed(registered, app):
     registered()
     with get_database(app).sessions() as session:
         assert DEPLOYMENT_ID in session.scalars(select(LtiPlatform)).one().deployments
+
+
+def test_refusal_page_in_english(app, tool, registered, launch_flow, platform, import_course):
+    import_course()
+    registered()
+    platform.launch.sign_with_other_key = True
+    tool.set_cookie("lernmodul_lang", "en", domain="localhost")
+    before = _people_and_audit(app)
+    response = launch_flow()[2]
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "The course cannot be opened" in text
+    assert "The signature of the launch message is not valid." in text
+    assert _people_and_audit(app) == before
