@@ -281,3 +281,16 @@ def test_refusal_page_in_english(app, tool, registered, launch_flow, platform, i
     assert "The course cannot be opened" in text
     assert "The signature of the launch message is not valid." in text
     assert _people_and_audit(app) == before
+
+
+def test_login_initiation_by_post(app, tool, registered, platform, import_course):
+    from tests.lti.conftest import hidden_fields
+
+    import_course()
+    registered()
+    login = tool.post("/lti/login", data=platform.login_params(), base_url="https://localhost")
+    assert login.status_code == 302
+    form = hidden_fields(requests.get(login.headers["Location"], timeout=10).text)
+    response = tool.post("/lti/launch", data=form, base_url="https://localhost")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/courses/beispielkurs")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ from lernmodul.lti.users import course_of
 from lernmodul.services import courses as course_service
 from lernmodul.web import csrf
 from lernmodul.web.access import public
-from lernmodul.web.database import get_database, get_session
+from lernmodul.web.database import SAFE_METHODS, get_database, get_session
 from lernmodul.web.security import request_id
 from lernmodul.web.security_log import log_security_event
 from lernmodul.web.sessions import start_session
@@ -95,7 +96,12 @@ def _keys() -> tuple[str, str]:
 
 
 def _write() -> Any:
-    return session_scope(get_database().sessions)
+    """Where a one-time value is written: a GET's session refuses writes, so a short transaction
+    of its own; a POST writes in the request's transaction (on SQLite a second writer would wait
+    for the request's own write lock)."""
+    if request.method in SAFE_METHODS:
+        return session_scope(get_database().sessions)
+    return nullcontext(get_session())
 
 
 def _params() -> dict[str, str]:
