@@ -294,3 +294,22 @@ def test_login_initiation_by_post(app, tool, registered, platform, import_course
     response = tool.post("/lti/launch", data=form, base_url="https://localhost")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/courses/beispielkurs")
+
+
+def test_the_nonce_is_shared_by_all_workers_and_used_once(app, make_app, tool, registered, platform,
+                                                          import_course):
+    from tests.lti.conftest import hidden_fields
+
+    import_course()
+    registered()
+    login = tool.get("/lti/login", query_string=platform.login_params(), base_url="https://localhost")
+    form = hidden_fields(requests.get(login.headers["Location"], timeout=10).text)
+    state_cookie = next(c for c in tool._cookies.values() if c.key.startswith("lti1p3-state-"))
+    workers = [make_app().test_client(), make_app().test_client()]  # other processes, same database
+    for worker in workers:
+        worker.set_cookie(state_cookie.key, state_cookie.value, domain="localhost", path="/lti/")
+    first = workers[0].post("/lti/launch", data=form, base_url="https://localhost")
+    assert first.status_code == 303
+    second = workers[1].post("/lti/launch", data=form, base_url="https://localhost")
+    assert second.status_code == 403
+    assert "bereits verwendet" in second.get_data(as_text=True)
