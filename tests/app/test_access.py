@@ -40,6 +40,11 @@ ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
     "certificates.public_key": ANYONE,
     "certificates.credential_context": ANYONE,
     "certificates.verify_uploaded": ANYONE,
+    # LTI 1.3: the platform's login initiation and launch, the tool keys, the new-window link
+    "lti.login": ANYONE,
+    "lti.launch": ANYONE,
+    "lti.jwks": ANYONE,
+    "lti.start": ANYONE,
     # the site address: the learner's dashboard; everyone else is sent to their own home
     "learner.dashboard": SIGNED_IN,
     "certificates.index": frozenset({"learner"}),
@@ -77,6 +82,10 @@ PUBLIC_ALLOWLIST = {
     "saml.login",
     "saml.acs",
     "saml.logout",
+    "lti.login",
+    "lti.launch",
+    "lti.jwks",
+    "lti.start",
 }
 PERSONAS = ["anonymous", "learner", "trainer", "hr_a", "hr_b", "admin"]
 PERSONA_ROLES = {"learner": "learner", "trainer": "trainer", "admin": "admin"}

@@ -244,9 +244,10 @@ def test_E1_every_admin_post_needs_the_csrf_token(app, admin, make_user, unit, s
     user = make_user(("learner",), email="lea@example.org")
     before = snapshot()
     routes = admin_post_routes(app)
-    assert len(routes) == 12  # 12th: /admin/users/<id>/unblock
+    assert len(routes) == 14  # 12th: /admin/users/<id>/unblock; 13th, 14th: LTI platforms
     for rule in routes:
         path = rule.replace("<int:user_id>", str(user.id)).replace("<int:unit_id>", str(unit["other"]))
+        path = path.replace("<int:platform_id>", "1")
         response = admin.post(
             path,
             data={

@@ -7,6 +7,7 @@ from lernmodul.db.engine import make_engine, make_session_factory
 from lernmodul.db.hr_summary import HrCourseCount, HrDueCount, HrExpiryCount, HrUnitPersons
 from lernmodul.db.identities import ExternalIdentity, SamlSeenMessage
 from lernmodul.db.learning import Attempt, AttemptResult, CourseMedia, UnitProgress
+from lernmodul.db.lti import LtiOneTime, LtiPlatform
 from lernmodul.db.models import (
     AuditLog,
     Base,
@@ -39,6 +40,8 @@ __all__ = [
     "HrExpiryCount",
     "HrUnitPersons",
     "LoginThrottle",
+    "LtiOneTime",
+    "LtiPlatform",
     "OrgUnit",
     "PasswordResetToken",
     "Role",

@@ -39,7 +39,7 @@ class Identity:
     `unit_path` None: the provider says nothing about the unit (it stays as it is); `roles`
     None: roles are not managed by the provider (they stay as they are)."""
 
-    kind: str  # oidc | saml | ldap
+    kind: str  # oidc | saml | ldap | lti
     issuer: str
     subject: str
     email: str

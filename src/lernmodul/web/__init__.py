@@ -60,6 +60,7 @@ def create_app(
     from lernmodul.web.hr import bp as hr_bp
     from lernmodul.web.identity import bp as identity_bp
     from lernmodul.web.learner import bp as learner_bp
+    from lernmodul.web.lti import bp as lti_bp
     from lernmodul.web.public import bp as public_bp
     from lernmodul.web.saml import bp as saml_bp
     from lernmodul.web.saml import init_app as init_saml
@@ -69,7 +70,7 @@ def create_app(
     from lernmodul.web.transparency import bp as transparency_bp
 
     for blueprint in (public_bp, auth_bp, password_reset_bp, identity_bp, learner_bp, trainer_bp,
-                      hr_bp, admin_bp, certificates_bp, transparency_bp, saml_bp):
+                      hr_bp, admin_bp, certificates_bp, transparency_bp, saml_bp, lti_bp):
         app.register_blueprint(blueprint)
     # The IdP posts the response from its own site: no CSRF token can come along. The signed
     # assertion, its InResponseTo bound to this browser's request and the replay check stand in.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -117,7 +116,7 @@ def request_id() -> str:
 
 
 @lru_cache(maxsize=8)
-def content_security_policy(oidc_issuer: str | None, other_origins: Iterable[str] = ()) -> str:
+def content_security_policy(oidc_issuer: str | None, other_origins: tuple[str, ...] = ()) -> str:
     """The policy; with sign-in through an OpenID provider, forms may also lead there (the
     sign-in button and the sign-out, whose redirect goes on to the provider's logout), and to
     the `other_origins` (a SAML IdP's single logout, see allow_form_redirect_to)."""
@@ -134,12 +133,18 @@ def content_security_policy(oidc_issuer: str | None, other_origins: Iterable[str
 
 def _set_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy",
-                       content_security_policy(current_app.config.get("OIDC_ISSUER") or None,
-                                               current_app.extensions.get(FORM_ACTION_ORIGINS, ())))
+    policy = content_security_policy(current_app.config.get("OIDC_ISSUER") or None,
+                                     tuple(current_app.extensions.get(FORM_ACTION_ORIGINS, ())))
+    frame_ancestors = g.get("frame_ancestors")
+    if frame_ancestors:
+        # the one page a platform may embed (the LTI launch): its origin only, no X-Frame-Options
+        headers.setdefault("Content-Security-Policy", policy.replace(
+            "frame-ancestors 'none'", f"frame-ancestors {frame_ancestors}"))
+    else:
+        headers.setdefault("Content-Security-Policy", policy)
+        headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
-    headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     headers["X-Request-ID"] = request_id()

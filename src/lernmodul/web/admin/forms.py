@@ -19,6 +19,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -121,3 +122,26 @@ class ImportConfirmForm(PrefixedForm):
     file_name = HiddenField()
     deactivate_missing = HiddenField()
     submit = SubmitField(_l("Import now"))
+
+
+class LtiPlatformForm(FlaskForm):
+    """A learning platform that launches lernmodul over LTI 1.3."""
+
+    name = StringField(_l("Name"), validators=[Length(max=200, message=_l("At most %(max)d characters."))])
+    issuer = StringField(_l("Issuer (platform ID)"), validators=[
+        DataRequired(_l("Enter the issuer.")), Length(max=500, message=_l("At most %(max)d characters."))])
+    client_id = StringField(_l("Client ID"), validators=[
+        DataRequired(_l("Enter the client ID.")), Length(max=255, message=_l("At most %(max)d characters."))])
+    deployment_ids = TextAreaField(_l("Deployment IDs (one a line)"), validators=[
+        DataRequired(_l("Enter at least one deployment ID.")),
+        Length(max=13000, message=_l("At most %(max)d characters."))])
+    auth_login_url = StringField(_l("Authentication request URL"), validators=[
+        DataRequired(_l("Enter the authentication request URL.")),
+        Length(max=1000, message=_l("At most %(max)d characters."))])
+    token_url = StringField(_l("Access token URL"), validators=[
+        Length(max=1000, message=_l("At most %(max)d characters."))])
+    jwks_url = StringField(_l("Public keyset URL (JWKS)"), validators=[
+        DataRequired(_l("Enter the public keyset URL.")),
+        Length(max=1000, message=_l("At most %(max)d characters."))])
+    trust_instructors = BooleanField(_l("Instructors of this platform become trainers here"))
+    submit = SubmitField(_l("Save platform"))

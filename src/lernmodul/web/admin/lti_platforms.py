@@ -1,0 +1,85 @@
+"""Registered LTI 1.3 platforms: list, add, edit; the values to enter at the platform."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from lernmodul.db.lti import LtiPlatform
+from lernmodul.db.models import utcnow
+from lernmodul.lti.platforms import PlatformError, PlatformValues, parse_deployments, save_platform
+from lernmodul.web.admin.forms import LtiPlatformForm
+from lernmodul.web.admin.views import bp
+from lernmodul.web.database import get_session
+
+MESSAGES = {
+    "required": _l("This value is required."),
+    "not_https": _l("Enter a complete https:// address."),
+    "too_many": _l("At most 50 deployment IDs of at most 255 characters each."),
+    "taken": _l("This client ID of this issuer is registered already."),
+}
+
+
+def tool_values() -> dict[str, str]:
+    """What the platform's administrator enters for lernmodul (ILIAS and Moodle name them so)."""
+    return {
+        "tool_url": url_for("learner.dashboard", _external=True),
+        "login_url": url_for("lti.login", _external=True),
+        "launch_url": url_for("lti.launch", _external=True),
+        "jwks_url": url_for("lti.jwks", _external=True),
+    }
+
+
+def _platform(platform_id: int) -> LtiPlatform:
+    platform = get_session().get(LtiPlatform, platform_id)
+    if platform is None:
+        abort(404)
+    return platform
+
+
+@bp.route("/lti")
+def lti_platforms() -> str:
+    platforms = list(get_session().scalars(select(LtiPlatform).order_by(LtiPlatform.name, LtiPlatform.id)))
+    return render_template("admin/lti_platforms.html", platforms=platforms, tool=tool_values())
+
+
+@bp.route("/lti/new", methods=["GET", "POST"])
+def lti_platform_new() -> Response | tuple[str, int]:
+    return _edit(None, LtiPlatformForm())
+
+
+@bp.route("/lti/<int:platform_id>", methods=["GET", "POST"])
+def lti_platform(platform_id: int) -> Response | tuple[str, int]:
+    platform = _platform(platform_id)
+    form = LtiPlatformForm(obj=platform)
+    if not form.is_submitted():
+        form.deployment_ids.data = platform.deployment_ids
+    return _edit(platform, form)
+
+
+def _edit(platform: LtiPlatform | None, form: LtiPlatformForm) -> Response | tuple[str, int]:
+    if form.is_submitted():
+        if form.validate():
+            try:
+                values = PlatformValues(
+                    name=form.name.data or "", issuer=form.issuer.data or "",
+                    client_id=form.client_id.data or "",
+                    deployment_ids=parse_deployments(form.deployment_ids.data or ""),
+                    auth_login_url=form.auth_login_url.data or "", token_url=form.token_url.data or "",
+                    jwks_url=form.jwks_url.data or "", trust_instructors=bool(form.trust_instructors.data))
+                saved = save_platform(get_session(), values, now=utcnow(), actor_id=current_user.id,
+                                      platform=platform)
+            except PlatformError as error:
+                getattr(form, error.field).errors = [str(MESSAGES[error.code])]
+            else:
+                flash(_("The platform “%(name)s” has been saved.", name=saved.name), "success")
+                return redirect(url_for("admin.lti_platforms"), 303)
+        status = 400
+    else:
+        status = 200
+    return render_template("admin/lti_platform.html", form=form, platform=platform,
+                           tool=tool_values()), status

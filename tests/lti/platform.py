@@ -1,0 +1,165 @@
+"""A small LTI 1.3 platform for the tests, built on the `lti1p3platform` package.
+
+A WSGI app on 127.0.0.1 (a free port) with its own RSA key pair: /jwks publishes the key,
+/auth is the OIDC authorisation endpoint that answers the tool's login with the auto-posting
+launch form, /course embeds the tool's login in an iframe (for the browser test). What the
+next launch says (the person, roles, custom parameters) and how it goes wrong (another key,
+an expired token, another deployment or message type) are set on `LtiTestPlatform.launch`.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask, jsonify, request
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.message_launch import MessageLaunchAbstract
+from lti1p3platform.registration import Registration
+from werkzeug.serving import make_server
+
+CLIENT_ID = "lernmodul-client"
+DEPLOYMENT_ID = "deployment-1"
+
+
+def new_key_pair() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+@dataclass
+class NextLaunch:
+    """What the platform puts into (and how it signs) the next id token."""
+
+    sub: str = "user-1"
+    name: str = "Lena Lernend"
+    email: str = "lena@example.org"
+    roles: list[str] = field(default_factory=lambda: [
+        "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"])
+    custom: dict[str, Any] = field(default_factory=lambda: {"course": "beispielkurs"})
+    extra_claims: dict[str, Any] = field(default_factory=dict)
+    deployment_id: str = DEPLOYMENT_ID
+    client_id: str = CLIENT_ID
+    expiration: int = 300
+    sign_with_other_key: bool = False
+
+
+class _Request:
+    def __init__(self, args: dict[str, Any]) -> None:
+        self.get_data = args
+        self.form_data: dict[str, Any] = {}
+
+
+class LtiTestPlatform:
+    """The platform; `issuer` is its base URL, `tool_base` the tool's (set by the test)."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.private_key, self.public_key = new_key_pair()
+        self.other_private_key, _ = new_key_pair()
+        self.launch = NextLaunch()
+        self.tool_base = "https://localhost"
+        self.app = self._make_app()
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.port = self._server.server_port
+        self.issuer = f"http://{host}:{self.port}"  # "localhost": another site than the tool's
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> LtiTestPlatform:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.issuer}/jwks"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.issuer}/auth"
+
+    def registration(self, private_key: str | None = None) -> Registration:
+        launch = self.launch
+        return (Registration().set_iss(self.issuer).set_client_id(launch.client_id)
+                .set_deployment_id(launch.deployment_id)
+                .set_launch_url(f"{self.tool_base}/lti/launch")
+                .set_oidc_login_url(f"{self.tool_base}/lti/login")
+                .set_tool_key_set_url(f"{self.tool_base}/lti/jwks")
+                .set_platform_public_key(self.public_key)
+                .set_platform_private_key(private_key or self.private_key))
+
+    def login_params(self) -> dict[str, str]:
+        """The third-party login initiation the platform sends to the tool."""
+        return {"iss": self.issuer, "login_hint": self.launch.sub, "lti_message_hint": "link-1",
+                "target_link_uri": f"{self.tool_base}/lti/launch", "client_id": self.launch.client_id,
+                "lti_deployment_id": self.launch.deployment_id}
+
+    def launch_form(self, auth_request: dict[str, Any]) -> dict[str, str]:
+        """The platform's answer to the tool's authorisation request: {id_token, state, launch_url}."""
+        platform = self
+        signing_key = self.other_private_key if self.launch.sign_with_other_key else None
+
+        class Conf(LTI1P3PlatformConfAbstract):
+            def init_platform_config(self, **kwargs: Any) -> None:
+                return None
+
+            def get_registration_by_params(self, **kwargs: Any) -> Registration:
+                registration = platform.registration(signing_key)
+                if signing_key:  # the kid of the published key, the signature of another
+                    kid = Registration.get_jwk(platform.public_key).get("kid")
+                    registration.get_kid = lambda: kid  # type: ignore[method-assign]
+                return registration
+
+        class Launch(MessageLaunchAbstract):
+            def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> Any:
+                return launch_data
+
+            def get_preflight_response(self) -> dict[str, Any]:
+                return auth_request
+
+        message = Launch(_Request(auth_request), Conf())  # type: ignore[arg-type]
+        launch = self.launch
+        message.set_user_data(launch.sub, launch.roles, full_name=launch.name or None,
+                              email_address=launch.email or None)
+        message.set_resource_link_claim("link-1", title="Kurs")
+        message.set_custom_parameters_claim(launch.custom)
+        message.set_id_token_expiration(launch.expiration)
+        if launch.extra_claims:
+            message.set_extra_claims(launch.extra_claims)
+        return dict(message.lti_launch())
+
+    def _make_app(self) -> Flask:
+        app = Flask("lti-test-platform")
+
+        @app.get("/jwks")
+        def jwks() -> Any:
+            return jsonify({"keys": self.registration().get_jwks()})
+
+        @app.get("/auth")
+        def auth() -> Any:
+            data = self.launch_form(dict(request.args))
+            fields = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}">'
+                             for k, v in data.items() if k != "launch_url")
+            return (f'<!doctype html><html lang="de"><head><title>Plattform</title></head><body>'
+                    f'<form id="launch" method="post" action="{html.escape(data["launch_url"])}">'
+                    f'{fields}<button type="submit">Weiter</button></form>'
+                    f'<script>document.getElementById("launch").submit()</script></body></html>')
+
+        @app.get("/course")
+        def course() -> Any:
+            src = f"{self.tool_base}/lti/login?{urlencode(self.login_params())}"
+            return (f'<!doctype html><html lang="de"><head><title>Kurs</title></head><body>'
+                    f'<h1>Plattform</h1><iframe title="lernmodul" src="{html.escape(src)}" '
+                    f'width="900" height="600"></iframe></body></html>')
+
+        return app
