@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from lernmodul.files import write_private_once
+
 SIGNING_KEY_FILE = "certificate_signing_key.pem"
+
 
 
 class KeyFileError(ValueError):
@@ -34,16 +34,7 @@ def load_or_create_signing_key(instance_path: Path) -> Ed25519PrivateKey:
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption())
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{SIGNING_KEY_FILE}.")  # mode 0600
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-                handle.flush()
-                os.fsync(handle.fileno())
-            with contextlib.suppress(FileExistsError):
-                os.link(tmp, path)
-        finally:
-            os.unlink(tmp)
+        write_private_once(path, pem)
     return load_signing_key(path)
 
 

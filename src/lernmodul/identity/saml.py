@@ -10,11 +10,8 @@ database (`remember_message_ids`), so every worker refuses a response already ac
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
 import shutil
-import tempfile
 import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lernmodul.db.identities import SamlSeenMessage
+from lernmodul.files import write_private_once
 
 SP_KEY_FILE = "saml_sp_key.pem"
 SP_CERT_FILE = "saml_sp_cert.pem"
@@ -113,20 +111,6 @@ def load_idp_metadata(source: str, *, timeout: float = METADATA_TIMEOUT_SECONDS)
     return text
 
 
-def _write_once(path: Path, data: bytes) -> None:
-    """Writes a private (0600) file atomically unless it exists: of several processes, one wins."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
-    finally:
-        os.unlink(tmp)
-
-
 def ensure_sp_key_pair(folder: Path, *, common_name: str, now: dt.datetime) -> tuple[Path, Path]:
     """The SP's RSA key and self-signed certificate in `folder`, generated once (0600)."""
     from cryptography import x509
@@ -138,7 +122,7 @@ def ensure_sp_key_pair(folder: Path, *, common_name: str, now: dt.datetime) -> t
     key_path, cert_path = folder / SP_KEY_FILE, folder / SP_CERT_FILE
     if not key_path.exists():
         new_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-        _write_once(key_path, new_key.private_bytes(serialization.Encoding.PEM,
+        write_private_once(key_path, new_key.private_bytes(serialization.Encoding.PEM,
                                                     serialization.PrivateFormat.PKCS8,
                                                     serialization.NoEncryption()))
     if not cert_path.exists():
@@ -149,7 +133,7 @@ def ensure_sp_key_pair(folder: Path, *, common_name: str, now: dt.datetime) -> t
                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - dt.timedelta(days=1))
                 .not_valid_after(now + dt.timedelta(days=3650)).sign(key, hashes.SHA256()))
-        _write_once(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+        write_private_once(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return key_path, cert_path
 
 

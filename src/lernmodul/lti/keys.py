@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +10,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto.jwk import JWK
 
+from lernmodul.files import write_private_once
+
 TOOL_KEY_FILE = "lti_tool_key.pem"
+
 
 
 def tool_key_path(instance_path: Path) -> Path:
@@ -31,16 +31,7 @@ def load_or_create_tool_key(instance_path: Path) -> tuple[str, str]:
         pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption())
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{TOOL_KEY_FILE}.")  # mode 0600
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-                handle.flush()
-                os.fsync(handle.fileno())
-            with contextlib.suppress(FileExistsError):
-                os.link(tmp, path)
-        finally:
-            os.unlink(tmp)
+        write_private_once(path, pem)
     private = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(private, rsa.RSAPrivateKey):
         raise ValueError(f"{path}: not an RSA key")
