@@ -339,3 +339,70 @@ def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # the live app with a real OpenID provider beside it (tests/oidc_site.py)
 from oidc_site import oidc_site  # noqa: E402, F401
+
+# --- Debian's Chromium via Playwright: one session-wide browser for every browser test -------
+# (a second sync_playwright() beside a running one fails: "Sync API inside the asyncio loop")
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def find_chromium() -> str | None:
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("LERNMODUL_REQUIRE_BROWSER"):
+            pytest.fail("LERNMODUL_REQUIRE_BROWSER is set but no Chromium was found")
+        pytest.skip("no Chromium found (apt-get install chromium); browser tests skipped")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="session")
+def axe_runner() -> Any:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+@pytest.fixture
+def assert_accessible(axe_runner: Any) -> Any:
+    """assert_accessible(page): axe-core finds no WCAG 2.1 A/AA violation on the page."""
+
+    def check(page: Any) -> None:
+        results = axe_runner.run(
+            page,
+            options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
+        )
+        assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+    return check

@@ -6,8 +6,6 @@ LERNMODUL_REQUIRE_BROWSER is unset; CI sets it, so there they fail instead.
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,49 +13,6 @@ from typing import Any
 
 import pytest
 from learner_pages import LEARNER_EMAIL, sign_in
-
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def find_chromium() -> str | None:
-    for candidate in CHROMIUM_CANDIDATES:
-        if Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return shutil.which("chromium")
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("LERNMODUL_REQUIRE_BROWSER"):
-            pytest.fail("LERNMODUL_REQUIRE_BROWSER is set but no Chromium was found")
-        pytest.skip("no Chromium found (apt-get install chromium); browser tests skipped")
-    return path
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture
@@ -83,27 +38,6 @@ def page(browser: Any) -> Iterator[Any]:
         yield context.new_page()
     finally:
         context.close()
-
-
-@pytest.fixture(scope="session")
-def axe_runner() -> Any:
-    from axe_playwright_python.sync_playwright import Axe
-
-    return Axe()
-
-
-@pytest.fixture
-def assert_accessible(axe_runner: Any) -> Any:
-    """assert_accessible(page): axe-core finds no WCAG 2.1 A/AA violation on the page."""
-
-    def check(page: Any) -> None:
-        results = axe_runner.run(
-            page,
-            options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
-        )
-        assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
-
-    return check
 
 
 # --- the learner journey: a course on the live server, a signed-in learner -----------------

@@ -3,11 +3,8 @@ with an account created just in time; signing out ends lernmodul's session, then
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,32 +15,16 @@ from lernmodul.db import User
 from lernmodul.services.org_units import unit_path
 
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
-
-
-def _chromium() -> str:
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    if os.environ.get("LERNMODUL_REQUIRE_BROWSER"):
-        pytest.fail("LERNMODUL_REQUIRE_BROWSER is set but no Chromium was found")
-    pytest.skip("no Chromium found (apt-get install chromium); browser tests skipped")
 
 
 @pytest.fixture
-def page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), headless=True,
-                                             args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context()
-            context.set_default_timeout(15_000)
-            yield context.new_page()
-        finally:
-            browser.close()
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture
@@ -91,18 +72,11 @@ def test_sign_in_with_the_idp_and_single_logout(live_app, page, idp) -> None:
     assert page.locator("input[name=password]").count() == 1
 
 
-def _assert_accessible(page: Any) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
-        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, "resultTypes": ["violations"]})
-    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
-
-
-def test_the_login_button_and_the_error_page_are_accessible(live_app, page, idp) -> None:
+def test_the_login_button_and_the_error_page_are_accessible(live_app, page, idp,
+                                                             assert_accessible) -> None:
     app, url = live_app
     page.goto(url + "/login")
-    _assert_accessible(page)
+    assert_accessible(page)
     page.get_by_role("link", name="Anmelden mit Stadt Lindenau").click()
     page.wait_for_url(re.compile(re.escape(idp.base_url) + ".*"))
     # the browser loses the record of the request it started: the response is refused
@@ -114,7 +88,7 @@ def test_the_login_button_and_the_error_page_are_accessible(live_app, page, idp)
     page.get_by_role("heading", name="Anmeldung nicht möglich").wait_for()
     assert "Anmeldung nicht möglich" in page.content()
     assert "nicht in diesem Browser begonnen" in page.content()
-    _assert_accessible(page)
+    assert_accessible(page)
     from lernmodul.web.database import get_database
 
     with get_database(app).sessions() as session:
