@@ -19,6 +19,7 @@ from lernmodul.db.models import (
     User,
     UserRole,
 )
+from lernmodul.db.outbox import Delivery
 from lernmodul.db.password_resets import PasswordResetToken
 from lernmodul.db.reminders import SentReminder
 
@@ -32,6 +33,7 @@ __all__ = [
     "CourseDraft",
     "CourseMedia",
     "CourseVersion",
+    "Delivery",
     "DraftMedia",
     "Enrolment",
     "ExternalIdentity",

@@ -77,6 +77,9 @@ def create_app(
     csrf.exempt(saml_acs)
     init_saml(app)
     sessions.register_single_logout(app, "saml", saml_logout_location)
+    from lernmodul.web import outbox_edge
+
+    outbox_edge.init_app(app)
 
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
