@@ -7,7 +7,7 @@ from lernmodul.db.engine import make_engine, make_session_factory
 from lernmodul.db.hr_summary import HrCourseCount, HrDueCount, HrExpiryCount, HrUnitPersons
 from lernmodul.db.identities import ExternalIdentity, SamlSeenMessage
 from lernmodul.db.learning import Attempt, AttemptResult, CourseMedia, UnitProgress
-from lernmodul.db.lti import LtiOneTime, LtiPlatform
+from lernmodul.db.lti import LtiLineItem, LtiOneTime, LtiPlatform
 from lernmodul.db.models import (
     AuditLog,
     Base,
@@ -42,6 +42,7 @@ __all__ = [
     "HrExpiryCount",
     "HrUnitPersons",
     "LoginThrottle",
+    "LtiLineItem",
     "LtiOneTime",
     "LtiPlatform",
     "OrgUnit",
