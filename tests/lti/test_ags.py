@@ -294,3 +294,19 @@ def test_an_expired_token_is_renewed(app: Any, launched: Any, platform: Any) -> 
     assert len(platform.token_requests) == 4
     assert len(platform.scores) == 5
     assert all(SCORE_SCOPE in str(r.get("scope", SCORE_SCOPE)) for r in platform.token_requests)
+
+
+def test_without_the_attempt_after_the_request_the_timer_sends(app: Any, tool: Any, platform: Any,
+                                                                registered: Any, launch_flow: Any,
+                                                                import_course: Any) -> None:
+    app.config["OUTBOX_DELIVER_AFTER_REQUEST"] = False
+    import_course()
+    registered()
+    platform.tool_jwks = tool.get("/lti/jwks", base_url=TOOL).get_json()
+    assert launch_flow()[2].status_code == 303
+    ready_for_exam(app, tool)
+    take_exam(app, tool, right=True)
+    time.sleep(0.5)
+    assert platform.scores == [] and [r.status for r in deliveries(app)] == [PENDING]
+    assert deliver_due(_sessions(app), config=_config(app)).delivered == 1
+    assert len(platform.scores) == 1
