@@ -345,3 +345,28 @@ def test_cli_lists_the_waiting_score_and_sends_it_after_retry_now(
     assert len(platform.scores) == 1
     result = CliRunner().invoke(main, ["outbox", "list"])
     assert result.output.strip() == "0 deliveries"
+
+
+def test_a_second_launch_updates_the_line_item_and_without_score_scope_none(
+        app: Any, tool: Any, platform: Any, registered: Any, launch_flow: Any,
+        import_course: Any) -> None:
+    from tests.lti.platform import AGS_CLAIM
+
+    import_course()
+    registered()
+    assert launch_flow()[2].status_code == 303
+    platform.launch.extra_claims = {AGS_CLAIM: {
+        "scope": [SCORE_SCOPE], "lineitem": f"{platform.issuer}/lineitems/2/lineitem"}}
+    assert launch_flow()[2].status_code == 303
+    with _sessions(app)() as session:
+        [item] = session.scalars(select(LtiLineItem)).all()
+    assert item.lineitem_url == f"{platform.issuer}/lineitems/2/lineitem"
+    # a platform that lets the tool read line items only: nothing to send scores to
+    with _sessions(app)() as session, session.begin():
+        session.execute(LtiLineItem.__table__.delete())
+    platform.launch.extra_claims = {AGS_CLAIM: {
+        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"],
+        "lineitem": platform.lineitem_url}}
+    assert launch_flow()[2].status_code == 303
+    with _sessions(app)() as session:
+        assert session.scalars(select(LtiLineItem)).all() == []
