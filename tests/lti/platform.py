@@ -8,6 +8,9 @@ an expired token, another deployment or message type) are set on `LtiTestPlatfor
 With `launch.deep_linking` the next message is an LtiDeepLinkingRequest (lti1p3platform's
 `set_dl`); /deep-link-return receives the tool's answer and checks it with lti1p3platform's
 `validate_deeplinking_resp` (signature against the tool's key set) plus iss/aud/deployment/data.
+For LTI Dynamic Registration (which lti1p3platform does not cover) the platform also serves the
+specification's /.well-known/openid-configuration and /register endpoints; `registration_mode`
+makes them answer with another issuer, without required fields, or with an error.
 """
 
 from __future__ import annotations
@@ -75,6 +78,9 @@ class LtiTestPlatform:
         self.tool_jwks: dict[str, Any] | None = None  # else fetched from the tool's /lti/jwks
         self.deep_link_answers: list[dict[str, Any]] = []
         self.deep_link_errors: list[str] = []
+        self.registration_mode = "ok"  # "wrong_issuer", "missing_fields", "error"
+        self.registration_token = "reg-token-1"
+        self.registrations: list[dict[str, Any]] = []
         self.app = self._make_app()
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.port = self._server.server_port
@@ -217,6 +223,42 @@ class LtiTestPlatform:
         def select() -> Any:  # the author's "add content" in the platform: a deep-linking launch
             self.launch.deep_linking = True
             return redirect(f"{self.tool_base}/lti/login?{urlencode(self.login_params())}")
+
+        @app.get("/.well-known/openid-configuration")
+        def openid_configuration() -> Any:
+            config: dict[str, Any] = {
+                "issuer": self.issuer, "authorization_endpoint": self.auth_url,
+                "token_endpoint": f"{self.issuer}/token", "jwks_uri": self.jwks_url,
+                "registration_endpoint": f"{self.issuer}/register",
+                "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "scopes_supported": ["openid", "https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+                "response_types_supported": ["id_token"], "subject_types_supported": ["public"],
+                "claims_supported": ["sub", "iss", "name", "email"],
+                "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                    "product_family_code": "testplattform", "version": "1.0",
+                    "messages_supported": [{"type": "LtiResourceLinkRequest"},
+                                           {"type": "LtiDeepLinkingRequest"}]},
+            }
+            if self.registration_mode == "wrong_issuer":
+                config["issuer"] = "https://elsewhere.example"
+            if self.registration_mode == "missing_fields":
+                del config["registration_endpoint"], config["jwks_uri"]
+            return jsonify(config)
+
+        @app.post("/register")
+        def register() -> Any:
+            body = request.get_json(force=True, silent=True) or {}
+            self.registrations.append({"authorization": request.headers.get("Authorization"),
+                                       "body": body})
+            if self.registration_mode == "error":
+                return jsonify({"error": "invalid_client_metadata"}), 400
+            if request.headers.get("Authorization") != f"Bearer {self.registration_token}":
+                return jsonify({"error": "invalid_token"}), 401
+            tool = dict(body.get("https://purl.imsglobal.org/spec/lti-tool-configuration") or {})
+            tool["deployment_id"] = self.launch.deployment_id
+            return jsonify({**body, "client_id": self.launch.client_id,
+                            "https://purl.imsglobal.org/spec/lti-tool-configuration": tool})
 
         @app.get("/course")
         def course() -> Any:
