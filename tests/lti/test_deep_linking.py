@@ -188,8 +188,8 @@ def test_a_return_url_elsewhere_fails_at_the_platform_not_here(app, tool, regist
     import_course()
     registered()
     page = _picker(launch_flow)
-    answer = tool.post("/lti/deep-link", data={"request": _request_token(page), "choice": "beispielkurs:course"},
-                       base_url="https://localhost")
+    answer = tool.post("/lti/deep-link", base_url="https://localhost",
+                       data={"request": _request_token(page), "choice": "beispielkurs:course"})
     action, form = _answer_form(answer.get_data(as_text=True))
     from lti1p3platform.registration import Registration
     other = Registration.get_jwk(new_key_pair()[1])
@@ -211,8 +211,8 @@ def test_deployment_id_is_echoed(app, tool, registered, author, launch_flow, imp
     import_course()
     registered()
     page = _picker(launch_flow)
-    answer = tool.post("/lti/deep-link", data={"request": _request_token(page), "choice": "beispielkurs:course"},
-                       base_url="https://localhost")
+    answer = tool.post("/lti/deep-link", base_url="https://localhost",
+                       data={"request": _request_token(page), "choice": "beispielkurs:course"})
     action, form = _answer_form(answer.get_data(as_text=True))
     assert requests.post(action, data={"JWT": form["JWT"]}, timeout=10).status_code == 200
     claims = author.deep_link_answers[0]["claims"]

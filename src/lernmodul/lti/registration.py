@@ -77,11 +77,11 @@ class RegisteredClient:
 class _Session(requests.Session):
     """requests with a timeout and without redirects (the URLs come from the platform)."""
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any,  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any,
                 **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", TIMEOUT_SECONDS)
         kwargs.setdefault("allow_redirects", False)
-        return super().request(method, url, *args, **kwargs)
+        return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def _origin(url: str) -> str:
@@ -137,15 +137,14 @@ def fetch_configuration(config_url: str) -> PlatformConfiguration:
 class ToolRegistration(DynamicRegistration):
     """pylti1p3's registration flow with lernmodul's addresses and the checked configuration."""
 
-    response_types = ["id_token"]
-    grant_types = ["implicit", "client_credentials"]
-
     def __init__(self, configuration: PlatformConfiguration, config_url: str,
                  registration_token: str | None, tool: ToolAddresses) -> None:
         self._configuration = configuration
         self._config_url = config_url
         self._token = registration_token or None
         self._tool = tool
+        self.response_types = ["id_token"]
+        self.grant_types = ["implicit", "client_credentials"]
         self.client_name = tool.name
         self.description = tool.description
 
