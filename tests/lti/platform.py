@@ -260,6 +260,19 @@ class LtiTestPlatform:
             return jsonify({**body, "client_id": self.launch.client_id,
                             "https://purl.imsglobal.org/spec/lti-tool-configuration": tool})
 
+        @app.get("/tool-registration")
+        def tool_registration() -> Any:  # the admin's "Add LTI Advantage": the tool's page in a frame
+            query = urlencode({"openid_configuration": f"{self.issuer}/.well-known/openid-configuration",
+                               "registration_token": self.registration_token})
+            src = f"{request.args['url']}?{query}"
+            return (f'<!doctype html><html lang="de"><head><title>Registrierung</title></head><body>'
+                    f'<h1>Tool registrieren</h1><p id="state">offen</p>'
+                    f'<iframe title="lernmodul" src="{html.escape(src)}" width="900" height="700"></iframe>'
+                    '<script>window.addEventListener("message", function (e) {'
+                    ' if (e.data && e.data.subject === "org.imsglobal.lti.close") {'
+                    ' document.getElementById("state").textContent = "geschlossen"; } });</script>'
+                    '</body></html>')
+
         @app.get("/course")
         def course() -> Any:
             src = f"{self.tool_base}/lti/login?{urlencode(self.login_params())}"
