@@ -16,7 +16,8 @@ CSRF_MESSAGE = "Das Formular ist abgelaufen oder stammt nicht von dieser Seite."
 # session: a signed one-time form and a one-time link secret stand in.
 CSRF_EXEMPT = {"saml.acs", "lti.login", "lti.launch", "lti.deep_link_submit", "lti.register"}
 LTI_REFUSAL = "Der Kurs kann nicht geöffnet werden"
-REFUSALS = {"lti.register": (404, "Die Lernplattform kann nicht registriert werden")}
+REFUSALS = {"lti.register": (404, "Die Lernplattform kann nicht registriert werden"),
+            "lti.deep_link_submit": (400, "Die Inhaltsauswahl ist nicht möglich")}
 
 
 def test_E1_every_post_route_without_token_is_refused(signed_in, post_route, snapshot):

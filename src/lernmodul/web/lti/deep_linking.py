@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Response, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete
 
@@ -38,13 +39,22 @@ from lernmodul.services.audit import record_event
 from lernmodul.web import csrf
 from lernmodul.web.access import public
 from lernmodul.web.database import get_session
-from lernmodul.web.lti.views import IFRAME_DESTINATIONS, _keys, _origin, _refuse, bp
+from lernmodul.web.lti.views import IFRAME_DESTINATIONS, MESSAGES, _keys, _origin, _refuse, bp
+from lernmodul.web.security import request_id
 from lernmodul.web.security_log import log_security_event
 from lernmodul.web.sessions import start_session
 
 PICKER_LIFETIME = timedelta(minutes=30)
 _SALT = "lernmodul.lti.deep-link"
 _COMPILED = course_service.CompiledCourses()
+HEADING = _l("The content cannot be chosen")
+
+
+def _refuse_choice(code: str, detail: str, status: int = 400) -> tuple[str, int]:
+    """A refusal of the content selection, under a heading of its own."""
+    log_security_event("lti.refused", reason=code, detail=detail[:300])
+    return render_template("lti/refused.html", heading=HEADING, message=MESSAGES[code],
+                           request_id=request_id()), status
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +93,7 @@ def catalogue() -> list[CatalogueEntry]:
 def start_deep_linking(launch: Launch, now: datetime) -> Response | tuple[str, int]:
     """A validated LtiDeepLinkingRequest: sign the author in and show the picker."""
     if not may_place_content(launch.claims):
-        return _refuse("not_author", "roles", 403)
+        return _refuse_choice("not_author", "roles", 403)
     session = get_session()
     try:
         user, created = sign_in_launch(session, launch, now=now)
@@ -136,13 +146,13 @@ def deep_link_submit() -> Response | tuple[str, int]:
                                    data=context.get("x"))
         secret = str(context["k"])
     except (BadData, KeyError, TypeError, ValueError) as error:
-        return _refuse("deep_link_refused", f"picker form: {type(error).__name__}")
+        return _refuse_choice("deep_link_refused", f"picker form: {type(error).__name__}")
     session = get_session()
     platform = session.get(LtiPlatform, platform_id)
     user = session.get(User, user_id)
     if platform is None or user is None or not user.is_active \
             or settings.deployment_id not in platform.deployments:
-        return _refuse("deep_link_refused", "platform, deployment or user gone")
+        return _refuse_choice("deep_link_refused", "platform, deployment or user gone")
     courses = catalogue()
     choice = _choice(request.form.get("choice", ""), courses)
     if choice is None:
@@ -154,7 +164,7 @@ def deep_link_submit() -> Response | tuple[str, int]:
         LtiOneTime.key == _one_time_key(secret), LtiOneTime.purpose == "deep_link",
         LtiOneTime.expires_at >= now))
     if getattr(used, "rowcount", 0) != 1:
-        return _refuse("deep_link_refused", "picker form used or expired")
+        return _refuse_choice("deep_link_refused", "picker form used or expired")
     jwt = response_jwt(platform, settings, choice, launch_url=url_for("lti.launch", _external=True),
                        keys=_keys())
     record_event(session, action="lti.deep_link", at=now, actor_id=user.id,
