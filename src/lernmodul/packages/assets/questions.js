@@ -30,7 +30,8 @@
     var qid = prefix;
     var described = [qid + "-stem"];
     if (q.type === "multiple" || q.type === "order" || q.type === "match") { described.push(qid + "-hint"); }
-    var fs = el("fieldset", { "class": "question question-" + q.type, id: qid, "aria-describedby": described.join(" ") });
+    var fs = el("fieldset", { "class": "question question-" + q.type, id: qid, "data-question": q.id,
+      "aria-describedby": described.join(" ") });
     fs.appendChild(el("legend", { "class": "question-number" }, t("questionOf", { n: number, total: total })));
     fs.appendChild(html("div", { "class": "question-stem", id: qid + "-stem" }, q.stem));
     var list;
