@@ -54,7 +54,7 @@ def answer(frame: Any, course: Course, scope: str, *, right: bool) -> None:
                 label_html = item.locator("label").inner_html()
                 index = next(n for n, o in enumerate(question.options)
                              if _html_match(label_html, o.html))
-                item.locator("select").select_option(value=str(positions[index]))
+                item.locator("select").select_option(value=str(positions[index] + 1))
         elif kind is QuestionType.MATCH:
             for n, item in enumerate(fieldset.locator("li.choice").all()):
                 option = question.options[n]

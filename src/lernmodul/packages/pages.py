@@ -68,13 +68,14 @@ def launch_page(course: Course, texts: dict[str, str], *, cmi5: bool = False) ->
                         "</span></li>")
     overview.append("</ol>")
     if course.exam is not None:
-        overview.append(f'<h2>{_t(texts, "exam")}</h2><div id="lm-exam-entry"></div>')
-        if course.exam_intro_html:
-            overview.append(f'<div class="unit">{course.exam_intro_html}</div>')
+        overview.append(f'<section id="lm-exam-block" aria-labelledby="lm-exam-heading">'
+                        f'<h2 id="lm-exam-heading">{_t(texts, "exam")}</h2>'
+                        + (f'<div class="unit">{course.exam_intro_html}</div>'
+                           if course.exam_intro_html else "")
+                        + '<div id="lm-exam-entry"></div></section>')
     overview.append('<p id="lm-course-done" class="status status-done" hidden>'
                     f'{_t(texts, "courseDone")}</p>')
-    overview.append(f'<p><button type="button" class="button button-secondary" id="lm-finish">'
-                    f'{_t(texts, "finish")}</button></p></section>')
+    overview.append("</section>")
     body = [
         "<!doctype html>", f'<html lang="{lang}">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -93,6 +94,8 @@ def launch_page(course: Course, texts: dict[str, str], *, cmi5: bool = False) ->
         '<section class="lm-view" id="view-exam" hidden aria-labelledby="lm-exam-title">'
         f'<h1 id="lm-exam-title" tabindex="-1">{_t(texts, "exam")}</h1>'
         '<div id="lm-exam"></div></section>',
+        '<p class="lm-finish"><button type="button" class="button button-secondary" '
+        f'id="lm-finish">{_t(texts, "finish")}</button></p>',
         "</main>",
         *(f'<script src="{name}"></script>' for name in scripts),
         "</body>", "</html>", "",

@@ -284,7 +284,7 @@
     var entry = document.getElementById("lm-exam-entry");
     if (!entry) { return; }
     entry.textContent = "";
-    entry.parentNode.hidden = !examInScope;
+    document.getElementById("lm-exam-block").hidden = !examInScope;
     if (!C.exam || !examInScope) { return; }
     var count = C.exam.fixed.length + (C.exam.draw !== null ? C.units.reduce(function (s, u) { return s + Math.min(C.exam.draw, u.pool.length); }, 0)
       : C.exam.count !== null ? C.exam.count : (C.exam.fixed.length ? 0 : C.questions.length));

@@ -59,7 +59,7 @@
         var select = el("select", { id: field, "data-item": String(index) });
         select.appendChild(el("option", { value: "" }, isOrder ? t("position") : t("choose")));
         if (isOrder) {
-          q.options.forEach(function (_, p) { select.appendChild(el("option", { value: String(p) }, String(p + 1))); });
+          q.options.forEach(function (_, p) { select.appendChild(el("option", { value: String(p + 1) }, String(p + 1))); });
         } else {
           order.forEach(function (right) { select.appendChild(el("option", { value: String(right) }, q.rights[right])); });
         }
@@ -93,7 +93,7 @@
     var selects = Array.prototype.slice.call(fs.querySelectorAll("select"));
     if (q.type === "order") {
       var given = [];
-      selects.forEach(function (s) { if (s.value !== "") { given[Number(s.value)] = Number(s.getAttribute("data-item")); } });
+      selects.forEach(function (s) { if (s.value !== "") { given[Number(s.value) - 1] = Number(s.getAttribute("data-item")); } });
       var full = given.filter(function (x) { return x !== undefined; }).length === q.options.length;
       return full ? given : null;
     }
