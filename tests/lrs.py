@@ -15,8 +15,10 @@ fails with that advice — it never skips.
         lrs.stop()                      # down: connections are refused
         lrs.start_again()               # up again on a fresh backend file; returns the endpoint
 
-ralph's quirks this works around: a restart on the same backend file makes every POST answer
-500, so each start writes a fresh file (statements() therefore shows the current start only;
+ralph's quirks this works around: its fs backend writes a POST only into a file that does not
+exist yet, so the first POST succeeds and every later one answers 500; tests/ralph_site/
+sitecustomize.py (on the ralph processes' PYTHONPATH only) makes the backend append instead.
+Each start writes a fresh file all the same (statements() therefore shows the current start only;
 stored_on_disk() shows all). `start_again()` keeps the port when it can; if another process took
 it, the LRS moves to a new port and `endpoint` / `statements_url` change (`moved` is then true):
 tell the client the new URL through its configuration. An invalid statement gets 500 (not 400);
@@ -42,9 +44,12 @@ import pytest
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
+RALPH_SITE = Path(__file__).resolve().parent / "ralph_site"
 RALPH_ENV = "LERNMODUL_RALPH"
 XAPI_VERSION = "1.0.3"
 START_TIMEOUT = 45.0
+_RUN_PASSWORD = secrets.token_urlsafe(12)  # one per test run: its auth file is made once
+_AUTH_FILES: dict[tuple[str, str], bytes] = {}
 
 
 class LrsUnavailable(RuntimeError):
@@ -86,7 +91,7 @@ class Lrs:
     workdir: Path
     executable: Path = field(default_factory=ralph_executable)
     username: str = "lernmodul"
-    password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    password: str = field(default_factory=lambda: _RUN_PASSWORD)
     port: int = 0
     moved: bool = False
     starts: int = 0
@@ -123,6 +128,7 @@ class Lrs:
         for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
             env.pop(name, None)
         env.update({
+            "PYTHONPATH": str(RALPH_SITE),  # fs backend: append each POST (see sitecustomize)
             "RALPH_APP_DIR": str(self.workdir / "app"),
             "RALPH_RUNSERVER_BACKEND": "fs",  # `ralph auth` needs it as well
         })
@@ -130,8 +136,15 @@ class Lrs:
 
     # --- life cycle -------------------------------------------------------------------------
     def create_credentials(self) -> None:
-        """`ralph auth`: the basic-auth user, written to this LRS's auth file."""
+        """`ralph auth`: the basic-auth user, written to this LRS's auth file (made once per
+        test run for each user and password, then copied: bcrypt makes `ralph auth` slow)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        auth_file = self.workdir / "app" / "auth.json"
+        made = _AUTH_FILES.get((self.username, self.password))
+        if made is not None:
+            auth_file.parent.mkdir(parents=True, exist_ok=True)
+            auth_file.write_bytes(made)
+            return
         done = subprocess.run(
             [str(self.executable), "auth", "-u", self.username, "-p", self.password, "-s", "all",
              "-A", self.username, "http://127.0.0.1", "-w"],
@@ -140,6 +153,7 @@ class Lrs:
         if done.returncode != 0:
             raise LrsUnavailable(f"`ralph auth` failed ({done.returncode}): "
                                  f"{done.stderr.decode(errors='replace')[-2000:]}")
+        _AUTH_FILES[(self.username, self.password)] = auth_file.read_bytes()
 
     def start(self) -> Lrs:
         """Starts ralph on a fresh backend file (credentials on the first start); waits for it."""

@@ -37,6 +37,17 @@ def test_lrs_stores_and_reads_back_and_knows_a_resend(lrs: Lrs) -> None:
     assert [s["id"] for s in lrs.statements()] == [first["id"]]
 
 
+def test_lrs_keeps_every_post(lrs: Lrs) -> None:
+    # ralph's fs backend alone writes only the first POST into a file (tests/ralph_site)
+    sent = [statement(f"learner{n}") for n in range(5)]
+    with lrs.http() as http:
+        for one in sent[:3]:
+            assert http.post(lrs.statements_url, json=one, timeout=10).status_code == 200
+        assert http.post(lrs.statements_url, json=sent[3:], timeout=10).status_code == 200
+    assert sorted(s["id"] for s in lrs.statements()) == sorted(s["id"] for s in sent)
+    assert len(lrs.stored_on_disk()) == 5
+
+
 def test_lrs_refuses_wrong_credentials(lrs: Lrs) -> None:
     answer = requests.get(lrs.statements_url, auth=(lrs.username, "wrong"), timeout=10,
                           headers={"X-Experience-API-Version": "1.0.3"})
