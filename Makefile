@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.compile
 	$(BIN)/python -m bench.certificates
 	$(BIN)/python -m bench.http
+	$(BIN)/python -m bench.export
 
 # 500 learners starting within a minute against `lernmodul serve` + PostgreSQL
 # (needs LERNMODUL_TEST_POSTGRES or --server)
