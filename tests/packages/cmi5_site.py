@@ -49,7 +49,7 @@ def _handler(site: Cmi5Site) -> type[http.server.BaseHTTPRequestHandler]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, directory=str(site.root), **kwargs)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def _body(self) -> bytes:
@@ -78,7 +78,7 @@ def _handler(site: Cmi5Site) -> type[http.server.BaseHTTPRequestHandler]:
                          "X-Experience-API-Version": "1.0.3"})
             self._send(response.status_code, response.content)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             path = re.sub("/+", "/", urlsplit(self.path).path)
             if path == STATE_PATH:
                 doc = site.states.get(self._state_key())
@@ -90,7 +90,7 @@ def _handler(site: Cmi5Site) -> type[http.server.BaseHTTPRequestHandler]:
             else:
                 super().do_GET()
 
-        def do_PUT(self) -> None:  # noqa: N802
+        def do_PUT(self) -> None:
             path = re.sub("/+", "/", urlsplit(self.path).path)
             if path == STATE_PATH:
                 site.states[self._state_key()] = self._body()
@@ -100,7 +100,7 @@ def _handler(site: Cmi5Site) -> type[http.server.BaseHTTPRequestHandler]:
             else:
                 self._send(405)
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             path = re.sub("/+", "/", urlsplit(self.path).path)
             if path == "/fetch":
                 site.token_requests += 1

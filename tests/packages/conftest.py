@@ -57,7 +57,7 @@ def export(sample_course: Course, sample_media: dict[str, bytes]) -> Callable[..
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from datetime import UTC, datetime
 import zipfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote

@@ -25,7 +25,7 @@ def normalise_text(text: str) -> str:
 
 def number_token(value: float) -> str:
     """A number as compared: millionths, as an integer string."""
-    return str(int(round(value * 1_000_000)))
+    return str(round(value * 1_000_000))
 
 
 def answer_hash(salt: str, normalised: str) -> str:

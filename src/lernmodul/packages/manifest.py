@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape, quoteattr  # nosec B406 (escapes for writing; parses nothing)
 
 from lernmodul.core.model import Course, ExamRequirement
 

@@ -51,7 +51,7 @@ def _unit(unit: Unit, number: int, course: Course, texts: dict[str, str]) -> str
 
 def launch_page(course: Course, texts: dict[str, str], *, cmi5: bool = False) -> bytes:
     """index.html of a package (with cmi5: the bundled cmi5 client before the player)."""
-    scripts = (SCRIPTS[:1] + ("cmi5.js",) + SCRIPTS[1:]) if cmi5 else SCRIPTS
+    scripts = (*SCRIPTS[:1], "cmi5.js", *SCRIPTS[1:]) if cmi5 else SCRIPTS
     lang = escape(course.language)
     title = escape(course.title)
     overview = ['<section class="lm-view" id="view-start">', f'<h1 tabindex="-1">{title}</h1>']

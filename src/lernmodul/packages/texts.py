@@ -62,7 +62,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "statusDone": "abgeschlossen",
         "statusOpen": "offen",
         "courseDone": "Sie haben den Kurs abgeschlossen.",
-        "practice": "Dieses Lernpaket bewertet im Browser und dient der Übung. Prüfungen mit Folgen finden in lernmodul statt.",
+        "practice": ("Dieses Lernpaket bewertet im Browser und dient der Übung. "
+                     "Prüfungen mit Folgen finden in lernmodul statt."),
         "noLms": "Keine Lernplattform gefunden: Ihr Fortschritt wird nicht übertragen.",
         "lmsError": "Die Lernplattform hat einen Fehler gemeldet: {error}",
         "finish": "Beenden",
@@ -129,7 +130,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "statusDone": "complete",
         "statusOpen": "open",
         "courseDone": "You have completed the course.",
-        "practice": "This package grades in the browser and is meant for practice. Exams that count take place in lernmodul.",
+        "practice": ("This package grades in the browser and is meant for practice. "
+                     "Exams that count take place in lernmodul."),
         "noLms": "No learning platform found: your progress is not passed on.",
         "lmsError": "The learning platform reported an error: {error}",
         "finish": "Finish",

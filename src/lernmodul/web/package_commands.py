@@ -53,11 +53,11 @@ def _make_command(package_format: str) -> click.Command:
 
 def _from_database(course_id: str, version: str | None, package_format: str,
                    options: PackageOptions) -> bytes:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from lernmodul.db.engine import session_scope
     from lernmodul.web import create_app
     from lernmodul.web.database import get_database
-
-    from sqlalchemy.exc import SQLAlchemyError
 
     app = create_app(default_env="production")
     with session_scope(get_database(app).sessions) as session:

@@ -285,5 +285,4 @@ def download_version(version_id: int) -> Response:
 
 
 # the editor's routes, registered on `bp` when imported
-from lernmodul.web.trainer import drafts  # noqa: E402, F401
-from lernmodul.web.trainer import packages  # noqa: E402, F401
+from lernmodul.web.trainer import drafts, packages  # noqa: E402, F401
