@@ -198,3 +198,25 @@ def test_package_pages_are_accessible(page: Any, package_site: Callable[[bytes],
     page.locator("#lm-exam fieldset").first.wait_for()
     assert page.locator(".lm-timer").inner_text().startswith("Verbleibende Zeit: 30")
     assert_accessible(page)
+
+
+def test_flagship_course_plays_and_is_accessible(page: Any, package_site: Callable[[bytes], str],
+                                                 assert_accessible: Callable[[Any], None]) -> None:
+    from pathlib import Path
+
+    from lernmodul.content import load_course
+    from lernmodul.packages import build_package
+
+    flagship = load_course(Path(__file__).resolve().parents[2] / "courses" / "bedrohungsmanagement")
+    assert flagship.course is not None
+    course = flagship.course
+    base = package_site(build_package(course, {}, "scorm12"))
+    frame = launch(page, base, "scorm12")
+    assert_accessible(page)
+    for unit in course.units[:2]:
+        read_unit(frame, unit.id)
+        assert_accessible(page)
+    frame.evaluate("window.location.hash = '#start'")
+    frame.locator("#lm-exam-entry").get_by_text("Die Prüfung öffnet sich").wait_for()
+    assert "18 Fragen" in frame.locator("#lm-exam-entry").inner_text()  # 2 from each of 9 units
+    assert page.evaluate("window.cmi()")["core"]["lesson_status"] == "incomplete"
