@@ -1,7 +1,7 @@
 // Bundles the cmi5 client (@xapi/cmi5, MIT) into one browser script for the cmi5 packages:
 // src/lernmodul/packages/assets/cmi5.js, committed, so that nothing is fetched when a package
 // is built or played. Run after changing the version in package.json:
-//   cd node && npm ci --ignore-scripts && node build-cmi5.mjs
+//   cd node && npm ci --ignore-scripts && node build-cmi5.mjs   (an optional argument: another output file)
 import { readFileSync } from "node:fs";
 import { build } from "esbuild";
 
@@ -18,5 +18,5 @@ await build({
   banner: { js: `/*! @xapi/cmi5 ${meta.version} (${meta.license} licence, ${meta.homepage}), ` +
     "bundled with its dependencies by node/build-cmi5.mjs (esbuild); licences of the bundled " +
     "packages are kept inline below. */" },
-  outfile: "../src/lernmodul/packages/assets/cmi5.js",
+  outfile: process.argv[2] || "../src/lernmodul/packages/assets/cmi5.js",
 });

@@ -242,3 +242,13 @@ def test_cmi5_course_structure(export: Callable[..., bytes], sample_course: Cour
     assert au.findtext("c:url", namespaces=ns) == "index.html" and "index.html" in files
     assert au.find("c:title/c:langstring", ns).get("lang") == "de"
     assert "imsmanifest.xml" not in files
+
+
+def test_bundled_cmi5_client_is_what_the_build_step_makes(tmp_path: Path) -> None:
+    """assets/cmi5.js is exactly node/build-cmi5.mjs's output for the pinned @xapi/cmi5."""
+    node_package("@xapi/cmi5")
+    node_package("esbuild")
+    out = tmp_path / "cmi5.js"
+    subprocess.run(["node", "build-cmi5.mjs", str(out)], cwd=ASSETS.parents[3] / "node",  # noqa: S603, S607  # nosec B603 B607
+                   check=True, timeout=120, capture_output=True)
+    assert out.read_bytes() == (ASSETS / "cmi5.js").read_bytes()
