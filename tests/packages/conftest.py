@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import http.server
 import io
-import os
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
@@ -14,26 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from package_paths import HERE, SAMPLE_COURSE, node_package
 
 from lernmodul.content import load_course
 from lernmodul.core.model import Course
 from lernmodul.packages import PackageOptions, build_package
-
-HERE = Path(__file__).parent
-REPO = HERE.parents[1]
-SAMPLE_COURSE = REPO / "tests" / "core" / "fixtures" / "sample-course"
-NODE_MODULES = REPO / "node" / "node_modules"
-
-
-def node_package(name: str) -> Path:
-    """A package from node/node_modules; missing: skip, or fail when browsers are required."""
-    path = NODE_MODULES / name
-    if not path.exists():
-        message = f"{name} is not installed: cd node && npm ci --ignore-scripts"
-        if os.environ.get("LERNMODUL_REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture(scope="session")

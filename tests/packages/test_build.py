@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from package_paths import node_package
 
-from conftest import node_package
 from lernmodul.core.model import Course, QuestionType
 from lernmodul.packages import FORMATS
 from lernmodul.packages.build import PackageError, build_package
@@ -249,6 +249,6 @@ def test_bundled_cmi5_client_is_what_the_build_step_makes(tmp_path: Path) -> Non
     node_package("@xapi/cmi5")
     node_package("esbuild")
     out = tmp_path / "cmi5.js"
-    subprocess.run(["node", "build-cmi5.mjs", str(out)], cwd=ASSETS.parents[3] / "node",  # noqa: S603, S607  # nosec B603 B607
+    subprocess.run(["node", "build-cmi5.mjs", str(out)], cwd=ASSETS.parents[3] / "node",  # nosec B603 B607
                    check=True, timeout=120, capture_output=True)
     assert out.read_bytes() == (ASSETS / "cmi5.js").read_bytes()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE_COURSE
+from package_paths import SAMPLE_COURSE
 
 from lernmodul.cli import main
 from lernmodul.packages import FORMATS

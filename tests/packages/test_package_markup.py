@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from learner import read_unit, take_quiz
-from markup.vnu_checker import check_folder, missing_checker
 
 from lernmodul.content import load_course
 from lernmodul.core.model import Course
 from lernmodul.packages import build_package
+from markup.vnu_checker import check_folder, missing_checker
 
 FLAGSHIP = Path(__file__).resolve().parents[2] / "courses" / "bedrohungsmanagement"
 
