@@ -252,3 +252,16 @@ def test_bundled_cmi5_client_is_what_the_build_step_makes(tmp_path: Path) -> Non
     subprocess.run(["node", "build-cmi5.mjs", str(out)], cwd=ASSETS.parents[3] / "node",  # nosec B603 B607
                    check=True, timeout=120, capture_output=True)
     assert out.read_bytes() == (ASSETS / "cmi5.js").read_bytes()
+
+
+def test_an_english_course_gets_english_interface_texts(sample_course: Course,
+                                                         sample_media: dict[str, bytes]) -> None:
+    import dataclasses
+
+    english = dataclasses.replace(sample_course, language="en")
+    files = files_of(build_package(english, sample_media, "scorm12"))
+    html = files["index.html"].decode()
+    assert '<html lang="en">' in html and "Skip to main content" in html
+    assert "Zum Inhalt springen" not in html
+    data = files["course-data.js"].decode()
+    assert "Submit answers" in data and "Antworten abgeben" not in data

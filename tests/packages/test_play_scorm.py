@@ -220,3 +220,28 @@ def test_flagship_course_plays_and_is_accessible(page: Any, package_site: Callab
     frame.locator("#lm-exam-entry").get_by_text("Die Prüfung öffnet sich").wait_for()
     assert "18 Fragen" in frame.locator("#lm-exam-entry").inner_text()  # 2 from each of 9 units
     assert page.evaluate("window.cmi()")["core"]["lesson_status"] == "incomplete"
+
+
+def test_exam_time_limit_and_review_after_pass(page: Any, package_site: Callable[[bytes], str],
+                                               export: Callable[..., bytes],
+                                               sample_course: Course) -> None:
+    """The 30-minute limit submits the exam by itself; a failed attempt (review after_pass)
+    names no right answer, a passed one shows the key and the explanations."""
+    page.clock.install()
+    base = package_site(export("scorm2004"))
+    frame = launch(page, base, "scorm2004")
+    pass_units(frame, sample_course)
+    assert take_exam(frame, sample_course, right=False).startswith("Nicht bestanden.")
+    feedback = frame.locator("#lm-exam").inner_text()
+    assert "eine richtige Antwort" not in feedback and "Erklärung" not in feedback
+    frame.evaluate("window.location.hash = '#start'")
+    frame.evaluate("window.location.hash = '#exam'")
+    frame.locator("#lm-exam fieldset").first.wait_for()
+    assert frame.locator(".lm-timer").inner_text() == "Verbleibende Zeit: 30 min"
+    page.clock.fast_forward("30:01")
+    frame.get_by_text("Die Zeit ist abgelaufen; Ihre Antworten wurden abgegeben.").wait_for()
+    assert frame.locator("#lm-exam-result").inner_text().startswith("Nicht bestanden. 0 von")
+    assert json.loads(page.evaluate("window.value('cmi.suspend_data')"))["e"][:2] == [2, 2]
+    assert take_exam(frame, sample_course, right=True).startswith("Bestanden.")
+    feedback = frame.locator("#lm-exam").inner_text()
+    assert "eine richtige Antwort" in feedback
