@@ -245,3 +245,17 @@ def test_exam_time_limit_and_review_after_pass(page: Any, package_site: Callable
     assert take_exam(frame, sample_course, right=True).startswith("Bestanden.")
     feedback = frame.locator("#lm-exam").inner_text()
     assert "eine richtige Antwort" in feedback
+
+
+def test_scorm12_interactions_when_enabled(page: Any, package_site: Callable[[bytes], str],
+                                           export: Callable[..., bytes],
+                                           sample_course: Course) -> None:
+    """SCORM 1.2 interactions are write-only for the SCO: the runtime counts them."""
+    base = package_site(export("scorm12", interactions=True))
+    frame = launch(page, base, "scorm12")
+    pass_units(frame, sample_course)
+    assert page.evaluate("window.value('cmi.interactions._count')") == "0"
+    take_exam(frame, sample_course, right=True)
+    count = int(page.evaluate("window.value('cmi.interactions._count')"))
+    assert count == len(frame.locator("#lm-exam section.feedback").all()) > 0
+    assert page.evaluate("window.API.LMSGetLastError()") in ("0", 0)

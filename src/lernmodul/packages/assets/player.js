@@ -166,7 +166,8 @@
     attemptForm(box, drawQuiz(u), "quiz", function (results) {
       var sum = resultBox(results, u.quiz.passMark);
       var prev = quizState(u);
-      state.q[unitIndex(u)] = [prev[0] === 1 || sum.passed ? 1 : 0, Math.max(prev[1], sum.share)];
+      // two decimals: the state stays under SCORM 1.2's 4096 characters up to 200 units
+      state.q[unitIndex(u)] = [prev[0] === 1 || sum.passed ? 1 : 0, Math.max(prev[1], Math.round(sum.share * 100) / 100)];
       var heading = showResult(box, sum, "lm-quiz-result");
       results.forEach(function (r, n) {
         box.appendChild(Q.feedback(r.q, r.d.order, r.response, r.score, n + 1, results.length, "quizfb-" + (n + 1), true));
