@@ -7,7 +7,13 @@ STAMP  := $(VENV)/.installed
 NPM    ?= npm
 
 SHELL := /bin/bash
-.PHONY: run test lint audit bench bench-load install node clean
+.PHONY: run test lint audit bench bench-load install node clean .venv-ralph
+
+# The tests' Learning Record Store (ralph, tests/lrs.py) in a virtual environment of its own:
+# its pinned dependencies (FastAPI, pydantic, bcrypt …) stay out of the app's environment.
+RALPH_VENV  := .venv-ralph
+RALPH_STAMP := $(RALPH_VENV)/.installed
+RALPH_REQ   := 'ralph-malph[cli,lrs]==5.1.0' requests
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +21,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) node
+install: $(STAMP) node .venv-ralph
+
+$(RALPH_STAMP):
+	$(PYTHON) -m venv $(RALPH_VENV)
+	$(RALPH_VENV)/bin/pip install --quiet --upgrade pip
+	$(RALPH_VENV)/bin/pip install --quiet $(RALPH_REQ)
+	touch $(RALPH_STAMP)
+
+.venv-ralph: $(RALPH_STAMP)
 
 # The Node counterparts of the tests (node/README.md), when npm exists; without them the
 # tests that need them skip and say how to install.
@@ -29,7 +43,7 @@ node:
 run: $(STAMP)
 	$(BIN)/lernmodul run-dev
 
-test: $(STAMP)
+test: $(STAMP) $(RALPH_STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -48,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.compile
 	$(BIN)/python -m bench.certificates
 	$(BIN)/python -m bench.http
+	$(BIN)/python -m bench.export
 
 # 500 learners starting within a minute against `lernmodul serve` + PostgreSQL
 # (needs LERNMODUL_TEST_POSTGRES or --server)
@@ -55,4 +70,4 @@ bench-load: $(STAMP)
 	$(BIN)/python bench/load.py --profile
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node/node_modules
+	rm -rf $(VENV) $(RALPH_VENV) .pytest_cache .mypy_cache .ruff_cache node/node_modules
