@@ -40,6 +40,8 @@ def _german(text: str) -> str:
 
 
 class Severity(enum.Enum):
+    """Errors stop a course from compiling; warnings do not (except with --strict)."""
+
     ERROR = "error"
     WARNING = "warning"
 

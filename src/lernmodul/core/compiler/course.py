@@ -37,6 +37,8 @@ FORMAT = 1
 
 @dataclass(frozen=True, slots=True)
 class CompileResult:
+    """What compiling gives: the course (None when there are errors) and every diagnostic."""
+
     course: Course | None
     diagnostics: tuple[Diagnostic, ...]
 
