@@ -85,7 +85,13 @@ if TYPE_CHECKING:
         progress_share,
         unit_is_complete,
     )
-    from lernmodul.core.responses import IncompleteResponse, NotANumber, field_name, response_from_form
+    from lernmodul.core.responses import (
+        IncompleteResponse,
+        NotANumber,
+        field_name,
+        form_values,
+        response_from_form,
+    )
 
 #: Where each public name lives (loaded on first access).
 _EXPORTS: dict[str, str] = {
@@ -108,7 +114,8 @@ _EXPORTS: dict[str, str] = {
         "lernmodul.core.grading"),
     **dict.fromkeys(("grade_exam", "grade_quiz", "response_from_json", "response_to_json"),
                     "lernmodul._api"),
-    **dict.fromkeys(("IncompleteResponse", "NotANumber", "field_name", "response_from_form"),
+    **dict.fromkeys(("IncompleteResponse", "NotANumber", "field_name", "form_values",
+                     "response_from_form"),
                     "lernmodul.core.responses"),
     # progress, completion and time limits
     **dict.fromkeys(
@@ -173,6 +180,7 @@ __all__ = [
     "draw_questions",
     "exam_is_open",
     "field_name",
+    "form_values",
     "grade",
     "grade_attempt",
     "grade_exam",
