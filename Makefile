@@ -7,12 +7,13 @@ STAMP  := $(VENV)/.installed
 NPM    ?= npm
 
 SHELL := /bin/bash
-.PHONY: run test lint audit bench bench-load install node clean
+.PHONY: run test lint docs audit bench bench-load install node clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@# server: the web app's dependencies; dev: tests, docs and the linters (pyproject.toml)
+	$(BIN)/pip install --quiet -e '.[server,dev]'
 	touch $(STAMP)
 
 install: $(STAMP) node
@@ -33,11 +34,17 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench docs/examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	@# bandit warns about `# nosec` on the continuation lines of one SQL string; the findings count
 	set -o pipefail; $(BIN)/bandit -q -c pyproject.toml -r src 2>&1 | { grep -v 'nosec encountered' || true; }
+
+# The library reference (docs/api, Sphinx autodoc + napoleon) into build/docs; offline, and
+# every warning is an error.
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs/api build/docs
+	@echo "reference: build/docs/index.html"
 
 # Known vulnerabilities of the installed packages (pip-audit --strict). Needs a reachable
 # vulnerability service: without one it says so and fails, it never reports a false "clean".
@@ -46,6 +53,7 @@ audit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.compile
+	$(BIN)/python -m bench.grading
 	$(BIN)/python -m bench.certificates
 	$(BIN)/python -m bench.http
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -261,3 +262,9 @@ def test_the_cli_knows_every_server_command() -> None:
     group = click.Group()
     commands.register(group)
     assert set(group.commands) == set(cli.SERVER_COMMANDS)
+
+
+def test_the_reference_documents_every_public_name() -> None:
+    reference = (REPO / "docs" / "api" / "reference.rst").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\.\. auto\w+:: (\w+)", reference, re.MULTILINE))
+    assert documented == set(lernmodul.__all__) - {"__version__"}
