@@ -163,7 +163,7 @@ def main() -> None:
     compiled = lernmodul.compile_folder(args.course)
     for diagnostic in compiled.diagnostics:
         print(diagnostic.format(), file=sys.stderr)
-    if compiled.course is None:
+    if compiled.course is None or not compiled.ok:
         sys.exit(1)
     create_app(compiled.course).run(host="127.0.0.1", port=args.port)
 

@@ -33,8 +33,10 @@ def compile_folder(path: str | os.PathLike[str], *, media_base: str = "media/") 
         media_base: The URL prefix that image sources under ``media/`` are rewritten to.
 
     Returns:
-        The course (``None`` when there are errors) and every diagnostic, sorted by file and
-        line. Diagnostic paths start with `path` relative to the current directory.
+        The course as far as it could be built and every diagnostic, sorted by file and line
+        (paths start with `path` relative to the current directory). Use the course only
+        when the result is ``ok`` (no errors); it is ``None`` when ``course.md`` itself lacks
+        what a course needs.
     """
     return load_course(Path(path), media_base=media_base)
 

@@ -40,7 +40,8 @@ def _german(text: str) -> str:
 
 
 class Severity(enum.Enum):
-    """Errors stop a course from compiling; warnings do not (except with --strict)."""
+    """An error must be fixed before the course is used (published, imported); a warning is
+    advice (an error too with --strict)."""
 
     ERROR = "error"
     WARNING = "warning"
