@@ -177,8 +177,9 @@ def main() -> None:
     by_type = {q.type.value: q for q in unit.questions}
     missing = sorted({t.value for t in lernmodul.QuestionType} - set(GENERATORS))
     if missing:
-        raise SystemExit(f"no response generator for: {', '.join(missing)} (add one to bench/grading.py)")
-    rng = random.Random(args.seed)  # noqa: S311 (benchmark data)
+        raise SystemExit(f"no response generator for: {', '.join(missing)} "
+                         "(add one to bench/grading.py)")
+    rng = random.Random(args.seed)
     figures: dict[str, float] = {}
     total_graded = total_lookup = 0.0
     print(f"{args.responses} responses per type, best of {args.repeat}")
