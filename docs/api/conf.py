@@ -27,7 +27,7 @@ html_static_path: list[str] = []
 # the public API, as `lernmodul.X`: its members are documented where `import lernmodul` puts them
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
-autodoc_default_options = {"members": True, "show-inheritance": False}
+autodoc_default_options = {"members": True}
 autodoc_preserve_defaults = True
 python_use_unqualified_type_names = True
 napoleon_google_docstring = True
