@@ -116,3 +116,19 @@ def test_help_lists_the_server_commands_with_their_extra(venv: Path) -> None:
     assert proc.returncode == 0
     assert "check " in proc.stdout
     assert "run-dev      (needs the server extra: pip install 'lernmodul[server]')" in proc.stdout
+
+
+def test_the_wheel_ships_the_typing_marker_and_the_schemas(built_wheel: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(built_wheel) as wheel:
+        names = set(wheel.namelist())
+        (metadata_name,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        metadata = wheel.read(metadata_name).decode()
+    assert {"lernmodul/py.typed", "lernmodul/schema/course-1.json",
+            "lernmodul/schema/check-1.json"} <= names
+    unconditional = {line.split(":", 1)[1].strip().split(">")[0].lower()
+                     for line in metadata.splitlines()
+                     if line.startswith("Requires-Dist:") and ";" not in line}
+    assert unconditional == {n.lower() for n in CORE}
+    assert {"Provides-Extra: certificates", "Provides-Extra: server"} <= set(metadata.splitlines())
