@@ -73,7 +73,9 @@ def verify_certificate(document: bytes, public_keys: Iterable[bytes], *, check_p
             page_differences,
             verify_file,
         )
-    except ImportError as error:
+    except ModuleNotFoundError as error:
+        if str(error.name or "").startswith("lernmodul"):
+            raise
         raise ImportError(f"certificate verification needs the certificate dependencies "
                           f"({error.name or error}): {CERTIFICATES_EXTRA_HINT}",
                           name=error.name) from error

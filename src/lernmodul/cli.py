@@ -19,6 +19,12 @@ SERVER_COMMANDS = ("assignments", "backup", "courses", "db", "directory", "remin
 SERVER_EXTRA_HINT = "pip install 'lernmodul[server]'"
 
 
+def is_missing_dependency(error: ImportError) -> bool:
+    """True when `error` says a third-party package is not installed (an extra is missing)."""
+    return (isinstance(error, ModuleNotFoundError) and bool(error.name)
+            and not str(error.name).startswith("lernmodul"))
+
+
 def _missing_server(name: str, error: ImportError) -> click.Command:
     """A stand-in for a server command when the web app's dependencies are not installed."""
 
@@ -47,8 +53,10 @@ class _Commands(click.Group):
         try:
             # by name: the web layer is no part of the typed library surface
             commands = importlib.import_module("lernmodul.web.commands")
-        except ImportError as error:  # installed without the `server` extra
-            self._server_missing = error
+        except ImportError as error:
+            if not is_missing_dependency(error):
+                raise  # a fault in the app, not a missing extra
+            self._server_missing = error  # installed without the `server` extra
             return
         commands.register(self)
 
@@ -170,7 +178,10 @@ def certificate_verify(file: Path, key_files: tuple[Path, ...], instance_path: P
             verify_file,
         )
         from lernmodul.certificates.keys import signing_key_path
-    except ImportError as error:  # installed without the `certificates` extra
+    except ImportError as error:
+        if not is_missing_dependency(error):
+            raise
+        # installed without the `certificates` extra
         click.echo(f"error: 'lernmodul certificate verify' needs the certificate dependencies "
                    f"({error.name or error}): pip install 'lernmodul[certificates]'", err=True)
         sys.exit(2)
