@@ -268,3 +268,16 @@ def test_the_reference_documents_every_public_name() -> None:
     reference = (REPO / "docs" / "api" / "reference.rst").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\.\. auto\w+:: (\w+)", reference, re.MULTILINE))
     assert documented == set(lernmodul.__all__) - {"__version__"}
+
+
+def test_check_on_the_command_line_loads_no_web_app() -> None:
+    out = run_python(
+        "import sys\n"
+        "from lernmodul.cli import main\n"
+        "try:\n"
+        f"    main(['check', {str(REPO / 'courses')!r}])\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0, done.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'flask', 'sqlalchemy'}"
+        " or m.startswith('lernmodul.web')))\n")
+    assert out.splitlines()[-1] == "[]"
