@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         question_to_dict,
     )
     from lernmodul._verify import CertificateCheck, Verdict, verify_certificate
+    from lernmodul.certificates.page import PageDifference
     from lernmodul.core.attempts import deadline, is_overdue, time_allowed
     from lernmodul.core.compiler.course import CompileResult, compile_course
     from lernmodul.core.diagnostics import DiagCode, Diagnostic, Severity
@@ -129,6 +130,7 @@ _EXPORTS: dict[str, str] = {
          "question_to_dict"), "lernmodul._course_json"),
     # certificates
     **dict.fromkeys(("CertificateCheck", "Verdict", "verify_certificate"), "lernmodul._verify"),
+    "PageDifference": "lernmodul.certificates.page",  # needs the certificates extra
 }
 
 __all__ = [
@@ -152,6 +154,7 @@ __all__ = [
     "NotANumber",
     "NumberAnswer",
     "Option",
+    "PageDifference",
     "Question",
     "QuestionType",
     "QuizSettings",

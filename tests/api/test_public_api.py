@@ -251,6 +251,14 @@ def test_verify_certificate_with_pem_keys(tmp_path: Path) -> None:
         lernmodul.verify_certificate(credential, [b"not a key"])
 
 
+def test_the_verdicts_are_the_certificate_library_s() -> None:
+    import typing
+
+    from lernmodul.certificates import credential
+
+    assert typing.get_args(lernmodul.Verdict) == typing.get_args(credential.Verdict)
+
+
 def test_the_cli_knows_every_server_command() -> None:
     """cli.SERVER_COMMANDS names the commands a core-only install explains; it must list
     exactly what lernmodul.web.commands registers."""
