@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 NPM    ?= npm
 
 SHELL := /bin/bash
-.PHONY: run test lint audit bench bench-load install node clean .venv-ralph
+.PHONY: run test lint docs audit bench bench-load install node clean .venv-ralph
 
 # The tests' Learning Record Store (ralph, tests/lrs.py) in a virtual environment of its own:
 # its pinned dependencies (FastAPI, pydantic, bcrypt …) stay out of the app's environment.
@@ -18,7 +18,8 @@ RALPH_REQ   := 'ralph-malph[cli,lrs]==5.1.0' requests
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@# server: the web app's dependencies; dev: tests, docs and the linters (pyproject.toml)
+	$(BIN)/pip install --quiet -e '.[server,dev]'
 	touch $(STAMP)
 
 install: $(STAMP) node .venv-ralph
@@ -47,11 +48,17 @@ test: $(STAMP) $(RALPH_STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench docs/examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	@# bandit warns about `# nosec` on the continuation lines of one SQL string; the findings count
 	set -o pipefail; $(BIN)/bandit -q -c pyproject.toml -r src 2>&1 | { grep -v 'nosec encountered' || true; }
+
+# The library reference (docs/api, Sphinx autodoc + napoleon) into build/docs; offline, and
+# every warning is an error.
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs/api build/docs
+	@echo "reference: build/docs/index.html"
 
 # Known vulnerabilities of the installed packages (pip-audit --strict). Needs a reachable
 # vulnerability service: without one it says so and fails, it never reports a false "clean".
@@ -60,6 +67,7 @@ audit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.compile
+	$(BIN)/python -m bench.grading
 	$(BIN)/python -m bench.certificates
 	$(BIN)/python -m bench.http
 	$(BIN)/python -m bench.export
