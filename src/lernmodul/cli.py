@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 #: The commands lernmodul.web.commands adds (tests/api keeps this list in step with it).
-SERVER_COMMANDS = ("assignments", "backup", "courses", "db", "directory", "reminders", "restore",
+SERVER_COMMANDS = ("assignments", "backup", "courses", "db", "directory", "export", "reminders", "restore",
                    "retention", "run-dev", "serve", "users")
 SERVER_EXTRA_HINT = "pip install 'lernmodul[server]'"
 
