@@ -127,6 +127,7 @@ def login() -> Response | str | tuple[str, int, dict[str, str]] | tuple[str, int
                 log_security_event("login.refused", login=form.login.data,
                                    reason=directory_result.outcome.value)
                 error = _DIRECTORY_REFUSALS[directory_result.outcome]()
+                get_session().commit()  # the failure counts (throttle, audit) despite the 403
                 return _login_page(form, error, target), 403, {}
         result = _as_login_result(directory_result) if directory_result else accounts.authenticate(
             get_session(),
