@@ -25,7 +25,8 @@ def test_the_notice_names_what_sign_in_stores_in_german(client):
                    "den Zeitpunkt der ersten und der letzten Anmeldung", "steht im Audit-Protokoll"):
         assert stored in text
     for not_stored in ("die Tokens (ID-, Access- und Refresh-Token) und die SAML-Assertions selbst",
-                       "die Liste Ihrer Gruppen", "kein Passwort des Identitätsanbieters oder des Verzeichnisses",
+                       "die Liste Ihrer Gruppen",
+                       "kein Passwort des Identitätsanbieters oder des Verzeichnisses",
                        "nur die Kennungen der Antwort und der Assertion bis zu ihrem Ablauf"):
         assert not_stored in text
     assert "Wenn Ihr Konto aus dem Verzeichnis der Behörde stammt (LDAP oder Active Directory)" in text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,12 +90,10 @@ def require_samba() -> None:
         pytest.skip(MISSING)
 
 
-@pytest.fixture(scope="module")
-def samba(backend: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaDC]:
-    """A running, seeded domain controller, new for each module and database backend."""
+@contextmanager
+def running_samba(folder: Path) -> Iterator[SambaDC]:
+    """A new, running, seeded domain controller in `folder`, stopped afterwards."""
     require_samba()
-    folder: Path = tmp_path_factory.mktemp("samba")
-
     address = free_address()
     ca = make_ca(folder / "ca", "Test-CA Stadt Lindenau", address=address)
     dc = SambaDC.provision(folder / "dc", realm=REALM, domain="LINDENAU", tls=(ca.cert, ca.key, ca.ca),

@@ -48,7 +48,8 @@ class PasswordCheck(enum.Enum):
     RIGHT = "right"
     WRONG = "wrong"  # also: locked out, unknown, anything the server does not explain
     DISABLED = "disabled"  # AD: the password is right, the account is disabled or expired
-    PASSWORD_EXPIRED = "password_expired"  # AD: right, but expired or to be changed first
+    # AD: the password is right, but it has expired or must be changed first
+    PASSWORD_EXPIRED = "password_expired"  # noqa: S105  # nosec B105
 
 
 # AD's sub-codes of invalidCredentials that it sends only for the right password
@@ -63,7 +64,8 @@ def ad_reason(message: str | None) -> PasswordCheck:
     return _AD_REASONS.get(found.group(1).lower(), PasswordCheck.WRONG) if found else PasswordCheck.WRONG
 
 
-def _needs_tls(settings: DirectorySettings, error: LDAPStrongerAuthRequiredResult) -> TransportSecurityRequired:
+def _needs_tls(settings: DirectorySettings,
+               error: LDAPStrongerAuthRequiredResult) -> TransportSecurityRequired:
     return TransportSecurityRequired(
         f"{settings.url} refuses a simple bind without TLS ({error.description}: "
         f"{error.message or 'stronger authentication required'}): use an ldaps:// URL in LDAP_URL "

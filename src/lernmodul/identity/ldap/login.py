@@ -30,7 +30,8 @@ class DirectoryLogin(enum.Enum):
     OK = "ok"
     INVALID = "invalid"  # wrong or empty password, an account deactivated here
     DISABLED = "disabled"  # the right password, but the directory has disabled the person
-    PASSWORD_EXPIRED = "password_expired"  # AD: the right password, expired or to be changed
+    # AD: the right password, but expired or to be changed
+    PASSWORD_EXPIRED = "password_expired"  # noqa: S105  # nosec B105
     THROTTLED = "throttled"
     REFUSED = "refused"  # the password is right, but the identity cannot sign in (`code`)
 
