@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import make_ca
-from .samba_dc import MISSING, SambaDC, free_address, is_installed
+from .samba_dc import MISSING, SambaDC, free_address, is_installed, is_root
 
 REALM = "LINDENAU.EXAMPLE"
 BASE = "DC=lindenau,DC=example"
@@ -88,6 +88,11 @@ def require_samba() -> None:
         if os.environ.get("CI"):  # .ci/run installs it: there, its absence is a failure
             pytest.fail(MISSING)
         pytest.skip(MISSING)
+    if not is_root():
+        message = "Samba's AD DC runs only as root (CI runs as root)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @contextmanager

@@ -36,7 +36,11 @@ ACCOUNTDISABLE = 0x2
 
 
 def is_installed() -> bool:
-    return Path(SAMBA).is_file() and Path(SAMBA_TOOL).is_file() and os.geteuid() == 0
+    return Path(SAMBA).is_file() and Path(SAMBA_TOOL).is_file() and Path("/usr/share/samba/setup").is_dir()
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
 
 
 def _port_free(address: str, port: int) -> bool:

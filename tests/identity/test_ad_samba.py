@@ -5,7 +5,8 @@ CA): people created with unit (their OU path) and roles (memberOf), objectGUID a
 key, the built-in and disabled accounts left out, several pages read, a second run changes
 nothing; moved, renamed, disabled (userAccountControl 514) and deleted people follow. Sign-in
 with the directory password over LDAPS and StartTLS; a disabled account is refused with its own
-message (AD's "data 533", which comes only with the right password); a simple bind without TLS
+message (AD's "data 533", which comes only with the right password), and so are an expired
+account (701) and a password to be changed (773); a simple bind without TLS
 is refused by Samba (strongerAuthRequired) and lernmodul says so and what to configure.
 
 The domain lives for the module (per backend); the test that changes the directory is last."""
@@ -17,14 +18,19 @@ import uuid
 
 import pytest
 from click.testing import CliRunner
-from ldap3 import SUBTREE
+from ldap3 import MODIFY_REPLACE, SUBTREE
 from sqlalchemy import func, select
 
 from lernmodul.cli import main
 from lernmodul.db import AuditLog, ExternalIdentity, User
 from lernmodul.db.models import LoginThrottle, utcnow
 from lernmodul.identity.ldap import DirectoryError, DirectorySettings
-from lernmodul.identity.ldap.client import TransportSecurityRequired
+from lernmodul.identity.ldap.client import (
+    PasswordCheck,
+    TransportSecurityRequired,
+    ad_reason,
+    check_password,
+)
 from lernmodul.identity.ldap.login import DirectoryLogin, authenticate_with_directory
 from lernmodul.identity.ldap.sync import sync_directory
 from lernmodul.services.login_throttle import ThrottleLimits
@@ -231,8 +237,6 @@ def test_a_disabled_account_is_refused_with_a_clear_message(ad_app, login, db_se
 def test_the_dc_says_why_it_refuses_a_bind(samba, session):
     """AD's reason in the bind error: data 533 only with the right password, else 52e."""
     settings = DirectorySettings.from_config(ad_config(samba))
-    from lernmodul.identity.ldap.client import PasswordCheck, check_password
-
     assert check_password(settings, BRAUN.dn, PASSWORD) is PasswordCheck.DISABLED
     assert check_password(settings, BRAUN.dn, WRONG) is PasswordCheck.WRONG
     assert check_password(settings, WEISS.dn, PASSWORD) is PasswordCheck.RIGHT
@@ -252,6 +256,37 @@ def test_sign_in_without_tls_is_a_503_and_logged(make_app, samba, login, caplog)
     response = login(plain.test_client(), WEISS.mail, PASSWORD)
     assert response.status_code == 503
     assert "login.directory_unavailable" in caplog.text and "refuses a simple bind without TLS" in caplog.text
+
+
+def test_an_expired_password_or_account_is_named_after_the_right_password(ad_app, login, samba, session):
+    must_change, expired = staff(50), staff(51)
+    connection = samba.admin()
+    try:
+        connection.modify(must_change.dn, {"pwdLastSet": [(MODIFY_REPLACE, ["0"])]})  # change at next logon
+        connection.modify(expired.dn, {"accountExpires": [(MODIFY_REPLACE, ["116444736000000000"])]})  # 1970
+    finally:
+        connection.unbind()
+    settings = DirectorySettings.from_config(ad_config(samba))
+    assert check_password(settings, must_change.dn, PASSWORD) is PasswordCheck.PASSWORD_EXPIRED
+    assert check_password(settings, must_change.dn, WRONG) is PasswordCheck.WRONG
+    assert check_password(settings, expired.dn, PASSWORD) is PasswordCheck.DISABLED
+    response = login(ad_app.test_client(), must_change.mail, PASSWORD)
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "Ihr Verzeichnis-Passwort ist abgelaufen oder muss geändert werden" in page
+    assert "Ihr Konto ist im Verzeichnis gesperrt" in login(ad_app.test_client(), expired.mail,
+                                                            PASSWORD).get_data(as_text=True)
+
+
+def test_ad_reasons_of_a_refused_bind():
+    diagnostic = "80090308: LdapErr: DSID-0C0903A9, comment: AcceptSecurityContext error, data {}, v1db1"
+    assert ad_reason(diagnostic.format("52e")) is PasswordCheck.WRONG
+    assert ad_reason(diagnostic.format("533")) is PasswordCheck.DISABLED
+    assert ad_reason(diagnostic.format("701")) is PasswordCheck.DISABLED
+    assert ad_reason(diagnostic.format("532")) is PasswordCheck.PASSWORD_EXPIRED
+    assert ad_reason(diagnostic.format("773")) is PasswordCheck.PASSWORD_EXPIRED
+    assert ad_reason(diagnostic.format("775")) is PasswordCheck.WRONG  # locked: no hint
+    assert ad_reason(None) is PasswordCheck.WRONG and ad_reason("data 5330") is PasswordCheck.WRONG
 
 
 def test_zz_moved_renamed_disabled_and_deleted_people_follow(cli, samba, app, db_session):
@@ -293,3 +328,4 @@ def test_zz_moved_renamed_disabled_and_deleted_people_follow(cli, samba, app, db
     assert found[OEZDEMIR.mail].is_active and found[renamed.mail].is_active
     assert count(db_session, User) == CREATED  # nothing deleted
     assert cli().output.strip().endswith("0 created, 0 updated, 0 deactivated")
+
