@@ -4,21 +4,22 @@
 CA): people created with unit (their OU path) and roles (memberOf), objectGUID as the stable
 key, the built-in and disabled accounts left out, several pages read, a second run changes
 nothing; moved, renamed, disabled (userAccountControl 514) and deleted people follow. Sign-in
-with the directory password over LDAPS and StartTLS; a disabled account is refused with its own
-message (AD's "data 533", which comes only with the right password), and so are an expired
-account (701) and a password to be changed (773); a simple bind without TLS
+with the directory password over LDAPS (the sync also over StartTLS); a disabled account is
+refused with its own message (AD's "data 533", which comes only with the right password), and
+so are an expired account (701) and a password to be changed (773); a simple bind without TLS
 is refused by Samba (strongerAuthRequired) and lernmodul says so and what to configure.
 
 The domain lives for the module (per backend); the test that changes the directory is last."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import uuid
 
 import pytest
 from click.testing import CliRunner
-from ldap3 import MODIFY_REPLACE, SUBTREE
+from ldap3 import MODIFY_REPLACE, SUBTREE, Connection
 from sqlalchemy import func, select
 
 from lernmodul.cli import main
@@ -105,8 +106,18 @@ def guids(dc):
         connection.unbind()
 
 
-def test_sync_with_the_ad_preset_and_a_second_run_changes_nothing(cli, samba, app, db_session, make_user):
+def test_sync_with_the_ad_preset_and_a_second_run_changes_nothing(cli, samba, app, db_session, make_user,
+                                                                  monkeypatch):
     local = make_user(email="admin@lindenau.example", name="Anna Admin", roles=("admin",))
+    pages = []  # the page size of every search request the sync sends (a spy, not a stand-in)
+    search = Connection.search
+    signature = inspect.signature(search)
+
+    def counted(self, *args, **kwargs):
+        pages.append(signature.bind(self, *args, **kwargs).arguments.get("paged_size"))
+        return search(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "search", counted)
     dry = cli("--dry-run")
     assert dry.exit_code == 0, dry.output
     assert f"{CREATED} would be created, 0 would be updated, 0 would be deactivated" in dry.output
@@ -117,6 +128,7 @@ def test_sync_with_the_ad_preset_and_a_second_run_changes_nothing(cli, samba, ap
     assert f"{CREATED} created, 0 updated, 0 deactivated" in first.output
     # more people than one page of LDAP_PAGE_SIZE = 50: every page was read
     assert f"created: {staff(STAFF).dn} <{staff(STAFF).mail}>" in first.output
+    assert pages.count(50) == 6  # 128 persons in 3 pages of 50, in the dry run and in this run
     # reported by DN: the person without e-mail and the service account; the built-in accounts
     # (Administrator, Guest, krbtgt: critical system objects) are not persons of the preset
     skipped = sorted(line for line in first.output.splitlines() if line.startswith("skipped:"))
