@@ -108,7 +108,9 @@ class _Converter:
         return _unique(base, self.taken_units)
 
     def question_id(self, title: str, unit: _Unit) -> str:
-        base = slugify(title) or f"{unit.id}-{unit.blocks}"
+        # a name that is an id already (as lernmodul's GIFT export writes them) stays as it is
+        is_id = ID_PATTERN.match(title) is not None and len(title) <= MAX_ID_LENGTH
+        base = title if is_id else slugify(title) or f"{unit.id}-{unit.blocks}"
         return _unique(base, self.taken_questions)
 
     # --- text ------------------------------------------------------------------------------

@@ -1,0 +1,11 @@
+"""Question banks in and out: GIFT for Moodle, QTI 2.1 content packages for ILIAS and OpenOLAT.
+
+Rule: pure conversions. A compiled course (and the bytes of its media) comes in, bytes or text
+go out; QTI bytes come in, unit files in the course format and line-numbered messages go out.
+No Flask, no database, no files, no network, no clock: the command line reads and writes.
+"""
+
+from .gift_export import GiftExport, export_gift
+from .notes import Note
+
+__all__ = ["GiftExport", "Note", "export_gift"]
