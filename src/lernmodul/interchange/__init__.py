@@ -7,5 +7,8 @@ No Flask, no database, no files, no network, no clock: the command line reads an
 
 from .gift_export import GiftExport, export_gift
 from .notes import Note
+from .qti_export import QtiExport, export_qti
+from .qti_import import QtiImport, import_qti
 
-__all__ = ["GiftExport", "Note", "export_gift"]
+__all__ = ["GiftExport", "Note", "QtiExport", "QtiImport", "export_gift", "export_qti",
+           "import_qti"]
