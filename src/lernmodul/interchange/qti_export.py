@@ -77,7 +77,7 @@ def _test(identifier_: str, title: str, sections: list[tuple[str, str, list[Ques
 
 def _manifest(course: Course, items: list[tuple[Question, list[str]]],
               tests: list[tuple[str, str, list[Question]]]) -> bytes:
-    root = etree.Element(f"{{{CP}}}manifest", nsmap={None: CP, "xsi": XSI})
+    root = etree.Element(f"{{{CP}}}manifest", nsmap={None: CP, "xsi": XSI})  # type: ignore[dict-item]
     root.set("identifier", f"MANIFEST-{course.id}")
     root.set(f"{{{XSI}}}schemaLocation", CP_SCHEMA)
     metadata = etree.SubElement(root, f"{{{CP}}}metadata")

@@ -91,7 +91,8 @@ class _Item:
         kind = q_.type
         body = etree.Element(q("itemBody"))
         if self.cloze is not None:
-            score_rules = self.cloze_parts(body)
+            self.cloze_parts(body)
+            score_rules = None
         else:
             self.html(body, q_.stem_html)
             score_rules = self.interaction(kind, body)
@@ -155,8 +156,8 @@ class _Item:
             declaration = self.declare("RESPONSE", "single", "string")
             self.correct(declaration, [q_.text_answers[0]])
             mapping = sub(declaration, "mapping", {"defaultValue": "0"})
-            for answer in q_.text_answers:
-                sub(mapping, "mapEntry", {"mapKey": answer, "mappedValue": _float(q_.points),
+            for accepted in q_.text_answers:
+                sub(mapping, "mapEntry", {"mapKey": accepted, "mappedValue": _float(q_.points),
                                           "caseSensitive": "false"})
             longest = max(len(a) for a in q_.text_answers)
             sub(sub(body, "p"), "textEntryInteraction",

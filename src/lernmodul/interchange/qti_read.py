@@ -48,7 +48,8 @@ def local(element: _E) -> str:
 
 
 def line_of(element: _E | None) -> int:
-    return (element.sourceline or 0) if element is not None else 0
+    line = element.sourceline if element is not None else 0
+    return line if isinstance(line, int) else 0
 
 
 def children(element: _E, name: str) -> list[_E]:
@@ -69,7 +70,7 @@ def to_html(element: _E, *, skip: tuple[_E, ...] = ()) -> str:
             continue
         if isinstance(child.tag, str):
             name = local(child)
-            attrs = "".join(f' {etree.QName(k).localname}="{_escape(v, quote=True)}"'
+            attrs = "".join(f' {etree.QName(k).localname}="{_escape(str(v), quote=True)}"'
                             for k, v in child.attrib.items()
                             if etree.QName(k).localname in ("href", "src", "alt"))
             parts.append(f"<{name}{attrs}>{to_html(child, skip=skip)}</{name}>")
@@ -347,7 +348,7 @@ class _Reader:
             if local(element) == "inlineChoiceInteraction":
                 right = self.correct(declaration)[0]
                 options = children(element, "inlineChoice")
-                texts = [re.sub(r"\s+", " ", "".join(o.itertext())).strip() for o in options]
+                texts = [re.sub(r"\s+", " ", "".join(str(t) for t in o.itertext())).strip() for o in options]
                 idents = [o.get("identifier", "") for o in options]
                 if right not in idents:
                     raise Unconvertible(line_of(declaration), f"'{right}' is no inline choice")

@@ -123,7 +123,7 @@ def serialize(root: etree._Element) -> bytes:
 
 
 def qti_root(tag: str, attrs: Mapping[str, str]) -> etree._Element:
-    root = etree.Element(q(tag), nsmap={None: QTI, "xsi": XSI})
+    root = etree.Element(q(tag), nsmap={None: QTI, "xsi": XSI})  # type: ignore[dict-item]
     root.set(f"{{{XSI}}}schemaLocation", QTI_SCHEMA)
     for key, value in attrs.items():
         root.set(key, value)
