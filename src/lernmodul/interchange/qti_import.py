@@ -105,6 +105,8 @@ class _Importer:
         self.roots: dict[str, etree._Element | None] = {}
 
     def where(self, path: str) -> str:
+        if not path:
+            return self.name or "package"
         return f"{self.name}/{path}" if self.name else path
 
     def note(self, path: str, line: int, text: str, *, error: bool = False) -> None:
