@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -122,7 +123,8 @@ class _Importer:
                 try:
                     self.roots[path] = parse_xml(data)
                 except etree.XMLSyntaxError as error:
-                    self.note(path, error.lineno or 0, f"not well-formed XML: {error.msg}",
+                    message = re.sub(r", line \d+, column \d+\Z", "", str(error.msg))
+                    self.note(path, error.lineno or 0, f"not well-formed XML: {message}",
                               error=True)
                     self.roots[path] = None
         return self.roots[path]
