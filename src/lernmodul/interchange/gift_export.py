@@ -207,8 +207,11 @@ def cloze_gift(cloze: Cloze, head: str, writer: _Question) -> str | None:
         answers = " ".join("=" + escape(a) for a in gap.answers)
     general = writer.text(writer.q.explanation_html)
     general = f"####{general}" if general else ""
-    return (head + writer.text(before).rstrip() + " {" + answers + general + "} "
-            + writer.text(after).lstrip())
+    # the text around the gap is read as one, so a paragraph cut by the gap stays one
+    writer.is_html = writer.is_html or plain_text(before + "\ue300" + after) is None
+    text_before, _, text_after = writer.text(before + "\ue300" + after).partition("\ue300")
+    return (head + ("[html]" if writer.is_html and "[html]" not in head else "")
+            + text_before.rstrip() + " {" + answers + general + "} " + text_after.lstrip())
 
 
 def _grade(percent: float) -> str:

@@ -332,6 +332,10 @@ class _Item:
             else:
                 declaration = self.declare(ident, "single", "string")
                 self.correct(declaration, [gap.answers[0]])
+                mapping = sub(declaration, "mapping", {"defaultValue": "0"})
+                for answer in gap.answers:
+                    sub(mapping, "mapEntry", {"mapKey": answer, "mappedValue": "1",
+                                              "caseSensitive": "false"})
         for element in list(body.iter()):
             _split_marks(element, gaps)
 

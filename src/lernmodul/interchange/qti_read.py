@@ -358,7 +358,13 @@ class _Reader:
                 gap = Gap("number", value=value, tolerance=self.tolerance(
                     rp, declaration, declaration.get("identifier", "")))
             else:
-                gap = Gap("text", tuple(self.correct(declaration)))
+                answers = self.correct(declaration)
+                mapping = first(declaration, "mapping")
+                for entry in children(mapping, "mapEntry") if mapping is not None else []:
+                    key = entry.get("mapKey", "")
+                    if float(entry.get("mappedValue", "0")) > 0 and key not in answers:
+                        answers.append(key)
+                gap = Gap("text", tuple(answers))
             mark = f"\ue200{number}\ue201"
             marks[mark] = gap_markdown(gap)
             placeholder = etree.Element("span")
