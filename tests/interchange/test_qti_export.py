@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -97,3 +98,21 @@ def test_the_mapping_per_type(all_types: Course) -> None:
     assert feedback == {"answer-1"}
     explanation = items["farbe_single"].find(f"{QTI}modalFeedback[@identifier='explanation']")
     assert "".join(explanation.itertext()).strip().startswith("Das Spektrum")
+
+
+def test_images_of_an_item_go_into_the_package() -> None:
+    from lernmodul.core.compiler import compile_course
+    from lernmodul.core.gift import minimal_course_md
+
+    png = (Path(__file__).parents[1] / "core" / "fixtures" / "sample-course" / "media"
+           / "ampel.png").read_bytes()
+    files = {"course.md": minimal_course_md("bild", "Bild").encode(), "media/ampel.png": b"",
+             "01-b.md": b"---\nid: b\ntitle: B\n---\n\n::: question single id=ampel\n"
+                        b"![Ampel](media/ampel.png)\n\nWelche Farbe?\n\n- [x] Rot\n- [ ] Blau\n:::\n"}
+    course = compile_course(files).course
+    assert course is not None
+    data = export_qti(course, {"media/ampel.png": png, "media/other.png": b"x"}).data
+    archive = zipfile.ZipFile(BytesIO(data))
+    assert "media/ampel.png" in archive.namelist() and "media/other.png" not in archive.namelist()
+    assert b'src="../media/ampel.png" alt="Ampel"' in archive.read("items/ampel.xml")
+    assert check_package(data) == []
