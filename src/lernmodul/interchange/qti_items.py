@@ -10,8 +10,6 @@ rules built from the same few operators.
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 
 from lernmodul import __version__
@@ -19,6 +17,7 @@ from lernmodul.core.model import Question, QuestionType, Scoring
 
 from .cloze import Cloze, Gap
 from .html import number_text, text_of
+from .qti_cloze import mark_gaps, split_marks
 from .qti_xml import (
     MAP_RESPONSE,
     MATCH_CORRECT,
@@ -320,7 +319,7 @@ class _Item:
         choice gaps as inlineChoiceInteraction, each with its own RESPONSE_n."""
         assert self.cloze is not None
         gaps = list(self.cloze.gaps)
-        self.html(body, _mark_gaps(self.cloze))
+        self.html(body, mark_gaps(self.cloze))
         for n, gap in enumerate(gaps, start=1):
             ident = f"RESPONSE_{n}"
             if gap.kind == "choice":
@@ -337,7 +336,7 @@ class _Item:
                     sub(mapping, "mapEntry", {"mapKey": answer, "mappedValue": "1",
                                               "caseSensitive": "false"})
         for element in list(body.iter()):
-            _split_marks(element, gaps)
+            split_marks(element, gaps)
 
     def cloze_rules(self, rp: _E) -> None:
         assert self.cloze is not None
@@ -355,65 +354,6 @@ class _Item:
             self.right(every, f"RESPONSE_{n}", gap)
         self.set_score(branch, self.q.points)
         self.set_score(sub(condition, "responseElse"), 0.0)
-
-
-def _mark_gaps(cloze: Cloze) -> str:
-    out = []
-    number = 0
-    for piece in cloze.pieces:
-        if isinstance(piece, str):
-            out.append(piece)
-        else:
-            number += 1
-            out.append(f"\ue100{number}\ue101")
-    return "".join(out)
-
-
-_MARK = re.compile("\ue100(\\d+)\ue101")
-
-
-def _split_marks(element: _E, gaps: list[Gap]) -> None:
-    """Replaces the gap marks in an element's text and its children's tails by interactions."""
-    mark = _MARK
-
-    def interaction(parent: _E, number: int) -> _E:
-        gap = gaps[number - 1]
-        ident = f"RESPONSE_{number}"
-        if gap.kind == "choice":
-            choice = etree.SubElement(parent, q("inlineChoiceInteraction"))
-            choice.set("responseIdentifier", ident)
-            choice.set("shuffle", "true")
-            for k, option in enumerate(gap.answers, start=1):
-                sub(choice, "inlineChoice", {"identifier": f"g{number}c{k}"}, option)
-            return choice
-        entry = etree.SubElement(parent, q("textEntryInteraction"))
-        entry.set("responseIdentifier", ident)
-        entry.set("expectedLength", str(max(8, *(len(a) for a in gap.answers or ("",)))))
-        return entry
-
-    def split(text: str | None) -> tuple[str, list[tuple[int, str]]]:
-        parts = mark.split(text or "")
-        return parts[0], [(int(parts[i]), parts[i + 1]) for i in range(1, len(parts), 2)]
-
-    head, rest = split(element.text)
-    if rest:
-        element.text = head
-        for position, (number, tail) in enumerate(rest):
-            new = interaction(element, number)
-            element.remove(new)
-            element.insert(position, new)
-            new.tail = tail
-    for child in list(element):
-        head, rest = split(child.tail)
-        if not rest:
-            continue
-        child.tail = head
-        at = list(element).index(child) + 1
-        for offset, (number, tail) in enumerate(rest):
-            new = interaction(element, number)
-            element.remove(new)
-            element.insert(at + offset, new)
-            new.tail = tail
 
 
 def build_item(question: Question, *, language: str = "de", media_prefix: str = "",
