@@ -41,8 +41,15 @@ def test_export_qti_then_import_it_into_a_new_course_that_checks(tmp_path: Path)
         "01-auswahl.md", "02-rest.md", "course.md", "exam.md"]
     checked = runner.invoke(main, ["check", str(course)])
     assert "0 error(s)" in checked.output
+    (course / "exam.md").unlink()
     again = runner.invoke(main, ["import", "qti", str(package), "-o", str(course)])
-    assert again.exit_code == 1 and "would overwrite" in again.output  # never changes files
+    assert again.exit_code == 0, again.output  # into the same course: new ids, new files
+    assert sorted(p.name for p in course.iterdir()) == [
+        "01-auswahl.md", "02-rest.md", "03-auswahl-2.md", "04-rest-2.md", "course.md", "exam.md"]
+    assert "id=farbe_single-2" in (course / "03-auswahl-2.md").read_text(encoding="utf-8")
+    assert "0 error(s)" in runner.invoke(main, ["check", str(course)]).output
+    third = runner.invoke(main, ["import", "qti", str(package), "-o", str(course)])
+    assert third.exit_code == 1 and "would overwrite exam.md" in third.output  # never changes files
 
 
 def test_import_qti_of_a_bad_file_is_one_message(tmp_path: Path) -> None:

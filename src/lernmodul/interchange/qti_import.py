@@ -11,7 +11,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from lxml import etree
@@ -208,10 +208,14 @@ def _yaml(text: str) -> str:
 
 
 def import_qti(source: bytes | Mapping[str, bytes], *, name: str = "",
-               title: str = "", pass_mark: float | None = 0.8) -> QtiImport:
+               title: str = "", pass_mark: float | None = 0.8, number_from: int = 1,
+               reserved_ids: Collection[str] = (),
+               reserved_units: Collection[str] = ()) -> QtiImport:
     """Converts the QTI 2.1 items of a package (zip bytes, or XML files by path) to unit
     files: a unit per test section (the first that names an item), the rest in one unit
     named after the package; the exam's own questions of a lernmodul package to exam.md.
+    Files are numbered from `number_from`; question and unit ids already in the course
+    (`reserved_ids`, `reserved_units`) are not used again.
     Items that cannot be converted are reported (error) and left out; never raises for bad
     input except PackageError for a package that cannot be opened at all."""
     files = read_zip(source) if isinstance(source, bytes | bytearray) else dict(source)
@@ -219,8 +223,8 @@ def import_qti(source: bytes | Mapping[str, bytes], *, name: str = "",
         raise PackageError(f"more than {MAX_FILES} files")
     importer = _Importer(files, name)
     item_paths, test_paths = importer.resources()
-    taken_units: set[str] = set()
-    taken_questions: set[str] = set()
+    taken_units: set[str] = set(reserved_units)
+    taken_questions: set[str] = set(reserved_ids)
     placed: dict[str, tuple[str, str, int | None]] = {}
     order: list[tuple[str, str, int | None]] = []
     exam_items: list[str] = []
@@ -273,7 +277,7 @@ def import_qti(source: bytes | Mapping[str, bytes], *, name: str = "",
         count += 1
     out: dict[str, str] = {}
     written = []
-    number = 1
+    number = number_from
     for unit_id, unit_title, draw in order:
         if unit_id not in blocks:
             continue

@@ -118,10 +118,25 @@ def import_qti_command(source: Path, output: Path | None, title: str | None) -> 
 
     Items that cannot be converted are reported as FILE:LINE messages and left out. Exit
     status: 0 when every item was converted, 1 otherwise, 2 on usage errors."""
+    import re
+
+    from lernmodul.content import load_course
     from lernmodul.core.gift import minimal_course_md, slugify
 
+    existing = None
+    numbers: list[int] = []
+    if output is not None and (output / "course.md").is_file():
+        existing = load_course(output).course
+        if existing is None:
+            raise click.UsageError(f"{output / 'course.md'} has errors; see "
+                                   f"'lernmodul check {output}'")
+        numbers = [int(m.group()) for p in output.glob("*.md") if (m := re.match(r"\d+", p.name))]
     try:
-        result = import_qti(_read_source(source), name=source.name, title=title or "")
+        result = import_qti(
+            _read_source(source), name=source.name, title=title or "",
+            number_from=max(numbers, default=0) + 1,
+            reserved_ids=set(existing.questions()) if existing else (),
+            reserved_units={u.id for u in existing.units} if existing else ())
     except PackageError as error:
         click.echo(f"{source}: error: {error}", err=True)
         sys.exit(1)
