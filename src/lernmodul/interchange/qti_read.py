@@ -3,6 +3,7 @@ at its line for everything that cannot be converted."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -148,7 +149,7 @@ class _Reader:
                     points = float((value.text or "") if value is not None else "")
                 except ValueError:
                     return 1.0
-                return points if points > 0 else 1.0
+                return points if 0 < points < 1e9 else 1.0
         return 1.0
 
     def processing(self) -> _E | None:
@@ -295,7 +296,9 @@ class _Reader:
             try:
                 number = float(value)
             except ValueError:
-                raise Unconvertible(line_of(declaration), f"'{value}' is no number") from None
+                number = math.nan
+            if not math.isfinite(number) or not math.isfinite(tolerance):
+                raise Unconvertible(line_of(declaration), f"'{value}' is no number")
             text = f"- = {number_text(number)}" + (f" ± {number_text(tolerance)}"
                                                    if tolerance else "")
             feedback = self.take_feedback("answer-1")
@@ -355,8 +358,10 @@ class _Reader:
                 gap = Gap("choice", tuple(texts), right=idents.index(right))
             elif declaration.get("baseType") in ("float", "integer"):
                 value = float(self.correct(declaration)[0])
-                gap = Gap("number", value=value, tolerance=self.tolerance(
-                    rp, declaration, declaration.get("identifier", "")))
+                tolerance = self.tolerance(rp, declaration, declaration.get("identifier", ""))
+                if not math.isfinite(value) or not math.isfinite(tolerance):
+                    raise Unconvertible(line_of(declaration), "the right value is no number")
+                gap = Gap("number", value=value, tolerance=tolerance)
             else:
                 answers = self.correct(declaration)
                 mapping = first(declaration, "mapping")
