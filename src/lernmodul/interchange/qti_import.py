@@ -282,10 +282,10 @@ def import_qti(source: bytes | Mapping[str, bytes], *, name: str = "",
             importer.note(path, line_of(root), f"cannot be read ({problem}); item left out",
                           error=True)
             continue
-        problem = _compile_problem(item.markdown.replace("{id}", "probe", 1))
-        if problem:
+        compile_error = _compile_problem(item.markdown.replace("{id}", "probe", 1))
+        if compile_error:
             importer.note(path, line_of(root), f"the converted question does not compile "
-                          f"({problem}); item left out", error=True)
+                          f"({compile_error}); item left out", error=True)
             continue
         for line, text in item.warnings:
             importer.note(path, line, text)
