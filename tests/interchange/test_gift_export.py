@@ -101,3 +101,16 @@ def test_line_breaks_never_end_a_question() -> None:
     # a blank line or a line starting '//' would end the question or be a comment
     assert _lines("<pre>a\n\nb\n// c</pre>") == "<pre>a\\n\nb\\n// c</pre>"
     assert _lines("<p>a</p>\n<p>b</p>") == "<p>a</p>\n<p>b</p>"
+
+
+def test_text_that_looks_like_gift_syntax_stays_text() -> None:
+    from .compare import compile_files as compile_
+
+    unit = ("---\nid: u\ntitle: U\n---\n\n::: question single id=tricky\n\\[html\\] ist ein "
+            "Format.\n\n- [x] %50% Rabatt\n- [ ] \\[plain\\] nichts\n:::\n")
+    course = compile_({"course.md": minimal_course_md("k", "K"), "01-u.md": unit})
+    text = export_gift(course).text
+    assert "::tricky::[moodle][html] ist ein Format.{\n\t=%100%%50% Rabatt\n\t~[moodle][plain] " \
+           "nichts\n}" in text
+    back = _back(course).questions()["tricky"]
+    assert signature(back) == signature(course.questions()["tricky"])

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from lernmodul.core.model import Course, Question, QuestionType, Scoring
+from lernmodul.core.model import Course, Option, Question, QuestionType, Scoring
 
 from .cloze import Cloze, Gap, cloze_of, is_cloze
 from .html import number_text, plain_text, text_of
@@ -23,6 +23,7 @@ EXAM_CATEGORY = {"de": "Abschlussprüfung", "en": "Final exam"}
 MOODLE_GRADES = (100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25, 20,
                  16.66667, 14.28571, 12.5, 11.11111, 10, 5, 0)
 _SPECIAL = re.compile(r"([\\~=#{}:])")
+_FORMAT_START = re.compile(r"\s*\[(moodle|html|plain|markdown)\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +74,20 @@ class _Question:
         if not markup:
             return ""
         if self.is_html:
-            return _lines(markup.strip())
-        return escape(plain_text(markup) or "")
+            text = _lines(markup.strip())
+        else:
+            text = escape(plain_text(markup) or "")
+        if _FORMAT_START.match(text):  # text that starts like a format marker keeps its own
+            text = ("[html]" if self.is_html else "[moodle]") + text
+        return text
+
+    def choice(self, option: Option) -> str:
+        """A single-choice answer: '=' right, '~' wrong; a label that starts with '%' gets
+        its weight written out, so that it is not read as one."""
+        label = self.text(option.html)
+        if label.startswith("%"):
+            label = ("%100%" if option.is_correct else "%0%") + label
+        return ("=" if option.is_correct else "~") + label + self.feedback(option.feedback_html)
 
     def feedback(self, markup: str) -> str:
         return "#" + self.text(markup) if markup else ""
@@ -108,8 +121,7 @@ class _Question:
         if kind is QuestionType.TRUEFALSE:
             return self.truefalse()
         if kind is QuestionType.SINGLE:
-            return self.block(("=" if o.is_correct else "~") + self.text(o.html)
-                              + self.feedback(o.feedback_html) for o in q.options)
+            return self.block(self.choice(o) for o in q.options)
         if kind is QuestionType.MULTIPLE:
             return self.multiple()
         if kind is QuestionType.ORDER:
@@ -150,8 +162,7 @@ class _Question:
         if sorted(t or "" for t in texts) != sorted(labels):
             self.note("true/false answers other than " + "/".join(labels)
                       + " go as multiple choice with one right answer; it comes back as 'single'")
-            return self.block(("=" if o.is_correct else "~") + self.text(o.html)
-                              + self.feedback(o.feedback_html) for o in q.options)
+            return self.block(self.choice(o) for o in q.options)
         true_option = q.options[texts.index(labels[0])]
         right = next(o for o in q.options if o.is_correct)
         wrong = next(o for o in q.options if not o.is_correct)
