@@ -73,10 +73,7 @@ class _Question:
     def text(self, markup: str) -> str:
         if not markup:
             return ""
-        if self.is_html:
-            text = _lines(markup.strip())
-        else:
-            text = escape(plain_text(markup) or "")
+        text = _lines(markup.strip()) if self.is_html else escape(plain_text(markup) or "")
         if _FORMAT_START.match(text):  # text that starts like a format marker keeps its own
             text = ("[html]" if self.is_html else "[moodle]") + text
         return text
