@@ -116,3 +116,12 @@ def test_images_of_an_item_go_into_the_package() -> None:
     assert "media/ampel.png" in archive.namelist() and "media/other.png" not in archive.namelist()
     assert b'src="../media/ampel.png" alt="Ampel"' in archive.read("items/ampel.xml")
     assert check_package(data) == []
+
+
+def test_the_quiz_shuffle_setting_reaches_choices_but_order_is_always_shuffled(
+        all_types: Course) -> None:
+    questions = all_types.questions()
+    fixed = etree.fromstring(build_item(questions["farbe_single"], shuffle=False))
+    assert fixed.find(f".//{QTI}choiceInteraction").get("shuffle") == "false"
+    order = etree.fromstring(build_item(questions["reihenfolge"], shuffle=False))
+    assert order.find(f".//{QTI}orderInteraction").get("shuffle") == "true"

@@ -120,13 +120,17 @@ def export_qti(course: Course, media: Mapping[str, bytes] | None = None) -> QtiE
     items: list[tuple[Question, list[str]]] = []
     kept: set[str] = set()
     language = course.language
+    shuffled = {q.id: unit.quiz.shuffle if unit.quiz else True
+                for unit in course.units for q in unit.questions}
     for question in [*(q for u in course.units for q in u.questions), *course.exam_questions]:
         cloze = cloze_of(question) if is_cloze(question) else None
         if is_cloze(question) and cloze is None:
             notes.append(Note(question.path, question.line, f"question {question.id}: cloze: "
                               "this release's course model carries no gaps; left out"))
             continue
-        data = build_item(question, language=language, media_prefix=MEDIA_PREFIX, cloze=cloze)
+        data = build_item(question, language=language, media_prefix=MEDIA_PREFIX, cloze=cloze,
+                          shuffle=shuffled.get(question.id, course.exam.shuffle if course.exam
+                                               else True))
         files[item_path(question)] = data
         used = _media_of(data, media)
         items.append((question, used))

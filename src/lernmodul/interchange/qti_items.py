@@ -40,8 +40,10 @@ def _float(value: float) -> str:
 
 class _Item:
     def __init__(self, question: Question, language: str, media_prefix: str,
-                 cloze: Cloze | None) -> None:
+                 cloze: Cloze | None, shuffle: bool = True) -> None:
         self.q = question
+        #: options in random order ("true"); an order question is always shuffled
+        self.shuffle = "true" if shuffle else "false"
         self.media_prefix = media_prefix
         self.cloze = cloze
         title = text_of(question.stem_html)
@@ -116,7 +118,7 @@ class _Item:
                                        "identifier")
             self.correct(declaration, [identifier(o.id) for o in q_.options if o.is_correct])
             interaction = sub(body, "choiceInteraction", {
-                "responseIdentifier": "RESPONSE", "shuffle": "true",
+                "responseIdentifier": "RESPONSE", "shuffle": self.shuffle,
                 "maxChoices": "1" if single else str(len(q_.options)),
                 **({"class": "lernmodul-truefalse"} if kind is QuestionType.TRUEFALSE else {})})
             for option in q_.options:
@@ -181,7 +183,7 @@ class _Item:
         declaration = self.declare("RESPONSE", "multiple", "directedPair")
         self.correct(declaration, pairs)
         interaction = sub(body, "matchInteraction", {
-            "responseIdentifier": "RESPONSE", "shuffle": "true",
+            "responseIdentifier": "RESPONSE", "shuffle": self.shuffle,
             "maxAssociations": str(len(q_.options))})
         left = sub(interaction, "simpleMatchSet")
         for option in q_.options:
@@ -357,6 +359,7 @@ class _Item:
 
 
 def build_item(question: Question, *, language: str = "de", media_prefix: str = "",
-               cloze: Cloze | None = None) -> bytes:
-    """The assessmentItem XML of one question (`cloze`: its gaps, for a cloze question)."""
-    return _Item(question, language, media_prefix, cloze).build()
+               cloze: Cloze | None = None, shuffle: bool = True) -> bytes:
+    """The assessmentItem XML of one question (`cloze`: its gaps, for a cloze question;
+    `shuffle`: the unit quiz's setting, for the order of choices and match sides)."""
+    return _Item(question, language, media_prefix, cloze, shuffle).build()
