@@ -1,4 +1,4 @@
-"""`lernmodul export`: the command group that course exports hang their commands on."""
+"""The `export` and `import` command groups; the formats add their commands to them."""
 
 from __future__ import annotations
 
@@ -7,4 +7,9 @@ import click
 
 @click.group("export")
 def export() -> None:
-    """Export a course (a folder or a published version) to other formats."""
+    """Export a course: question banks (GIFT, QTI) and learning packages (SCORM, cmi5)."""
+
+
+@click.group("import")
+def import_() -> None:
+    """Import question banks into the course format."""
