@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from lernmodul import __version__
+from lernmodul._version import __version__
 from lernmodul.core.model import Question, QuestionType, Scoring
 
 from .cloze import Cloze, Gap
