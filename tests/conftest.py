@@ -337,7 +337,9 @@ def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return found
 
 
+# a real Learning Record Store (ralph, tests/lrs.py) for the xAPI and cmi5 tests, and
 # the live app with a real OpenID provider beside it (tests/oidc_site.py)
+from lrs import lrs  # noqa: E402, F401
 from oidc_site import oidc_site  # noqa: E402, F401
 
 # --- Debian's Chromium via Playwright: one session-wide browser for every browser test -------

@@ -1,16 +1,81 @@
-"""The `lernmodul` command line: course checking, and the app's commands (database, users, serving)."""
+"""The `lernmodul` command line: course checking, and the app's commands (database, users, serving).
+
+`check`, `import-gift` and `certificate` need only the library; the web app's commands are
+loaded from lernmodul.web.commands on first use, so that `lernmodul check` works without
+the `server` extra (and without importing Flask)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
 
 import click
 
+#: The commands lernmodul.web.commands adds (tests/api keeps this list in step with it).
+SERVER_COMMANDS = ("assignments", "backup", "courses", "db", "directory", "export", "import", "reminders",
+                   "restore", "retention", "run-dev", "serve", "users")
+SERVER_EXTRA_HINT = "pip install 'lernmodul[server]'"
+
+
+def is_missing_dependency(error: ImportError) -> bool:
+    """True when `error` says a third-party package is not installed (an extra is missing)."""
+    return (isinstance(error, ModuleNotFoundError) and bool(error.name)
+            and not str(error.name).startswith("lernmodul"))
+
+
+def _missing_server(name: str, error: ImportError) -> click.Command:
+    """A stand-in for a server command when the web app's dependencies are not installed."""
+
+    def explain() -> None:
+        click.echo(f"error: 'lernmodul {name}' needs the web app's dependencies "
+                   f"({error.name or error}): {SERVER_EXTRA_HINT}", err=True)
+        sys.exit(2)
+
+    return click.Command(name, callback=explain, add_help_option=False,
+                         context_settings={"ignore_unknown_options": True,
+                                           "allow_extra_args": True},
+                         help=f"(needs the server extra: {SERVER_EXTRA_HINT})")
+
 
 class _Commands(click.Group):
-    """Turns a configuration error into a one-line message (exit status 2), not a traceback."""
+    """Loads the app's commands on first use and turns a configuration error into a one-line
+    message (exit status 2), not a traceback."""
+
+    _server_loaded = False
+    _server_missing: ImportError | None = None
+
+    def _load_server(self) -> None:
+        if self._server_loaded:
+            return
+        self._server_loaded = True
+        try:
+            # by name: the web layer is no part of the typed library surface
+            commands = importlib.import_module("lernmodul.web.commands")
+        except ImportError as error:
+            if not is_missing_dependency(error):
+                raise  # a fault in the app, not a missing extra
+            self._server_missing = error  # installed without the `server` extra
+            return
+        commands.register(self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_server()
+        names = set(super().list_commands(ctx))
+        if self._server_missing is not None:
+            names.update(SERVER_COMMANDS)
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None:
+            return found
+        self._load_server()
+        found = super().get_command(ctx, cmd_name)
+        if found is None and self._server_missing is not None and cmd_name in SERVER_COMMANDS:
+            return _missing_server(cmd_name, self._server_missing)
+        return found
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -33,17 +98,23 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object instead of text: every compiled course in full "
+                   "(schema lernmodul/schema/check-1.json) and every diagnostic.")
+@click.option("--with-keys", is_flag=True,
+              help="With --json: include answer keys, feedback and explanations.")
 @click.option("--lang", type=click.Choice(["en", "de"]), default="en", show_default=True,
               help="Language of the messages.")
-def check(paths: tuple[Path, ...], strict: bool, as_json: bool, lang: str) -> None:
+def check(paths: tuple[Path, ...], strict: bool, as_json: bool, with_keys: bool, lang: str) -> None:
     """Compile the courses under PATHS and report every problem.
 
     PATH is a course folder (with course.md) or a folder of course folders. Exit status:
     0 without errors, 1 with errors (or warnings with --strict), 2 on usage errors."""
+    from lernmodul._course_json import CHECK_SCHEMA_ID, course_to_dict, diagnostic_to_dict
     from lernmodul.content import load_courses
-    from lernmodul.core.export import course_summary, diagnostic_summary
 
+    if with_keys and not as_json:
+        raise click.UsageError("--with-keys goes with --json")
     results = [result for path in paths for result in load_courses(path)]
     diagnostics = [d for r in results for d in r.diagnostics]
     errors = sum(1 for d in diagnostics if d.is_error)
@@ -51,8 +122,10 @@ def check(paths: tuple[Path, ...], strict: bool, as_json: bool, lang: str) -> No
     failed = errors > 0 or (strict and warnings > 0)
     if as_json:
         click.echo(json.dumps({
-            "courses": [course_summary(r.course) for r in results if r.course is not None],
-            "diagnostics": [diagnostic_summary(d, lang) for d in diagnostics],
+            "schema": CHECK_SCHEMA_ID,
+            "courses": [course_to_dict(r.course, with_keys=with_keys)
+                        for r in results if r.course is not None],
+            "diagnostics": [diagnostic_to_dict(d, lang) for d in diagnostics],
         }, ensure_ascii=False, indent=2))
     else:
         for diagnostic in diagnostics:
@@ -93,17 +166,25 @@ def certificate_verify(file: Path, key_files: tuple[Path, ...], instance_path: P
     2 usage error or unreadable file."""
     import os
 
-    from lernmodul.certificates import (
-        VERDICT_TEXTS,
-        KeyFileError,
-        LayoutError,
-        credential_claims,
-        load_layout,
-        load_public_key,
-        page_differences,
-        verify_file,
-    )
-    from lernmodul.certificates.keys import signing_key_path
+    try:
+        from lernmodul.certificates import (
+            VERDICT_TEXTS,
+            KeyFileError,
+            LayoutError,
+            credential_claims,
+            load_layout,
+            load_public_key,
+            page_differences,
+            verify_file,
+        )
+        from lernmodul.certificates.keys import signing_key_path
+    except ImportError as error:
+        if not is_missing_dependency(error):
+            raise
+        # installed without the `certificates` extra
+        click.echo(f"error: 'lernmodul certificate verify' needs the certificate dependencies "
+                   f"({error.name or error}): pip install 'lernmodul[certificates]'", err=True)
+        sys.exit(2)
 
     if instance_path is None and not key_files:
         instance_path = Path(os.environ.get("LERNMODUL_INSTANCE_PATH") or "instance")
@@ -196,15 +277,3 @@ def import_gift(file: Path, out: Path, unit_id: str | None, title: str | None, l
                + (f" in {out}: " + ", ".join(result.files) if result.files else "")
                + f"; {errors} error(s), {len(diagnostics) - errors} warning(s)", err=errors > 0)
     sys.exit(1 if errors else 0)
-
-
-def _register_app_commands() -> None:
-    """Adds the web app's commands (db, run-dev, users …) defined in lernmodul.web.commands."""
-    try:
-        from lernmodul.web import commands
-    except ImportError:  # the web layer is not there yet in a core-only checkout
-        return
-    commands.register(main)
-
-
-_register_app_commands()

@@ -45,6 +45,9 @@ ENDPOINT_POLICY: dict[str, str | frozenset[str]] = {
     "lti.launch": ANYONE,
     "lti.jwks": ANYONE,
     "lti.start": ANYONE,
+    # protected by a signed one-time form (deep linking) and a one-time link secret (registration)
+    "lti.deep_link_submit": ANYONE,
+    "lti.register": ANYONE,
     # the site address: the learner's dashboard; everyone else is sent to their own home
     "learner.dashboard": SIGNED_IN,
     "certificates.index": frozenset({"learner"}),
@@ -86,6 +89,8 @@ PUBLIC_ALLOWLIST = {
     "lti.launch",
     "lti.jwks",
     "lti.start",
+    "lti.deep_link_submit",
+    "lti.register",
 }
 PERSONAS = ["anonymous", "learner", "trainer", "hr_a", "hr_b", "admin"]
 PERSONA_ROLES = {"learner": "learner", "trainer": "trainer", "admin": "admin"}

@@ -244,7 +244,7 @@ def test_E1_every_admin_post_needs_the_csrf_token(app, admin, make_user, unit, s
     user = make_user(("learner",), email="lea@example.org")
     before = snapshot()
     routes = admin_post_routes(app)
-    assert len(routes) == 14  # 12th: /admin/users/<id>/unblock; 13th, 14th: LTI platforms
+    assert len(routes) == 15  # 12th: /admin/users/<id>/unblock; 13th-15th: LTI platforms, registration link
     for rule in routes:
         path = rule.replace("<int:user_id>", str(user.id)).replace("<int:unit_id>", str(unit["other"]))
         path = path.replace("<int:platform_id>", "1")

@@ -168,3 +168,102 @@ def test_lti_admin_pages_are_accessible(live_server: str, page: Any, make_user: 
         page.get_by_role("button", name="Lernplattform speichern").click()
     assert "Fehler" in page.title()
     assert_accessible(page)
+
+
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_deep_linking_picker_in_chromium(lti_platform: Any, page: Any, course_imported: int,
+                                         assert_accessible: Any) -> None:
+    """The author's content selection: the picker passes axe (also with its error), the choice
+    goes back to the platform, which verifies it against the tool's published key set."""
+    lti_platform.launch.roles = [INSTRUCTOR]
+    lti_platform.launch.custom = {}
+    page.goto(lti_platform.issuer + "/select")
+    heading = page.get_by_role("heading", level=1, name="Kurs für die Lernplattform auswählen")
+    heading.wait_for(timeout=15000)
+    assert_accessible(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="In die Lernplattform übernehmen").click()
+    assert "Fehler" in page.title()
+    assert page.get_by_role("alert").inner_text().count("Bitte wählen Sie") == 1
+    assert_accessible(page)
+    page.get_by_role("group", name="Beispielkurs: Sicher am Schalter").get_by_label(
+        "Nur die Abschlussprüfung").check()
+    page.get_by_role("button", name="In die Lernplattform übernehmen").click()
+    page.locator("#received").wait_for(timeout=15000)  # auto-submitted to the platform
+    assert lti_platform.deep_link_errors == []
+    (item,) = lti_platform.deep_link_answers[0]["items"]
+    assert item["custom"] == {"course": "beispielkurs", "target": "exam"}
+    assert item["lineItem"]["resourceId"] == "beispielkurs:exam"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_deep_linking_answer_without_javascript(lti_platform: Any, browser: Any,
+                                                course_imported: int) -> None:
+    """Without JavaScript the answer page waits with a button that posts it."""
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        lti_platform.launch.roles = [INSTRUCTOR]
+        lti_platform.launch.custom = {}
+        page.goto(lti_platform.issuer + "/select")
+        page.get_by_role("button", name="Weiter").click()  # the platform's own form, without script
+        page.get_by_label("Ganzer Kurs").check()
+        page.get_by_role("button", name="In die Lernplattform übernehmen").click()
+        page.get_by_role("heading", name="Zurück zur Lernplattform").wait_for()
+        page.get_by_role("button", name="Weiter zur Lernplattform").click()
+        page.locator("#received").wait_for()
+        assert page.locator("#received").inner_text() == "Beispielkurs: Sicher am Schalter"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_dynamic_registration_in_the_platforms_frame(live_server: str, page: Any, make_user: Any, app: Any,
+                                                     assert_accessible: Any) -> None:
+    """The admin creates a link; the platform opens it in its frame, the admin confirms, the
+    platform is stored and the platform's page receives the close message."""
+    from learner_pages import LEARNER_PASSWORD
+    from sqlalchemy import select
+
+    from lernmodul.db.lti import LtiPlatform
+    from lernmodul.web.database import get_database
+
+    platform = LtiTestPlatform(host="localhost")
+    platform.tool_base = live_server
+    platform.start()
+    try:
+        make_user(("admin",), email="admin@example.org", name="Anton Admin")
+        page.goto(live_server + "/login")
+        page.locator("#login").fill("admin@example.org")
+        page.locator("#password").fill(LEARNER_PASSWORD)
+        with page.expect_navigation():
+            page.locator("#password").press("Enter")
+        page.goto(live_server + "/admin/lti")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Registrierungslink erstellen").click()
+        link = page.locator("#registration-link").inner_text()
+        assert_accessible(page)
+        # the platform: another site, so no lernmodul session in its frame
+        platform_page = page.context.new_page()
+        platform_page.goto(f"{platform.issuer}/tool-registration?url={link}")
+        frame = platform_page.frame_locator("iframe")
+        frame.get_by_role("heading", name="lernmodul bei der Lernplattform registrieren").wait_for(
+            timeout=15000)
+        inner = next(f for f in platform_page.frames if "/lti/register/" in f.url)
+        assert_accessible(inner)
+        frame.get_by_label("Name").fill("Testplattform der Stadt")
+        frame.get_by_role("button", name="lernmodul registrieren").click()
+        frame.get_by_role("heading", name="lernmodul ist registriert").wait_for(timeout=15000)
+        inner = next(f for f in platform_page.frames if "/lti/register/" in f.url)
+        assert_accessible(inner)
+        platform_page.get_by_text("geschlossen").wait_for(timeout=5000)
+        with get_database(app).sessions() as session:
+            stored = session.scalars(select(LtiPlatform)).one()
+            assert (stored.name, stored.issuer, stored.client_id) == (
+                "Testplattform der Stadt", platform.issuer, CLIENT_ID)
+    finally:
+        platform.stop()

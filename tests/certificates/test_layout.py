@@ -127,6 +127,13 @@ def test_fitted_text_is_never_wider_than_allowed(words: list[str], separators: l
     assert "".join("".join(fitted.lines).split()) == "".join(text.split())
 
 
+def test_more_lines_allowed_than_the_text_has_pieces() -> None:
+    font = font_name(load_layout().fonts["bold"])
+    fitted = fit_text("A AAAAA", font, 28, 16, 60, 3)
+    assert fitted.lines == ("A", "AAAAA")
+    assert all(stringWidth(line, font, fitted.size) <= 60 for line in fitted.lines)
+
+
 def test_text_that_fits_keeps_its_size_and_line() -> None:
     font = font_name(load_layout().fonts["bold"])
     fitted = fit_text("Zofia Łukasiewicz", font, 27, 16, 700, 2)

@@ -85,8 +85,8 @@ class TestCA:
     key: Path
 
 
-def make_ca(folder: Path, name: str = "Test-CA Lindenau") -> TestCA:
-    """A CA and a server certificate for 127.0.0.1 and localhost signed by it."""
+def make_ca(folder: Path, name: str = "Test-CA Lindenau", *, address: str = "127.0.0.1") -> TestCA:
+    """A CA and a server certificate for `address` (127.0.0.1) and localhost signed by it."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -108,10 +108,10 @@ def make_ca(folder: Path, name: str = "Test-CA Lindenau") -> TestCA:
           .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, address)]))
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - day).not_valid_after(now + 2 * day)
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address)),
                                                         x509.DNSName("localhost")]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .sign(ca_key, hashes.SHA256()))

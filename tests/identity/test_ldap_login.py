@@ -1,6 +1,7 @@
 """Sign-in with the directory password (LDAP_BIND_LOGIN) against a real slapd, on SQLite and
 PostgreSQL: the right password signs in (the account created just in time), a wrong or empty
-password fails and counts in the login throttle, a disabled person cannot sign in, people the
+password fails and counts in the login throttle, a disabled person cannot sign in (and is told
+so only after the right password), people the
 directory does not know use their local password, an unreachable directory is a 503."""
 
 from __future__ import annotations
@@ -85,10 +86,13 @@ def test_filter_characters_in_the_login_are_escaped(slapd, session):
 
 def test_a_disabled_person_cannot_sign_in(ldap_app, login, db_session):
     response = login(ldap_app.test_client(), "k.braun@lindenau.example", PASSWORD)
-    assert response.status_code == 200
+    assert response.status_code == 403  # the right password: told why
+    assert "Ihr Konto ist im Verzeichnis gesperrt" in response.get_data(as_text=True)
+    guess = login(ldap_app.test_client(), "k.braun@lindenau.example", WRONG)
+    assert guess.status_code == 200 and "gesperrt" not in guess.get_data(as_text=True)
     session = db_session
     session.rollback()
-    assert failures(session)["account:k.braun@lindenau.example"] == 1
+    assert failures(session)["account:k.braun@lindenau.example"] == 2
     assert session.scalars(select(User).where(User.email == "k.braun@lindenau.example")).first() is None
 
 

@@ -2,14 +2,21 @@
 
 A WSGI app on 127.0.0.1 (a free port) with its own RSA key pair: /jwks publishes the key,
 /auth is the OIDC authorisation endpoint that answers the tool's login with the auto-posting
-launch form, /course embeds the tool's login in an iframe (for the browser test). For
-Assignment and Grade Services, each launch carries the AGS endpoint claim (the package's
-`set_ags`) with the line item /lineitems/1/lineitem; /token issues access tokens by the
-package's client-credentials check (the tool's JWT assertion, verified against the tool's
-JWKS), and /lineitems/<id>/lineitem/scores takes scores with a bearer token the package
-validates. `scores` lists what arrived; `fail_scores`/`fail_tokens` make the next answers fail. What the
+launch form, /course embeds the tool's login in an iframe (for the browser test). What the
 next launch says (the person, roles, custom parameters) and how it goes wrong (another key,
 an expired token, another deployment or message type) are set on `LtiTestPlatform.launch`.
+With `launch.deep_linking` the next message is an LtiDeepLinkingRequest (lti1p3platform's
+`set_dl`); /deep-link-return receives the tool's answer and checks it with lti1p3platform's
+`validate_deeplinking_resp` (signature against the tool's key set) plus iss/aud/deployment/data.
+For LTI Dynamic Registration (which lti1p3platform does not cover) the platform also serves the
+specification's /.well-known/openid-configuration and /register endpoints; `registration_mode`
+makes them answer with another issuer, without required fields, or with an error.
+For Assignment and Grade Services, each resource-link launch carries the AGS endpoint claim
+(the package's `set_ags`) with the line item /lineitems/1/lineitem; /token issues access
+tokens by the package's client-credentials check (the tool's JWT assertion, verified against
+the tool's JWKS), and /lineitems/<id>/lineitem/scores takes scores with a bearer token the
+package validates. `scores` lists what arrived; `fail_scores`/`fail_tokens` make the next
+answers fail.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from urllib.parse import urlencode
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, redirect, request
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.registration import Registration
@@ -59,6 +66,8 @@ class NextLaunch:
     client_id: str = CLIENT_ID
     expiration: int = 300
     sign_with_other_key: bool = False
+    deep_linking: bool = False
+    deep_link_data: Any = field(default_factory=lambda: {"placement": "section-3"})
     ags: bool = True  # the AGS endpoint claim with the line item and the score scope
 
 
@@ -89,6 +98,11 @@ class LtiTestPlatform:
         self.token_lifetime = 3600  # expires_in of the issued tokens
         self.tokens_valid_after = 0.0  # tokens issued before this (time.time()) count as expired
         self.lock = threading.Lock()
+        self.deep_link_answers: list[dict[str, Any]] = []
+        self.deep_link_errors: list[str] = []
+        self.registration_mode = "ok"  # "wrong_issuer", "missing_fields", "error"
+        self.registration_token = "reg-token-1"
+        self.registrations: list[dict[str, Any]] = []
         self.app = self._make_app()
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.port = self._server.server_port
@@ -157,8 +171,42 @@ class LtiTestPlatform:
                 .set_launch_url(f"{self.tool_base}/lti/launch")
                 .set_oidc_login_url(f"{self.tool_base}/lti/login")
                 .set_tool_key_set_url(f"{self.tool_base}/lti/jwks")
+                .set_deeplink_launch_url(f"{self.tool_base}/lti/launch")
                 .set_platform_public_key(self.public_key)
                 .set_platform_private_key(private_key or self.private_key))
+
+    @property
+    def deep_link_return_url(self) -> str:
+        return f"{self.issuer}/deep-link-return"
+
+    def check_deep_link_answer(self, form: dict[str, Any]) -> dict[str, Any]:
+        """The tool's LtiDeepLinkingResponse, verified as the platform does; raises else."""
+        platform = self
+
+        class Conf(LTI1P3PlatformConfAbstract):
+            def init_platform_config(self, **kwargs: Any) -> None:
+                return None
+
+            def get_registration_by_params(self, **kwargs: Any) -> Registration:
+                registration = platform.registration()
+                if platform.tool_jwks is not None:
+                    registration.set_tool_key_set(platform.tool_jwks)  # type: ignore[arg-type]
+                return registration
+
+        conf = Conf()
+        conf.get_registration()
+        conf.set_accepted_deeplinking_types(["ltiResourceLink"])
+        items = conf.validate_deeplinking_resp(form)  # signature, message type, item types
+        claims = conf.tool_validate_and_decode(form["JWT"])
+        audience = claims.get("aud")
+        if claims.get("iss") != self.launch.client_id or self.issuer not in (
+                audience if isinstance(audience, list) else [audience]):
+            raise ValueError(f"iss/aud {claims.get('iss')!r} {audience!r}")
+        if claims.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id") != self.launch.deployment_id:
+            raise ValueError("deployment_id")
+        if claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/data") != self.launch.deep_link_data:
+            raise ValueError("data not echoed")
+        return {"claims": claims, "items": items}
 
     def login_params(self) -> dict[str, str]:
         """The third-party login initiation the platform sends to the tool."""
@@ -181,10 +229,14 @@ class LtiTestPlatform:
         launch = self.launch
         message.set_user_data(launch.sub, launch.roles, full_name=launch.name or None,
                               email_address=launch.email or None)
-        message.set_resource_link_claim("link-1", title="Kurs")
+        if launch.deep_linking:
+            message.set_dl(self.deep_link_return_url, title="Inhalt wählen",
+                           accept_types={"ltiResourceLink"}, extra_data=launch.deep_link_data)
+        else:
+            message.set_resource_link_claim("link-1", title="Kurs")
         message.set_custom_parameters_claim(launch.custom)
         message.set_id_token_expiration(launch.expiration)
-        if launch.ags:  # one line item for the link: the tool may only post scores
+        if launch.ags and not launch.deep_linking:  # one line item: the tool may only post scores
             message.set_ags(lineitems_url=None, lineitem_url=self.lineitem_url,  # type: ignore[arg-type]
                             allow_creating_lineitems=False, results_service_enabled=False)
         if launch.extra_claims:
@@ -249,6 +301,71 @@ class LtiTestPlatform:
                                     "body": json.loads(request.get_data(as_text=True)),
                                     "content_type": request.mimetype, "at": time.time()})
             return "", 204
+        @app.post("/deep-link-return")
+        def deep_link_return() -> Any:
+            try:
+                answer = self.check_deep_link_answer(dict(request.form))
+            except Exception as error:  # the platform's refusal, shown and recorded
+                self.deep_link_errors.append(repr(error))
+                return f"<!doctype html><title>Fehler</title><p>{html.escape(repr(error))}</p>", 400
+            self.deep_link_answers.append(answer)
+            titles = ", ".join(html.escape(str(item.get("title"))) for item in answer["items"])
+            return (f'<!doctype html><html lang="de"><head><title>Übernommen</title></head><body>'
+                    f'<h1>Inhalt übernommen</h1><p id="received">{titles}</p></body></html>')
+
+        @app.get("/select")
+        def select() -> Any:  # the author's "add content" in the platform: a deep-linking launch
+            self.launch.deep_linking = True
+            return redirect(f"{self.tool_base}/lti/login?{urlencode(self.login_params())}")
+
+        @app.get("/.well-known/openid-configuration")
+        def openid_configuration() -> Any:
+            config: dict[str, Any] = {
+                "issuer": self.issuer, "authorization_endpoint": self.auth_url,
+                "token_endpoint": f"{self.issuer}/token", "jwks_uri": self.jwks_url,
+                "registration_endpoint": f"{self.issuer}/register",
+                "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "scopes_supported": ["openid", "https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+                "response_types_supported": ["id_token"], "subject_types_supported": ["public"],
+                "claims_supported": ["sub", "iss", "name", "email"],
+                "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                    "product_family_code": "testplattform", "version": "1.0",
+                    "messages_supported": [{"type": "LtiResourceLinkRequest"},
+                                           {"type": "LtiDeepLinkingRequest"}]},
+            }
+            if self.registration_mode == "wrong_issuer":
+                config["issuer"] = "https://elsewhere.example"
+            if self.registration_mode == "missing_fields":
+                del config["registration_endpoint"], config["jwks_uri"]
+            return jsonify(config)
+
+        @app.post("/register")
+        def register() -> Any:
+            body = request.get_json(force=True, silent=True) or {}
+            self.registrations.append({"authorization": request.headers.get("Authorization"),
+                                       "body": body})
+            if self.registration_mode == "error":
+                return jsonify({"error": "invalid_client_metadata"}), 400
+            if request.headers.get("Authorization") != f"Bearer {self.registration_token}":
+                return jsonify({"error": "invalid_token"}), 401
+            tool = dict(body.get("https://purl.imsglobal.org/spec/lti-tool-configuration") or {})
+            tool["deployment_id"] = self.launch.deployment_id
+            return jsonify({**body, "client_id": self.launch.client_id,
+                            "https://purl.imsglobal.org/spec/lti-tool-configuration": tool})
+
+        @app.get("/tool-registration")
+        def tool_registration() -> Any:  # the admin's "Add LTI Advantage": the tool's page in a frame
+            query = urlencode({"openid_configuration": f"{self.issuer}/.well-known/openid-configuration",
+                               "registration_token": self.registration_token})
+            src = f"{request.args['url']}?{query}"
+            return (f'<!doctype html><html lang="de"><head><title>Registrierung</title></head><body>'
+                    f'<h1>Tool registrieren</h1><p id="state">offen</p>'
+                    f'<iframe title="lernmodul" src="{html.escape(src)}" width="900" height="700"></iframe>'
+                    '<script>window.addEventListener("message", function (e) {'
+                    ' if (e.data && e.data.subject === "org.imsglobal.lti.close") {'
+                    ' document.getElementById("state").textContent = "geschlossen"; } });</script>'
+                    '</body></html>')
 
         @app.get("/course")
         def course() -> Any:

@@ -81,3 +81,20 @@ def test_platform_form_needs_the_csrf_token(app, admin, platform, snapshot):
 
 def test_unknown_platform_is_404(admin):
     assert admin.get("/admin/lti/999").status_code == 404
+
+
+def test_the_values_for_moodle_and_ilias_are_labelled_as_they_name_them(admin):
+    page = admin.get("/admin/lti").get_data(as_text=True)
+    for moodle, value in (("Tool URL", "http://localhost/lti/launch"),
+                          ("Initiate login URL", "http://localhost/lti/login"),
+                          ("Redirection URI(s)", "http://localhost/lti/launch"),
+                          ("Public keyset", "http://localhost/lti/jwks"),
+                          ("Content Selection URL", "http://localhost/lti/launch")):
+        assert f"<tr><td><code>{value}</code></td><td>{moodle}</td>" in page
+    for label in ("Supports Deep Linking (Content-Item Message)", "Share launcher's name with tool",
+                  "Share launcher's email with tool", "Accept grades from the tool",
+                  "IMS LTI Assignment and Grade Services", "Custom parameters", "Public key type",
+                  "Initiate Login URL", "Public Key Type", "Support for Deep Linking",
+                  "Content URL (Deep Linking)", "Custom Parameters"):
+        assert label in page, label
+    assert "target=exam" in page and "Registrierungslink erstellen" in page

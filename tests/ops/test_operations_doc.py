@@ -39,9 +39,13 @@ def resolve(words: list[str]) -> tuple[list[str], click.Command, list[str]]:
     command: click.Command = main
     path: list[str] = []
     rest = list(words)
-    while rest and isinstance(command, click.Group) and rest[0] in command.commands:
+    ctx = click.Context(main)
+    # get_command: the app's commands are loaded on first use (lernmodul.cli)
+    while rest and isinstance(command, click.Group) and command.get_command(ctx, rest[0]):
         path.append(rest[0])
-        command = command.commands[rest.pop(0)]
+        found = command.get_command(ctx, rest.pop(0))
+        assert found is not None
+        command = found
     return path, command, rest
 
 

@@ -144,7 +144,8 @@ def fit_text(text: str, font: str, size: float, min_size: float, width: float,
 def _split_balanced(text: str, font: str, count: int) -> tuple[str, ...]:
     """`text` in at most `count` lines, breaking where the widest line is narrowest."""
     pieces = [p for p in _BREAK_AFTER.split(text) if p]
-    if count == 1 or len(pieces) < 2:
+    count = min(count, len(pieces))  # three lines of two pieces are two lines
+    if count == 1:
         return (text,)
 
     def width(start: int, end: int) -> float:

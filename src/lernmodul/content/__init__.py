@@ -1,4 +1,6 @@
-"""Reads course folders from disk into the pure compiler."""
+"""Reads course folders from disk into the pure compiler.
+
+Internal to lernmodul: library users call `lernmodul.compile_folder` (docs/api)."""
 
 from __future__ import annotations
 

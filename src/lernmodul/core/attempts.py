@@ -40,6 +40,7 @@ def time_allowed(time_limit_minutes: int | None, extra_time_percent: int = 0) ->
 
 def deadline(started_at: datetime, time_limit_minutes: int | None,
              extra_time_percent: int = 0) -> datetime | None:
+    """When an attempt started at `started_at` is due (see time_allowed); None: no limit."""
     allowed = time_allowed(time_limit_minutes, extra_time_percent)
     return None if allowed is None else started_at + allowed
 

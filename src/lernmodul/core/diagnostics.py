@@ -40,6 +40,9 @@ def _german(text: str) -> str:
 
 
 class Severity(enum.Enum):
+    """An error must be fixed before the course is used (published, imported); a warning is
+    advice (an error too with ``lernmodul check --strict``)."""
+
     ERROR = "error"
     WARNING = "warning"
 

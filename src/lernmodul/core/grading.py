@@ -28,6 +28,8 @@ class InvalidResponse(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Score:
+    """The score of one response: points of max_points, and per option whether the choice was right."""
+
     points: float
     max_points: float
     is_correct: bool
@@ -279,6 +281,8 @@ def assemble_exam(course: Course, seed: int) -> tuple[DrawnQuestion, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Result:
+    """The score of one attempt: points, the pass mark, and the score per drawn question."""
+
     points: float
     max_points: float
     pass_mark: float

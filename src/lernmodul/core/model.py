@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 
 class QuestionType(enum.Enum):
+    """The kind of a question; its value is the name used in the course files."""
+
     SINGLE = "single"
     MULTIPLE = "multiple"
     TRUEFALSE = "truefalse"
@@ -17,6 +19,8 @@ class QuestionType(enum.Enum):
 
 
 class Scoring(enum.Enum):
+    """How a question with several parts scores: all parts right, or a share per part."""
+
     ALL = "all"
     PARTIAL = "partial"
 
@@ -49,6 +53,8 @@ class NumberAnswer:
 
 @dataclass(frozen=True, slots=True)
 class Question:
+    """One compiled question: its stem, options or accepted answers, points and where it stands."""
+
     id: str
     type: QuestionType
     stem_html: str
@@ -74,6 +80,8 @@ class Question:
 
 @dataclass(frozen=True, slots=True)
 class QuizSettings:
+    """A unit quiz: the pass mark (share 0..1), how many questions to draw, whether to shuffle."""
+
     pass_mark: float
     draw: int | None = None  # None: all questions
     shuffle: bool = True
@@ -89,6 +97,8 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class Unit:
+    """One unit of a course: its text (body segments), questions and quiz settings."""
+
     id: str
     title: str
     path: str
@@ -110,6 +120,8 @@ class Unit:
 
 
 class ExamRequirement(enum.Enum):
+    """Whether the final exam must be passed for the course to be complete."""
+
     REQUIRED = "required"
     OPTIONAL = "optional"
     NONE = "none"
@@ -117,6 +129,8 @@ class ExamRequirement(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Completion:
+    """The completion rule of a course: which units must be complete, and the exam."""
+
     units: str = "all"  # "all" or "none"
     exam: ExamRequirement = ExamRequirement.REQUIRED
 
@@ -131,6 +145,8 @@ class ExamReview(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ExamSettings:
+    """The final exam: pass mark, what to draw, attempts, time limit and review."""
+
     pass_mark: float
     draw: int | None = None  # questions per unit pool
     questions: int | None = None  # or: this many from all pools together
@@ -142,6 +158,8 @@ class ExamSettings:
 
 @dataclass(frozen=True, slots=True)
 class CertificateSettings:
+    """What the certificate of a course says: title, validity and signatory."""
+
     title: str
     valid_months: int | None = None
     signatory: str = ""
@@ -149,6 +167,8 @@ class CertificateSettings:
 
 @dataclass(frozen=True, slots=True)
 class Course:
+    """One compiled course version: its metadata, units, exam and certificate settings."""
+
     id: str
     title: str
     version: str

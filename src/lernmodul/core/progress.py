@@ -25,6 +25,7 @@ def unit_is_complete(course: Course, unit_id: str, state: CourseState) -> bool:
 
 
 def completed_units(course: Course, state: CourseState) -> tuple[str, ...]:
+    """The ids of the units that are complete, in course order."""
     return tuple(u.id for u in course.units if unit_is_complete(course, u.id, state))
 
 
@@ -38,6 +39,7 @@ def exam_is_open(course: Course, state: CourseState) -> bool:
 
 
 def course_is_complete(course: Course, state: CourseState) -> bool:
+    """Complete: the units the completion rule asks for, and the exam where it is required."""
     units_done = (course.completion.units != "all"
                   or len(completed_units(course, state)) == len(course.units))
     exam_done = course.completion.exam is not ExamRequirement.REQUIRED or state.exam_passed

@@ -29,6 +29,7 @@ class NotANumber(IncompleteResponse):
 
 
 def field_name(question: Question, suffix: str | None = None) -> str:
+    """The form field name of a question (`q-<id>`), or of one of its parts (`q-<id>-<suffix>`)."""
     return f"q-{question.id}" if suffix is None else f"q-{question.id}-{suffix}"
 
 

@@ -320,14 +320,14 @@ def sync_identities(session: Session, people: Sequence[Person], *, issuer: str,
         if account is not None and person.disabled:
             run.deactivate(person.key, account, "disabled")
             continue
+        if account is None and person.disabled:  # never created: whether it could be is moot
+            report.disabled_not_created += 1
+            continue
         if isinstance(person.identity, IdentityError):
             report.problems.append(Problem(person.key, person.identity.code, person.identity.detail))
             continue
         if account is None:
-            if person.disabled:
-                report.disabled_not_created += 1
-            else:
-                pending.append((person, person.identity))
+            pending.append((person, person.identity))
             continue
         run.update(person, account, person.identity)
     run.apply_changes()

@@ -1,9 +1,10 @@
-"""lernmodul as an LTI 1.3 tool: login initiation, resource-link launch, tool keys.
+"""lernmodul as an LTI 1.3 tool: login initiation, resource-link and deep-linking launches,
+the deep-linking response, dynamic registration, tool keys.
 
 The rule of this package: the protocol is the library's (pylti1p3, no JOSE of our own); this
 package only feeds it the registered platforms from the database, keeps each nonce in the
 database so that it is usable once across all workers, adds the checks the library leaves
-out (audience/azp, issued-at, RS256 only, resource-link message), and turns a valid launch
+out (audience/azp, issued-at, RS256 only, the two message types we take), and turns a valid launch
 into an `Identity` for `lernmodul.identity.sign_in`. A refusal is a `LaunchError` with a
 code that the web edge turns into a message. It imports neither the web layer nor its
 templates; the routes are in `lernmodul.web.lti`.

@@ -36,6 +36,14 @@ def find_platform(session: Session, issuer: str | None, client_id: str | None) -
     return found[0] if len(found) == 1 else None
 
 
+def registration_of(platform: LtiPlatform, private_pem: str, public_pem: str) -> Registration:
+    """The library's registration of a platform, with the tool key that signs our messages."""
+    return (Registration().set_issuer(platform.issuer).set_client_id(platform.client_id)
+            .set_key_set_url(platform.jwks_url).set_auth_login_url(platform.auth_login_url)
+            .set_auth_token_url(platform.token_url or "").set_auth_audience(platform.token_url or "")
+            .set_tool_private_key(private_pem).set_tool_public_key(public_pem))
+
+
 class DatabaseToolConf(ToolConfAbstract[FlaskRequest]):
     """The registered platforms as the library's tool configuration (many clients per issuer)."""
 
@@ -55,10 +63,7 @@ class DatabaseToolConf(ToolConfAbstract[FlaskRequest]):
         self.platform = platform
         if platform is None:
             return None  # type: ignore[return-value]  # the library checks for a falsy value
-        return (Registration().set_issuer(platform.issuer).set_client_id(platform.client_id)
-                .set_key_set_url(platform.jwks_url).set_auth_login_url(platform.auth_login_url)
-                .set_auth_token_url(platform.token_url or "").set_auth_audience(platform.token_url or "")
-                .set_tool_private_key(self._private_pem).set_tool_public_key(self._public_pem))
+        return registration_of(platform, self._private_pem, self._public_pem)
 
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration:
         return self._registration(find_platform(self._session, iss, None))

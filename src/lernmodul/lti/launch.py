@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
@@ -27,6 +28,10 @@ from lernmodul.lti.config import (
 
 MESSAGE_TYPE = "https://purl.imsglobal.org/spec/lti/claim/message_type"
 VERSION = "https://purl.imsglobal.org/spec/lti/claim/version"
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+MESSAGE_TYPES = frozenset({RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST})
 CLOCK_SKEW_SECONDS = 60
 Write = Callable[[], AbstractContextManager[Session]]
 
@@ -42,10 +47,15 @@ class LaunchError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Launch:
-    """A validated resource-link launch: the platform and the id token's claims."""
+    """A validated launch (resource link or deep linking): the platform and the id token's claims."""
 
     platform: LtiPlatform
     claims: dict[str, Any]
+
+    @property
+    def is_deep_linking(self) -> bool:
+        """Whether the platform asks for content to place (an LtiDeepLinkingRequest)."""
+        return self.claims.get(MESSAGE_TYPE) == DEEP_LINKING_REQUEST
 
 
 def login_redirect_url(session: Session, params: dict[str, str], *, launch_url: str,
@@ -105,6 +115,8 @@ def validate_launch(session: Session, params: dict[str, str], cookies: dict[str,
              ("bad_signature", message.validate_jwt_signature),
              ("unknown_deployment", message.validate_deployment),
              ("wrong_message_type", lambda: _check_message_type(dict(message.get_launch_data()))),
+             ("no_deep_linking_settings",
+              lambda: _check_deep_linking_settings(dict(message.get_launch_data()))),
              ("wrong_message_type", message.validate_message))
     for code, step in steps:
         try:
@@ -121,8 +133,24 @@ def validate_launch(session: Session, params: dict[str, str], cookies: dict[str,
 
 
 def _check_message_type(claims: dict[str, Any]) -> None:
-    if claims.get(MESSAGE_TYPE) != "LtiResourceLinkRequest" or claims.get(VERSION) != "1.3.0":
+    if claims.get(MESSAGE_TYPE) not in MESSAGE_TYPES or claims.get(VERSION) != "1.3.0":
         raise ValueError(f"message type {claims.get(MESSAGE_TYPE)!r}, version {claims.get(VERSION)!r}")
+
+
+def _check_deep_linking_settings(claims: dict[str, Any]) -> None:
+    """A deep-linking request must say where the answer goes and that it takes resource links."""
+    if claims.get(MESSAGE_TYPE) != DEEP_LINKING_REQUEST:
+        return
+    settings = claims.get(DEEP_LINKING_SETTINGS)
+    if not isinstance(settings, dict):
+        raise ValueError("no deep_linking_settings")
+    url = settings.get("deep_link_return_url")
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"deep_link_return_url {url!r}")
+    accepted = settings.get("accept_types")
+    if not isinstance(accepted, list) or "ltiResourceLink" not in accepted:
+        raise ValueError(f"accept_types {accepted!r}")
 
 
 def _check_claims(claims: dict[str, Any], platform: LtiPlatform) -> None:

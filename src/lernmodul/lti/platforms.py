@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lernmodul.db.lti import LtiPlatform
+from lernmodul.db.lti import LtiOneTime, LtiPlatform
 from lernmodul.services.audit import record_event
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -98,3 +100,23 @@ def save_platform(session: Session, values: PlatformValues, *, now: datetime, ac
                          "deployment_ids": list(values.deployment_ids),
                          "trust_instructors": values.trust_instructors})
     return platform
+
+
+REGISTRATION_LINK_LIFETIME = timedelta(hours=24)
+
+
+def registration_link_key(secret: str) -> str:
+    """How a registration link's secret is stored: hashed, never as it is."""
+    return "registration:" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_registration_secret(session: Session, *, actor_id: int, now: datetime) -> str:
+    """The secret of a new one-time link for LTI Dynamic Registration (24 hours, used once),
+    stored hashed with its creator; audit-logged."""
+    secret = secrets.token_urlsafe(32)
+    session.add(LtiOneTime(key=registration_link_key(secret), purpose="registration", user_id=actor_id,
+                           expires_at=now + REGISTRATION_LINK_LIFETIME))
+    record_event(session, action="lti.registration_link", at=now, actor_id=actor_id,
+                 target=f"user:{actor_id}", detail={"expires_at": (now + REGISTRATION_LINK_LIFETIME)
+                                                    .isoformat()})
+    return secret

@@ -22,6 +22,7 @@ INSTRUCTOR_ROLES = frozenset({
     "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor",
     "Instructor",
 })
+AUTHOR_ROLE_NAMES = frozenset({"Instructor", "ContentDeveloper", "Administrator"})
 PERSONNEL_NUMBER_KEYS = ("personnel_number", "personalnummer")
 
 
@@ -42,6 +43,21 @@ def course_of(claims: dict[str, Any]) -> str | None:
     custom = claims.get(CUSTOM_CLAIM) or {}
     value = custom.get("course") if isinstance(custom, dict) else None
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def target_of(claims: dict[str, Any]) -> str | None:
+    """What of the course the link opens: "exam" for its final exam alone, None for the course."""
+    custom = claims.get(CUSTOM_CLAIM) or {}
+    value = custom.get("target") if isinstance(custom, dict) else None
+    return "exam" if isinstance(value, str) and value.strip() == "exam" else None
+
+
+def may_place_content(claims: dict[str, Any]) -> bool:
+    """Whether the person may pick content in a deep-linking dialog: an Instructor, a content
+    developer or an administrator of the platform (its course or its institution)."""
+    roles = claims.get(ROLES_CLAIM) or []
+    return isinstance(roles, list) and any(
+        role in INSTRUCTOR_ROLES or str(role).rsplit("#", 1)[-1] in AUTHOR_ROLE_NAMES for role in roles)
 
 
 def is_instructor(claims: dict[str, Any]) -> bool:
@@ -93,4 +109,5 @@ def sign_in_launch(session: Session, launch: Launch, *, now: datetime) -> tuple[
     return user, result.created
 
 
-__all__ = ["IdentityError", "course_of", "identity_of", "is_instructor", "sign_in_launch"]
+__all__ = ["IdentityError", "course_of", "identity_of", "is_instructor", "may_place_content",
+           "sign_in_launch", "target_of"]

@@ -145,3 +145,10 @@ class CompiledCourses:
 def compile_version(version: CourseVersion, media_base: str) -> CompileResult:
     files = {name: (text or "").encode() for name, text in version.sources.items()}
     return compile_course(files, base=version.course_id, media_base=media_base)
+
+
+def list_media(session: Session, version_id: int) -> dict[str, bytes]:
+    """Every image of a course version by its path (media/…), for exports."""
+    return {m.path: m.content for m in session.scalars(
+        select(CourseMedia).where(CourseMedia.course_version_id == version_id)
+        .order_by(CourseMedia.path))}

@@ -37,6 +37,11 @@ def register(group: click.Group) -> None:
     from lernmodul.web.directory_commands import directory
 
     group.add_command(directory)
+    from lernmodul.web import interchange_commands, package_commands  # gift|qti; scorm|cmi5
+    from lernmodul.web.export_commands import export
+
+    package_commands.register(export)
+    interchange_commands.register(group)
     from lernmodul.web.outbox_commands import outbox
 
     group.add_command(outbox)

@@ -133,8 +133,10 @@ def content_security_policy(oidc_issuer: str | None, other_origins: tuple[str, .
 
 def _set_headers(response: Response) -> Response:
     headers = response.headers
+    # g.form_action_origins: where one response's form may post (an LTI platform's return URL)
     policy = content_security_policy(current_app.config.get("OIDC_ISSUER") or None,
-                                     tuple(current_app.extensions.get(FORM_ACTION_ORIGINS, ())))
+                                     tuple(current_app.extensions.get(FORM_ACTION_ORIGINS, ()))
+                                     + tuple(g.get("form_action_origins", ())))
     frame_ancestors = g.get("frame_ancestors")
     if frame_ancestors:
         # the one page a platform may embed (the LTI launch): its origin only, no X-Frame-Options
@@ -145,7 +147,8 @@ def _set_headers(response: Response) -> Response:
         headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
-    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    # g.opener_policy: a page opened by a platform's window that must write back to it
+    headers["Cross-Origin-Opener-Policy"] = g.get("opener_policy", "same-origin")
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     headers["X-Request-ID"] = request_id()
     if request.is_secure:

@@ -37,6 +37,9 @@ FORMAT = 1
 
 @dataclass(frozen=True, slots=True)
 class CompileResult:
+    """What compiling gives: the course as far as it could be built (None when course.md lacks
+    its id, title or front matter) and every diagnostic. Use the course only when `ok`."""
+
     course: Course | None
     diagnostics: tuple[Diagnostic, ...]
 

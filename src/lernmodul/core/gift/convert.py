@@ -108,7 +108,9 @@ class _Converter:
         return _unique(base, self.taken_units)
 
     def question_id(self, title: str, unit: _Unit) -> str:
-        base = slugify(title) or f"{unit.id}-{unit.blocks}"
+        # a name that is an id already (as lernmodul's GIFT export writes them) stays as it is
+        is_id = ID_PATTERN.match(title) is not None and len(title) <= MAX_ID_LENGTH
+        base = title if is_id else slugify(title) or f"{unit.id}-{unit.blocks}"
         return _unique(base, self.taken_questions)
 
     # --- text ------------------------------------------------------------------------------
@@ -170,7 +172,8 @@ class _Converter:
             general = answers.sub(at + 4)
             answers = answers.sub(0, at)
         answers = answers.strip()
-        stem = as_block(self.markdown(stem_text, fmt).text, stem=True)
+        # the marker is read once: text after it that looks like one ("[html] …") is text
+        stem = as_block(as_markdown_once(self, stem_text, fmt), stem=True)
 
         raw = answers.raw
         if not raw:
@@ -381,6 +384,14 @@ class _Converter:
             self.warn(DiagCode.GIFT_WRONG_WEIGHTS, answers, share=_percent(share),
                       weights=weights, wrong=_short(off[0][0]), moodle=_percent(moodle),
                       here=_percent(here))
+
+
+def as_markdown_once(conv: _Converter, text: str, fmt: str) -> str:
+    """The Markdown of text whose format marker is already taken off."""
+    converted = to_markdown(text, fmt)
+    conv.had_html = conv.had_html or converted.had_html
+    conv.images.extend(converted.images)
+    return converted.text
 
 
 def convert_gift(text: str, *, unit_id: str, title: str = "", language: str = "de",

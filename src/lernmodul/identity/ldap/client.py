@@ -3,10 +3,18 @@ the person of a login name, and a password check by binding as that person.
 
 Never anonymous: the service account (LDAP_BIND_DN) reads; a person's password is checked by
 a simple bind as their DN, and an empty password is refused before any bind (an LDAP server
-takes a simple bind with an empty password as an anonymous one, RFC 4513 5.1.2)."""
+takes a simple bind with an empty password as an anonymous one, RFC 4513 5.1.2).
+
+Active Directory (and Samba's AD DC) refuses a simple bind without TLS (strongerAuthRequired,
+"LDAP server signing requirements"): that is reported as such, with what to configure. A refused
+bind of AD names its reason in the diagnostic message ("…, data 533, …"): 52e is a wrong
+password; 533 (disabled) and 701 (expired account), 532 and 773 (the password has expired or
+must be changed) come only with the right password."""
 
 from __future__ import annotations
 
+import enum
+import re
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,10 +22,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ldap3 import NONE, SIMPLE, SUBTREE, Connection, Server, Tls
-from ldap3.core.exceptions import LDAPBindError, LDAPException, LDAPInvalidCredentialsResult
+from ldap3.core.exceptions import (
+    LDAPBindError,
+    LDAPException,
+    LDAPInvalidCredentialsResult,
+    LDAPStrongerAuthRequiredResult,
+)
 from ldap3.utils.conv import escape_filter_chars
 
-from lernmodul.identity.ldap.entries import DirectoryEntry, normalise_dn
+from lernmodul.identity.ldap.entries import DirectoryEntry, is_disabled, normalise_dn
 from lernmodul.identity.ldap.settings import DirectorySettings
 
 MAX_PASSWORD = 128
@@ -25,6 +38,38 @@ MAX_PASSWORD = 128
 
 class DirectoryError(Exception):
     """The directory cannot be reached or refused the service account or a search."""
+
+
+class TransportSecurityRequired(DirectoryError):
+    """The directory refuses a simple bind over a connection without TLS (AD, Samba)."""
+
+
+class PasswordCheck(enum.Enum):
+    RIGHT = "right"
+    WRONG = "wrong"  # also: locked out, unknown, anything the server does not explain
+    DISABLED = "disabled"  # AD: the password is right, the account is disabled or expired
+    # AD: the password is right, but it has expired or must be changed first
+    PASSWORD_EXPIRED = "password_expired"  # noqa: S105  # nosec B105
+
+
+# AD's sub-codes of invalidCredentials that it sends only for the right password
+_AD_DATA = re.compile(r"\bdata ([0-9a-f]{3})\b", re.IGNORECASE)
+_AD_REASONS = {"533": PasswordCheck.DISABLED, "701": PasswordCheck.DISABLED,
+               "532": PasswordCheck.PASSWORD_EXPIRED, "773": PasswordCheck.PASSWORD_EXPIRED}
+
+
+def ad_reason(message: str | None) -> PasswordCheck:
+    """What AD's diagnostic message of a refused bind says (WRONG when it says nothing known)."""
+    found = _AD_DATA.search(message or "")
+    return _AD_REASONS.get(found.group(1).lower(), PasswordCheck.WRONG) if found else PasswordCheck.WRONG
+
+
+def _needs_tls(settings: DirectorySettings,
+               error: LDAPStrongerAuthRequiredResult) -> TransportSecurityRequired:
+    return TransportSecurityRequired(
+        f"{settings.url} refuses a simple bind without TLS ({error.description}: "
+        f"{error.message or 'stronger authentication required'}): use an ldaps:// URL in LDAP_URL "
+        "or set LDAP_START_TLS = true, with LDAP_CA_FILE for the directory's CA")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +114,8 @@ def service_connection(settings: DirectorySettings) -> Iterator[Connection]:
         raise DirectoryError("no service account (LDAP_BIND_DN, LDAP_BIND_PASSWORD)")
     try:
         connection = _open(settings, settings.bind_dn, settings.bind_password)
+    except LDAPStrongerAuthRequiredResult as error:
+        raise _needs_tls(settings, error) from error
     except LDAPException as error:
         raise DirectoryError(f"cannot bind as {settings.bind_dn} to {settings.url}: {error}") from error
     try:
@@ -130,8 +177,8 @@ def find_person(settings: DirectorySettings, login: str) -> tuple[DirectoryEntry
         if len(found) != 1:
             return None
         entry = found[0]
-        disabled = False
-        if settings.disabled_filter:
+        disabled = is_disabled(entry, settings)  # AD: userAccountControl
+        if settings.disabled_filter and not disabled:
             disabled = bool(list(paged_entries(connection, settings, entry.dn,
                                                f"(&{settings.user_filter}{settings.disabled_filter})",
                                                ["1.1"])))
@@ -144,18 +191,24 @@ def find_person(settings: DirectorySettings, login: str) -> tuple[DirectoryEntry
     return entry, disabled, groups
 
 
-def password_is_correct(settings: DirectorySettings, dn: str, password: str) -> bool:
-    """Whether a simple bind as `dn` with `password` succeeds. An empty (or over-long) password
-    is wrong without asking the server; DirectoryError when the server cannot be reached."""
+def check_password(settings: DirectorySettings, dn: str, password: str) -> PasswordCheck:
+    """Whether a simple bind as `dn` with `password` succeeds, and for AD why not. An empty (or
+    over-long) password is wrong without asking the server; DirectoryError when the server
+    cannot be reached, TransportSecurityRequired when it wants TLS for the bind."""
     if not password or len(password) > MAX_PASSWORD or not dn:
-        return False
+        return PasswordCheck.WRONG
     try:
         connection = _open(settings, dn, password)
-    except (LDAPBindError, LDAPInvalidCredentialsResult):
-        return False
+    except LDAPInvalidCredentialsResult as error:
+        return ad_reason(error.message) if settings.is_ad else PasswordCheck.WRONG
+    except LDAPBindError:
+        return PasswordCheck.WRONG
+    except LDAPStrongerAuthRequiredResult as error:
+        raise _needs_tls(settings, error) from error
     except LDAPException as error:
         raise DirectoryError(f"cannot check the password at {settings.url}: {error}") from error
     try:
-        return bool(connection.bound)
+        return PasswordCheck.RIGHT if connection.bound else PasswordCheck.WRONG
     finally:
         connection.unbind()
+

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from lernmodul.db.models import LoginThrottle, User
 from lernmodul.identity.claims import IdentityError
-from lernmodul.identity.ldap.client import find_person, password_is_correct
+from lernmodul.identity.ldap.client import PasswordCheck, check_password, find_person
 from lernmodul.identity.ldap.entries import subject_of, to_identity
 from lernmodul.identity.ldap.settings import DirectorySettings
 from lernmodul.identity.linking import find_link, sign_in
@@ -28,7 +28,10 @@ from lernmodul.services.audit import record_event
 
 class DirectoryLogin(enum.Enum):
     OK = "ok"
-    INVALID = "invalid"  # wrong or empty password, disabled person or account
+    INVALID = "invalid"  # wrong or empty password, an account deactivated here
+    DISABLED = "disabled"  # the right password, but the directory has disabled the person
+    # AD: the right password, but expired or to be changed
+    PASSWORD_EXPIRED = "password_expired"  # noqa: S105  # nosec B105
     THROTTLED = "throttled"
     REFUSED = "refused"  # the password is right, but the identity cannot sign in (`code`)
 
@@ -68,10 +71,16 @@ def authenticate_with_directory(session: Session, settings: DirectorySettings, *
     if state.is_blocked:
         return DirectoryLoginResult(DirectoryLogin.THROTTLED,
                                     retry_after_seconds=int(state.retry_after.total_seconds()) + 1)
-    ok = password_is_correct(settings, entry.dn, password) and not disabled
+    check = check_password(settings, entry.dn, password)
+    if check is PasswordCheck.RIGHT and disabled:
+        check = PasswordCheck.DISABLED
     user_id = link.user_id if link is not None else (local.id if local is not None else None)
-    if not ok:
-        return _failure(session, rows, now, limits, ip=ip, user_id=user_id)
+    if check is not PasswordCheck.RIGHT:
+        # a refusal with a reason only after the right password: no hint for a guesser
+        outcome = {PasswordCheck.DISABLED: DirectoryLogin.DISABLED,
+                   PasswordCheck.PASSWORD_EXPIRED: DirectoryLogin.PASSWORD_EXPIRED}.get(
+                       check, DirectoryLogin.INVALID)
+        return _failure(session, rows, now, limits, ip=ip, user_id=user_id, outcome=outcome)
     try:
         result = sign_in(session, to_identity(entry, settings, groups=groups), now=now)
     except IdentityError as error:
@@ -88,9 +97,12 @@ def authenticate_with_directory(session: Session, settings: DirectorySettings, *
 
 
 def _failure(session: Session, rows: list[LoginThrottle], now: datetime,
-             limits: login_throttle.ThrottleLimits, *, ip: str | None,
-             user_id: int | None) -> DirectoryLoginResult:
+             limits: login_throttle.ThrottleLimits, *, ip: str | None, user_id: int | None,
+             outcome: DirectoryLogin = DirectoryLogin.INVALID) -> DirectoryLoginResult:
     login_throttle.record_failure(session, rows, now, limits)
+    detail: dict[str, str | None] = {"ip": ip, "source": "ldap"}
+    if outcome is not DirectoryLogin.INVALID:
+        detail["reason"] = outcome.value
     record_event(session, action="login.failure", at=now, actor_id=None,
-                 target=f"user:{user_id}" if user_id else None, detail={"ip": ip, "source": "ldap"})
-    return DirectoryLoginResult(DirectoryLogin.INVALID)
+                 target=f"user:{user_id}" if user_id else None, detail=detail)
+    return DirectoryLoginResult(outcome)

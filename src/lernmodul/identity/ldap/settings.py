@@ -21,8 +21,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "LOGIN_ATTRIBUTES": "",
     },
     "ad": {
-        # objectClass=user alone also matches computer accounts
-        "USER_FILTER": "(&(objectCategory=person)(objectClass=user))",
+        # objectClass=user alone also matches computer accounts; the built-in accounts
+        # (Administrator, Guest, krbtgt) are critical system objects, never staff
+        "USER_FILTER": "(&(objectCategory=person)(objectClass=user)(!(isCriticalSystemObject=TRUE)))",
         "ATTRIBUTE_SUBJECT": "objectGUID",
         "DISABLED_FILTER": None,  # userAccountControl bit 2 (ACCOUNTDISABLE), read per entry
         "LOGIN_ATTRIBUTES": "sAMAccountName",

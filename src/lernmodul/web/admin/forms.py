@@ -145,3 +145,10 @@ class LtiPlatformForm(FlaskForm):
         Length(max=1000, message=_l("At most %(max)d characters."))])
     trust_instructors = BooleanField(_l("Instructors of this platform become trainers here"))
     submit = SubmitField(_l("Save platform"))
+
+
+class RegistrationLinkForm(PrefixedForm):
+    """Creates a one-time link for LTI Dynamic Registration (only the CSRF token and a button)."""
+
+    id_prefix = "registration-link"
+    submit = SubmitField(_l("Create a registration link"))

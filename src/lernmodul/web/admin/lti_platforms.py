@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,8 +13,14 @@ from werkzeug.wrappers import Response
 
 from lernmodul.db.lti import LtiPlatform
 from lernmodul.db.models import utcnow
-from lernmodul.lti.platforms import PlatformError, PlatformValues, parse_deployments, save_platform
-from lernmodul.web.admin.forms import LtiPlatformForm
+from lernmodul.lti.platforms import (
+    PlatformError,
+    PlatformValues,
+    create_registration_secret,
+    parse_deployments,
+    save_platform,
+)
+from lernmodul.web.admin.forms import LtiPlatformForm, RegistrationLinkForm
 from lernmodul.web.admin.views import bp
 from lernmodul.web.database import get_session
 
@@ -25,12 +33,15 @@ MESSAGES = {
 
 
 def tool_values() -> dict[str, str]:
-    """What the platform's administrator enters for lernmodul (ILIAS and Moodle name them so)."""
+    """What the platform's administrator enters for lernmodul (ILIAS and Moodle name them so):
+    the launch URL is the tool URL, the redirection URI and the deep-linking URL at once."""
     return {
-        "tool_url": url_for("learner.dashboard", _external=True),
+        "tool_url": url_for("lti.launch", _external=True),
         "login_url": url_for("lti.login", _external=True),
         "launch_url": url_for("lti.launch", _external=True),
+        "deep_linking_url": url_for("lti.launch", _external=True),
         "jwks_url": url_for("lti.jwks", _external=True),
+        "domain": urlsplit(url_for("lti.launch", _external=True)).netloc,
     }
 
 
@@ -41,10 +52,24 @@ def _platform(platform_id: int) -> LtiPlatform:
     return platform
 
 
+def _list(registration_link: str | None = None) -> str:
+    platforms = list(get_session().scalars(select(LtiPlatform).order_by(LtiPlatform.name, LtiPlatform.id)))
+    return render_template("admin/lti_platforms.html", platforms=platforms, tool=tool_values(),
+                           registration_link=registration_link, link_form=RegistrationLinkForm())
+
+
 @bp.route("/lti")
 def lti_platforms() -> str:
-    platforms = list(get_session().scalars(select(LtiPlatform).order_by(LtiPlatform.name, LtiPlatform.id)))
-    return render_template("admin/lti_platforms.html", platforms=platforms, tool=tool_values())
+    return _list()
+
+
+@bp.post("/lti/registration-link")
+def lti_registration_link() -> str | tuple[str, int]:
+    """A one-time link for LTI Dynamic Registration, shown once (stored only as a hash)."""
+    if not RegistrationLinkForm().validate_on_submit():
+        return _list(), 400
+    secret = create_registration_secret(get_session(), actor_id=current_user.id, now=utcnow())
+    return _list(url_for("lti.register", link=secret, _external=True))
 
 
 @bp.route("/lti/new", methods=["GET", "POST"])

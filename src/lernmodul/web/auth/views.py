@@ -113,8 +113,8 @@ def login() -> Response | str | tuple[str, int, dict[str, str]] | tuple[str, int
         if settings.directory is not None:
             try:
                 directory_result = _directory_login(form.login.data or "", form.password.data or "")
-            except DirectoryError:
-                log_security_event("login.directory_unavailable")
+            except DirectoryError as failure:
+                log_security_event("login.directory_unavailable", reason=str(failure))
                 error = _("The directory cannot be reached right now. Please try again later.")
                 return _login_page(form, error, target), 503, {}
             if directory_result is not None and directory_result.outcome is DirectoryLogin.REFUSED:
@@ -122,6 +122,12 @@ def login() -> Response | str | tuple[str, int, dict[str, str]] | tuple[str, int
                                    reason=directory_result.code)
                 error = _("Your directory account cannot be used here yet. Please contact the "
                           "administration of the learning platform.")
+                return _login_page(form, error, target), 403, {}
+            if directory_result is not None and directory_result.outcome in _DIRECTORY_REFUSALS:
+                log_security_event("login.refused", login=form.login.data,
+                                   reason=directory_result.outcome.value)
+                error = _DIRECTORY_REFUSALS[directory_result.outcome]()
+                get_session().commit()  # the failure counts (throttle, audit) despite the 403
                 return _login_page(form, error, target), 403, {}
         result = _as_login_result(directory_result) if directory_result else accounts.authenticate(
             get_session(),
@@ -148,6 +154,15 @@ def login() -> Response | str | tuple[str, int, dict[str, str]] | tuple[str, int
             log_security_event("login.success", user_id=user.id)
             return redirect(target or home_url(user))
     return _login_page(form, error, target)
+
+
+_DIRECTORY_REFUSALS = {  # the directory password was right, the directory refuses the person
+    DirectoryLogin.DISABLED: lambda: _("Your account is disabled in the directory. Please contact "
+                                       "your IT department."),
+    DirectoryLogin.PASSWORD_EXPIRED: lambda: _("Your directory password has expired or must be "
+                                               "changed. Please change it first, for example when "
+                                               "signing in at your workplace."),
+}
 
 
 def _directory_login(login: str, password: str) -> DirectoryLoginResult | None:

@@ -45,7 +45,7 @@ from lernmodul.lti import (
     validate_launch,
 )
 from lernmodul.lti.ags import remember_line_item
-from lernmodul.lti.users import course_of
+from lernmodul.lti.users import course_of, target_of
 from lernmodul.services import courses as course_service
 from lernmodul.web import csrf
 from lernmodul.web.access import public
@@ -85,6 +85,13 @@ MESSAGES = {
     "already_linked": _l("This account is already linked to another person of this platform."),
     "personnel_number_conflict": _l("The personnel number does not match the account."),
     "no_account": _l("No account could be created."),
+    "no_deep_linking_settings": _l("The platform's content selection request is incomplete "
+                                   "(no deep linking settings)."),
+    "not_author": _l("Only authors of the learning platform (for example with the Instructor role) "
+                     "may choose content here."),
+    "deep_link_refused": _l("This selection form is not valid, has expired or has been used "
+                            "already. Please start the content selection again from the learning "
+                            "platform."),
 }
 
 
@@ -146,6 +153,9 @@ def launch() -> Response | tuple[str, int]:
                                   keys=_keys())
     except LaunchError as error:
         return _refuse(error.code, error.detail, 403 if error.code == "replayed_nonce" else 400)
+    if checked.is_deep_linking:
+        from lernmodul.web.lti.deep_linking import start_deep_linking  # its module imports this one
+        return start_deep_linking(checked, now)
     course_id = course_of(checked.claims)
     if course_id is not None and course_service.find_latest_version(session, course_id) is None:
         return _refuse("unknown_course", course_id, 404)
@@ -158,7 +168,9 @@ def launch() -> Response | tuple[str, int]:
         remember_line_item(session, checked, user_id=user.id, course_id=course_id, now=now)
     if request.headers.get("Sec-Fetch-Dest") in IFRAME_DESTINATIONS:
         token = secrets.token_urlsafe(32)
-        session.add(LtiOneTime(key=_hash(token), purpose="start", user_id=user.id, course_id=course_id,
+        target = target_of(checked.claims)
+        start_course = f"{course_id}#{target}" if course_id and target else course_id
+        session.add(LtiOneTime(key=_hash(token), purpose="start", user_id=user.id, course_id=start_course,
                                platform_id=checked.platform.id, expires_at=now + START_LIFETIME))
         origin = _origin(checked.platform.auth_login_url) or _origin(checked.platform.issuer)
         if origin:
@@ -166,7 +178,7 @@ def launch() -> Response | tuple[str, int]:
         html = render_template("lti/new_window.html", start_url=url_for("lti.start", token=token))
         return Response(html)
     start_session(user)
-    return redirect(_target(course_id), 303)
+    return redirect(_target(course_id, target_of(checked.claims)), 303)
 
 
 @bp.get("/start/<token>")
@@ -185,7 +197,8 @@ def start(token: str) -> Response | tuple[str, int]:
         return _refuse("start_refused", "start token", 404)
     start_session(user)
     log_security_event("lti.start", user_id=user.id)
-    return redirect(_target(course_id), 303)
+    course, _sep, target = (course_id or "").partition("#")
+    return redirect(_target(course or None, target or None), 303)
 
 
 @bp.get("/jwks")
@@ -204,7 +217,9 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
-def _target(course_id: str | None) -> str:
+def _target(course_id: str | None, target: str | None = None) -> str:
+    if course_id and target == "exam":  # the final exam alone: its section of the course page
+        return url_for("learner.course_page", course_id=course_id, _anchor="exam-heading")
     if course_id:
         return url_for("learner.course_page", course_id=course_id)
     return url_for("learner.dashboard")

@@ -211,8 +211,11 @@ def course_page(course_id: str) -> str:
     draft = authoring.find_draft(session, course_id)
     if not versions and draft is None:
         abort(404)
+    from lernmodul.services.packages import FORMAT_NAMES
+
     return render_template("trainer/course.html", course_id=course_id, versions=versions,
-                           draft=draft, title=versions[0].title if versions else course_id)
+                           draft=draft, title=versions[0].title if versions else course_id,
+                           package_formats=FORMAT_NAMES)
 
 
 @bp.post("/courses/<course_id>/draft")
@@ -282,4 +285,4 @@ def download_version(version_id: int) -> Response:
 
 
 # the editor's routes, registered on `bp` when imported
-from lernmodul.web.trainer import drafts  # noqa: E402, F401
+from lernmodul.web.trainer import drafts, packages  # noqa: E402, F401

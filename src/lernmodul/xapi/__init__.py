@@ -1,0 +1,48 @@
+"""xAPI statements to a Learning Record Store (off unless XAPI_ENDPOINT is set).
+
+The rule of this package: building a statement is pure (`statements`: values in, a JSON-ready
+dict out — no database, no clock, no randomness, so the same event always gives the same
+statement and id) and kept apart from sending it (`sending`: one HTTP POST and what its answer
+means). Neither imports the database, the services or the web layer: the services turn learning
+events into statements and put them into the delivery outbox; the outbox sender calls `sending`.
+"""
+
+from lernmodul.xapi.sending import Answer, Delivery, Lrs, classify, post_statement
+from lernmodul.xapi.statements import (
+    ACTOR_MODES,
+    IDENTIFIED,
+    PSEUDONYM,
+    CourseRef,
+    ExamResult,
+    ItemResult,
+    Learner,
+    Round,
+    Sender,
+    course_completed,
+    course_started,
+    exam_graded,
+    item_answered,
+    pseudonym,
+)
+
+__all__ = [
+    "ACTOR_MODES",
+    "IDENTIFIED",
+    "PSEUDONYM",
+    "Answer",
+    "CourseRef",
+    "Delivery",
+    "ExamResult",
+    "ItemResult",
+    "Learner",
+    "Lrs",
+    "Round",
+    "Sender",
+    "classify",
+    "course_completed",
+    "course_started",
+    "exam_graded",
+    "item_answered",
+    "post_statement",
+    "pseudonym",
+]

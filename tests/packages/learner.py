@@ -1,0 +1,84 @@
+"""A scripted learner for the package player: reads units, answers quizzes and the exam
+right or wrong (it knows the course, as the test does), by keyboard-reachable controls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lernmodul.core.model import Course, QuestionType
+
+
+def open_view(frame: Any, name: str) -> None:
+    """Follows the link to a view (as a learner does) and waits until the view is shown."""
+    section = ("view-quiz" if name.startswith("quiz-") else "view-exam" if name == "exam"
+               else f"view-{name}" if name == "start" else f"view-unit-{name[5:]}")
+    frame.evaluate("name => { window.location.hash = '#' + name; }", name)
+    frame.wait_for_function("id => !document.getElementById(id).hidden", arg=section)
+
+
+def read_unit(frame: Any, unit_id: str) -> None:
+    open_view(frame, f"unit-{unit_id}")
+    section = frame.locator(f"#view-unit-{unit_id}")
+    section.locator("h1").wait_for()
+    button = section.get_by_role("button", name="Als gelesen markieren")
+    if button.count():
+        button.click()
+    section.get_by_text("Sie haben diese Einheit gelesen.").wait_for()
+
+
+def _html_match(label_html: str, option_html: str) -> bool:
+    return label_html.strip() == option_html.strip()
+
+
+def answer(frame: Any, course: Course, scope: str, *, right: bool) -> None:
+    """Answers every question in the visible form of `scope` (#lm-quiz or #lm-exam)."""
+    questions = course.questions()
+    for fieldset in frame.locator(f"{scope} fieldset.question").all():
+        question = questions[fieldset.get_attribute("data-question")]
+        kind = question.type
+        if kind in (QuestionType.SINGLE, QuestionType.TRUEFALSE, QuestionType.MULTIPLE):
+            for choice in fieldset.locator("li.choice").all():
+                label_html = choice.locator("label").inner_html()
+                option = next(o for o in question.options if _html_match(label_html, o.html))
+                if option.is_correct == right or (kind is QuestionType.MULTIPLE and not right
+                                                   and not option.is_correct):
+                    choice.locator("input").check()
+                    if kind is not QuestionType.MULTIPLE:
+                        break
+        elif kind is QuestionType.ORDER:
+            items = fieldset.locator("li.choice").all()
+            positions = list(range(len(items)))
+            if not right:
+                positions.reverse()
+            for item in items:
+                label_html = item.locator("label").inner_html()
+                index = next(n for n, o in enumerate(question.options)
+                             if _html_match(label_html, o.html))
+                item.locator("select").select_option(value=str(positions[index] + 1))
+        elif kind is QuestionType.MATCH:
+            for n, item in enumerate(fieldset.locator("li.choice").all()):
+                option = question.options[n]
+                target = option.match_text if right else question.options[
+                    (n + 1) % len(question.options)].match_text
+                item.locator("select").select_option(label=target)
+        elif kind is QuestionType.NUMBER:
+            value = question.number_answers[0].value
+            fieldset.locator("input").fill(f"{value:g}".replace(".", ",") if right else "12345")
+        else:
+            fieldset.locator("input").fill(f"  {question.text_answers[0].upper()} " if right
+                                           else "falsch")
+    frame.locator(f"{scope} form button[type=submit]").click()
+
+
+def take_quiz(frame: Any, course: Course, unit_id: str, *, right: bool) -> str:
+    open_view(frame, "start")
+    open_view(frame, f"quiz-{unit_id}")
+    answer(frame, course, "#lm-quiz", right=right)
+    return frame.locator("#lm-quiz-result").inner_text()
+
+
+def take_exam(frame: Any, course: Course, *, right: bool) -> str:
+    open_view(frame, "start")
+    open_view(frame, "exam")
+    answer(frame, course, "#lm-exam", right=right)
+    return frame.locator("#lm-exam-result").inner_text()
