@@ -42,6 +42,9 @@ def register(group: click.Group) -> None:
 
     package_commands.register(export)
     interchange_commands.register(group)
+    from lernmodul.web.outbox_commands import outbox
+
+    group.add_command(outbox)
 
 
 def _make_app(default_env: str = "production") -> Flask:
