@@ -117,21 +117,27 @@ def enqueue_statements(session: Session, settings: RecordSettings) -> int:
     return added
 
 
-def install(factory: sessionmaker[Session], settings: RecordSettings) -> None:
-    """Every commit of a session from `factory` first queues its learning events' statements.
+def queue_pending(session: Session, settings: RecordSettings) -> None:
+    """`enqueue_statements` in a savepoint: a statement that cannot be built is logged and
+    skipped, and the learner's result is committed all the same (it is the record; the
+    statement only reports it)."""
+    if not session.info.get(EVENTS_KEY):
+        return
+    try:
+        with session.begin_nested():
+            enqueue_statements(session, settings)
+    except Exception:
+        session.info.pop(EVENTS_KEY, None)
+        logger.exception("xAPI statements not queued")
 
-    A statement that cannot be built is logged and skipped: the learner's result is committed
-    all the same (it is the record; the statement only reports it)."""
+
+def install(factory: sessionmaker[Session], settings: RecordSettings) -> None:
+    """Every commit of a session from `factory` first queues its learning events' statements
+    (the web edge queues a request's statements a little earlier, before its response goes
+    out, so that the outbox can try them right after the commit)."""
 
     def before_commit(session: Session) -> None:
-        if not session.info.get(EVENTS_KEY):
-            return
-        try:
-            with session.begin_nested():
-                enqueue_statements(session, settings)
-        except Exception:
-            session.info.pop(EVENTS_KEY, None)
-            logger.exception("xAPI statements not queued")
+        queue_pending(session, settings)
 
     def after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:  # the outermost transaction: its events are done

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lernmodul.outbox import DeliveryItem, PermanentDeliveryError, RetryableDeliveryError
-from lernmodul.xapi.sending import Delivery, Lrs, post_statement
+from lernmodul.xapi.sending import TIMEOUT_SECONDS, Delivery, Lrs, post_statement
 
 KIND = "xapi"
 
@@ -27,7 +27,8 @@ def send_statement(item: DeliveryItem, config: Mapping[str, Any]) -> None:
     lrs = lrs_from_config(config)
     if lrs is None:
         raise RetryableDeliveryError("XAPI_ENDPOINT is not set: kept until an LRS is configured")
-    answer = post_statement(lrs, item.payload)
+    timeout = float(config.get("OUTBOX_SEND_TIMEOUT_SECONDS") or TIMEOUT_SECONDS)
+    answer = post_statement(lrs, item.payload, timeout=timeout)
     if answer.delivery == Delivery.DELIVERED:
         return
     if answer.delivery == Delivery.REFUSED:
