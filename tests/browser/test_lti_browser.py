@@ -1,12 +1,18 @@
 """LTI 1.3 in Chromium: the test platform embeds lernmodul in an iframe; the launch offers a
-new window, which opens the course signed in. The admin pages of platforms pass axe-core."""
+new window, which opens the course signed in; the learner passes the exam there and the
+platform's AGS scores endpoint receives the score. The admin pages of platforms and of
+deliveries pass axe-core."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID, LtiTestPlatform
+from learner_pages import Mouse, right_answers
+from sqlalchemy import select
+from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID, SCORE_TYPE, LtiTestPlatform
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +28,8 @@ def lti_platform(live_server: str, app: Any) -> Any:
     session = get_database(app).sessions()
     session.add(LtiPlatform(name="Testplattform", issuer=platform.issuer, client_id=CLIENT_ID,
                             deployment_ids=DEPLOYMENT_ID, auth_login_url=platform.auth_url,
-                            token_url="", jwks_url=platform.jwks_url, trust_instructors=False))
+                            token_url=platform.token_url, jwks_url=platform.jwks_url,
+                            trust_instructors=False))
     session.commit()
     session.close()
     yield platform
@@ -48,6 +55,95 @@ def test_launch_in_an_iframe_opens_the_course_in_a_new_window(lti_platform: Any,
     assert inner.locator("h1").inner_text() == "Kurs öffnen"
     assert_accessible(inner)
     assert_accessible(course)
+
+
+def _open_course(lti_platform: Any, page: Any) -> Any:
+    page.goto(lti_platform.issuer + "/course")
+    link = page.frame_locator("iframe").get_by_role("link", name="In neuem Fenster öffnen")
+    link.wait_for(timeout=15000)
+    with page.expect_popup() as popup_info:
+        link.click()
+    course = popup_info.value
+    course.wait_for_load_state()
+    return course
+
+
+def test_learner_passes_the_exam_and_the_platform_receives_the_score(
+        lti_platform: Any, page: Any, app: Any, course_imported: int, sample_course: Any) -> None:
+    from lernmodul.db.learning import UnitProgress
+    from lernmodul.db.models import Enrolment
+    from lernmodul.db.outbox import DELIVERED, Delivery
+    from lernmodul.web.database import get_database
+
+    course = _open_course(lti_platform, page)
+    driver = Mouse(course)
+    driver.press_button("Kurs beginnen")
+    # the units are done already (the journey test walks them); the exam is taken here
+    with get_database(app).sessions() as session, session.begin():
+        enrolment = session.scalars(select(Enrolment)).one()
+        for unit in ("grundlagen", "praxis"):
+            session.add(UnitProgress(enrolment_id=enrolment.id, unit_id=unit,
+                                     read_at=datetime.now(UTC), quiz_passed_at=datetime.now(UTC)))
+    course.goto(course.url.split("/courses/")[0] + "/courses/beispielkurs")
+    driver.press_button("Abschlussprüfung beginnen oder fortsetzen")
+    assert course.locator("h1").inner_text() == "Abschlussprüfung"
+    driver.answer(right_answers(course, sample_course.questions()))
+    before = datetime.now(UTC)
+    driver.press_button("Antworten abgeben")
+    assert course.locator(".result-verdict").inner_text() == "Bestanden"
+    deadline = time.monotonic() + 15
+    while not lti_platform.scores:
+        assert time.monotonic() < deadline, "no score arrived at the platform"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    [score] = lti_platform.scores
+    body = score["body"]
+    assert score["content_type"] == SCORE_TYPE and score["lineitem"] == lti_platform.lineitem_url
+    assert (body["userId"], body["activityProgress"], body["gradingProgress"]) == (
+        "user-1", "Completed", "FullyGraded")
+    assert body["scoreGiven"] == body["scoreMaximum"] > 0
+    assert datetime.fromisoformat(body["timestamp"]) <= datetime.now(UTC)
+    assert datetime.fromisoformat(body["timestamp"]) >= before.replace(microsecond=0)
+    # the platform checked the tool's assertion against the tool's published keys
+    assert [r["iss"] for r in lti_platform.token_requests] == [CLIENT_ID]
+    with get_database(app).sessions() as session:
+        assert [d.status for d in session.scalars(select(Delivery))] == [DELIVERED]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_deliveries_page_is_accessible(live_server: str, page: Any, make_user: Any, app: Any,
+                                       assert_accessible: Any) -> None:
+    from learner_pages import LEARNER_PASSWORD
+
+    from lernmodul.db.outbox import FAILED, Delivery
+    from lernmodul.outbox import enqueue
+    from lernmodul.web.database import get_database
+
+    with get_database(app).sessions() as session, session.begin():
+        enqueue(session, kind="ags", key="attempt:1", payload={}, target="lti_platform:1")
+        enqueue(session, kind="xapi", key="statement:1", payload={}, target="https://lrs.example")
+        row = session.scalars(select(Delivery).where(Delivery.kind == "xapi")).one()
+        row.status, row.attempts, row.last_error = FAILED, 20, "LRS answered 503"
+    make_user(("admin",), email="admin@example.org", name="Anton Admin")
+    page.goto(live_server + "/login")
+    page.locator("#login").fill("admin@example.org")
+    page.locator("#password").fill(LEARNER_PASSWORD)
+    with page.expect_navigation():
+        page.locator("#password").press("Enter")
+    page.goto(live_server + "/admin/")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Übermittlungen an andere Systeme").click()
+    assert page.locator("h1").inner_text() == "Übermittlungen an andere Systeme"
+    assert "LRS answered 503" in page.locator("main").inner_text()
+    assert_accessible(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Aufgeben (Übermittlung 1)").click()
+    assert "aufgegeben" in page.locator(".messages").inner_text()
+    assert_accessible(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Jetzt erneut senden (Übermittlung 2)").click()
+    assert "nächsten Lauf" in page.locator(".messages").inner_text()
+    assert_accessible(page)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

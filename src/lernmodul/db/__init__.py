@@ -7,7 +7,7 @@ from lernmodul.db.engine import make_engine, make_session_factory
 from lernmodul.db.hr_summary import HrCourseCount, HrDueCount, HrExpiryCount, HrUnitPersons
 from lernmodul.db.identities import ExternalIdentity, SamlSeenMessage
 from lernmodul.db.learning import Attempt, AttemptResult, CourseMedia, UnitProgress
-from lernmodul.db.lti import LtiOneTime, LtiPlatform
+from lernmodul.db.lti import LtiLineItem, LtiOneTime, LtiPlatform
 from lernmodul.db.models import (
     AuditLog,
     Base,
@@ -19,6 +19,7 @@ from lernmodul.db.models import (
     User,
     UserRole,
 )
+from lernmodul.db.outbox import Delivery
 from lernmodul.db.password_resets import PasswordResetToken
 from lernmodul.db.reminders import SentReminder
 
@@ -32,6 +33,7 @@ __all__ = [
     "CourseDraft",
     "CourseMedia",
     "CourseVersion",
+    "Delivery",
     "DraftMedia",
     "Enrolment",
     "ExternalIdentity",
@@ -40,6 +42,7 @@ __all__ = [
     "HrExpiryCount",
     "HrUnitPersons",
     "LoginThrottle",
+    "LtiLineItem",
     "LtiOneTime",
     "LtiPlatform",
     "OrgUnit",

@@ -49,3 +49,22 @@ class LtiOneTime(Base):
     course_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     platform_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class LtiLineItem(Base):
+    """Where a platform takes the scores of one person in one course: the AGS line item of the
+    resource link they launched, with the person's LTI subject (the `userId` of a score).
+    Written at each launch that carries the AGS endpoint claim with the score scope."""
+
+    __tablename__ = "lti_line_items"
+    __table_args__ = (UniqueConstraint("platform_id", "user_id", "course_id", "resource_link_id",
+                                       name="uq_lti_line_items_link"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[str] = mapped_column(String(200))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    lineitem_url: Mapped[str] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

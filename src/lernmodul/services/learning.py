@@ -29,6 +29,7 @@ from lernmodul.core.progress import CourseState, course_is_complete, exam_is_ope
 from lernmodul.core.responses import describe, from_json, to_json
 from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment
+from lernmodul.services.score_return import queue_completion_score, queue_scores
 
 QUIZ = "quiz"
 EXAM = "exam"
@@ -173,8 +174,9 @@ def mark_unit_read(session: Session, enrolment: Enrolment, course: Course, unit_
 
 
 def refresh_completion(session: Session, enrolment: Enrolment, course: Course,
-                       now: datetime) -> bool:
-    """Records the completion once the course's rules are met. Returns whether complete."""
+                       now: datetime, *, queue_score: bool = True) -> bool:
+    """Records the completion once the course's rules are met, and queues its score for the
+    learner's LTI platforms (unless the caller queues its own). Returns whether complete."""
     if enrolment.completed_at is not None:
         return True
     state = course_state(enrolment, progress_by_unit(session, enrolment.id))
@@ -184,6 +186,8 @@ def refresh_completion(session: Session, enrolment: Enrolment, course: Course,
         # tells the caller's edge that this transaction completed a course (certificates)
         session.info.setdefault(COMPLETED_KEY, set()).add(enrolment.id)
         note_event(session, COURSE_COMPLETED, enrolment.id)
+        if queue_score:
+            queue_completion_score(session, enrolment, now)
         return True
     return False
 
@@ -384,7 +388,11 @@ def submit_attempt(session: Session, attempt: Attempt, course: Course,
         elif enrolment.exam_passed_at is None:
             enrolment.exam_passed_at = now
         session.flush()
-        refresh_completion(session, enrolment, course, now)
+        refresh_completion(session, enrolment, course, now, queue_score=attempt.kind != EXAM)
+    if attempt.kind == EXAM:  # passed or failed: the platform's gradebook gets the attempt
+        queue_scores(session, user_id=enrolment.user_id, course_id=enrolment.course_id,
+                     result_key=f"attempt:{attempt.id}", given=graded.points,
+                     maximum=graded.max_points, completed=enrolment.completed_at is not None, at=now)
     return Outcome(rules.AttemptState.SUBMITTED, result)
 
 

@@ -132,9 +132,7 @@ def queue_pending(session: Session, settings: RecordSettings) -> None:
 
 
 def install(factory: sessionmaker[Session], settings: RecordSettings) -> None:
-    """Every commit of a session from `factory` first queues its learning events' statements
-    (the web edge queues a request's statements a little earlier, before its response goes
-    out, so that the outbox can try them right after the commit)."""
+    """Every commit of a session from `factory` first queues its learning events' statements."""
 
     def before_commit(session: Session) -> None:
         queue_pending(session, settings)

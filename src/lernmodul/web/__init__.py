@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import FileSystemLoader
 
-from lernmodul.web import access, database, i18n, request_values, security, sessions
+from lernmodul.web import access, database, i18n, outbox_edge, request_values, security, sessions
 from lernmodul.web import auth as auth_settings
 from lernmodul.web.config import default_instance_path, load_config
 
@@ -46,6 +46,7 @@ def create_app(
     # (timeouts) before the guard, the database before everything that reads users.
     security.init_app(app)
     request_values.init_app(app)
+    outbox_edge.init_app(app)  # before the database: its after-request step follows the commit
     database.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)

@@ -37,6 +37,9 @@ def register(group: click.Group) -> None:
     from lernmodul.web.directory_commands import directory
 
     group.add_command(directory)
+    from lernmodul.web.outbox_commands import outbox
+
+    group.add_command(outbox)
 
 
 def _make_app(default_env: str = "production") -> Flask:

@@ -180,6 +180,14 @@ class DefaultConfig:
     SERVE_GRACEFUL_TIMEOUT = 30
     SERVE_KEEPALIVE = 5
 
+    # Outbox: scores to learning platforms (LTI AGS), statements to an LRS
+    OUTBOX_MAX_ATTEMPTS = 20  # then the delivery is marked failed (about three days)
+    OUTBOX_BACKOFF_BASE_SECONDS = 60  # wait after the first failure, doubled each time …
+    OUTBOX_BACKOFF_MAX_SECONDS = 21600  # … up to six hours
+    OUTBOX_SEND_TIMEOUT_SECONDS = 10  # per HTTP request of `lernmodul outbox deliver`
+    OUTBOX_DELIVER_AFTER_REQUEST = True  # one attempt right after the learner's request
+    OUTBOX_AFTER_REQUEST_TIMEOUT_SECONDS = 3
+
     # Internationalisation
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -228,6 +236,8 @@ def load_config(
             "and address (LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP) and per account from anywhere "
             "(LOGIN_ACCOUNT_DELAY_AFTER, LOGIN_ACCOUNT_BLOCK_AFTER); see docs/operations.md")
     for name in ("RETENTION_DAYS", "SERVE_THREADS", "SERVE_TIMEOUT", *LOGIN_LIMIT_SETTINGS,
+                 "OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_BASE_SECONDS", "OUTBOX_BACKOFF_MAX_SECONDS",
+                 "OUTBOX_SEND_TIMEOUT_SECONDS", "OUTBOX_AFTER_REQUEST_TIMEOUT_SECONDS",
                  *RESET_NUMBERS):
         value = config[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

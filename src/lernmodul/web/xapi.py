@@ -1,16 +1,14 @@
 """xAPI at the edge: when XAPI_ENDPOINT is set, the app's write sessions queue learning
 statements before each commit, and the outbox gets the sender for kind "xapi".
-
-A request queues its statements in an after-request function that runs before the outbox's
-(registered after it: Flask runs them in reverse), so that the outbox's attempt right after
-the response includes them; the commit hook catches every other transaction (commands)."""
+The commit hook queues them inside the request's (or command's) commit, so the outbox's
+attempt right after the request includes them."""
 
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
 
-from flask import Flask, Response, g
+from flask import Flask
 
 from lernmodul import xapi
 from lernmodul.files import write_private_once
@@ -49,17 +47,8 @@ def record_settings(app: Flask) -> learning_records.RecordSettings:
 
 
 def init_app(app: Flask) -> None:
-    """Off (nothing installed) while XAPI_ENDPOINT is empty. Call it after the outbox's
-    init_app."""
+    """Off (nothing installed) while XAPI_ENDPOINT is empty."""
     if not app.config.get("XAPI_ENDPOINT"):
         return
-    settings = record_settings(app)
-    learning_records.install(get_database(app).sessions, settings)
+    learning_records.install(get_database(app).sessions, record_settings(app))
     register_sender(KIND, send_statement)
-
-    @app.after_request
-    def _queue_statements(response: Response) -> Response:
-        session = g.get("db_session")
-        if session is not None and response.status_code < 400:
-            learning_records.queue_pending(session, settings)
-        return response

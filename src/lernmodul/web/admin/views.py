@@ -83,4 +83,4 @@ def index() -> str:
 
 
 # the routes of the area, registered on `bp` when imported
-from lernmodul.web.admin import imports, lti_platforms, units, users  # noqa: E402, F401
+from lernmodul.web.admin import deliveries, imports, lti_platforms, units, users  # noqa: E402, F401

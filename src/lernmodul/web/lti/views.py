@@ -44,6 +44,7 @@ from lernmodul.lti import (
     tool_jwks,
     validate_launch,
 )
+from lernmodul.lti.ags import remember_line_item
 from lernmodul.lti.users import course_of
 from lernmodul.services import courses as course_service
 from lernmodul.web import csrf
@@ -153,6 +154,8 @@ def launch() -> Response | tuple[str, int]:
     except IdentityError as error:
         return _refuse(error.code, error.detail, 403)
     log_security_event("lti.launch", user_id=user.id, created=created)
+    if course_id is not None:  # where this person's scores for this course go back to
+        remember_line_item(session, checked, user_id=user.id, course_id=course_id, now=now)
     if request.headers.get("Sec-Fetch-Dest") in IFRAME_DESTINATIONS:
         token = secrets.token_urlsafe(32)
         session.add(LtiOneTime(key=_hash(token), purpose="start", user_id=user.id, course_id=course_id,
