@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests.app.test_learner_journey import COURSE, SAMPLE, answer_all, compiled_course, post
 
 from lrs import Lrs
-from tests.app.test_learner_journey import COURSE, SAMPLE, answer_all, compiled_course, post
 
 BASE = "https://lernen.example.de"
 EMAIL = "lea@example.org"

@@ -164,7 +164,7 @@ class DefaultConfig:
     # instance/xapi_pseudonym_key unless XAPI_PSEUDONYM_KEY is set (several servers: the same).
     XAPI_ENDPOINT = ""  # e.g. https://lrs.example.de/xAPI
     XAPI_USERNAME = ""
-    XAPI_PASSWORD = ""
+    XAPI_PASSWORD = ""  # nosec B105 (empty: no password configured)
     XAPI_ACTOR = "pseudonym"  # pseudonym | identified
     XAPI_ITEM_STATEMENTS = False
     XAPI_PSEUDONYM_KEY = ""
