@@ -63,6 +63,7 @@ class NextLaunch:
 
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 
 

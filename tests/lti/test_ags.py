@@ -310,3 +310,63 @@ def test_without_the_attempt_after_the_request_the_timer_sends(app: Any, tool: A
     assert platform.scores == [] and [r.status for r in deliveries(app)] == [PENDING]
     assert deliver_due(_sessions(app), config=_config(app)).delivered == 1
     assert len(platform.scores) == 1
+
+
+def test_cli_lists_the_waiting_score_and_sends_it_after_retry_now(
+        app: Any, launched: Any, platform: Any, monkeypatch: Any) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from lernmodul.cli import main
+    from lernmodul.db.models import utcnow
+    from lernmodul.outbox import retry_now
+
+    monkeypatch.setenv("LERNMODUL_DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("LERNMODUL_INSTANCE_PATH", app.instance_path)  # the same tool key
+    monkeypatch.setenv("LERNMODUL_SECRET_KEY", "x" * 32)
+    platform.fail_scores = [500]
+    ready_for_exam(app, launched)
+    take_exam(app, launched, right=True)
+    wait_for(lambda: bool(deliveries(app)) and deliveries(app)[0].attempts == 1)
+    result = CliRunner().invoke(main, ["outbox", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)["deliveries"]
+    assert (row["kind"], row["status"], row["attempts"], row["target"]) == (
+        "ags", PENDING, 1, "lti_platform:1")
+    assert "500" in row["last_error"]
+    result = CliRunner().invoke(main, ["outbox", "deliver"])
+    assert result.exit_code == 0 and result.output.startswith("0 due"), result.output
+    with _sessions(app)() as session, session.begin():
+        assert retry_now(session, row["id"], now=utcnow())
+    result = CliRunner().invoke(main, ["outbox", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "1 due: 1 delivered, 0 to retry, 0 given up"
+    assert len(platform.scores) == 1
+    result = CliRunner().invoke(main, ["outbox", "list"])
+    assert result.output.strip() == "0 deliveries"
+
+
+def test_a_second_launch_updates_the_line_item_and_without_score_scope_none(
+        app: Any, tool: Any, platform: Any, registered: Any, launch_flow: Any,
+        import_course: Any) -> None:
+    from tests.lti.platform import AGS_CLAIM
+
+    import_course()
+    registered()
+    assert launch_flow()[2].status_code == 303
+    platform.launch.extra_claims = {AGS_CLAIM: {
+        "scope": [SCORE_SCOPE], "lineitem": f"{platform.issuer}/lineitems/2/lineitem"}}
+    assert launch_flow()[2].status_code == 303
+    with _sessions(app)() as session:
+        [item] = session.scalars(select(LtiLineItem)).all()
+    assert item.lineitem_url == f"{platform.issuer}/lineitems/2/lineitem"
+    # a platform that lets the tool read line items only: nothing to send scores to
+    with _sessions(app)() as session, session.begin():
+        session.execute(LtiLineItem.__table__.delete())
+    platform.launch.extra_claims = {AGS_CLAIM: {
+        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"],
+        "lineitem": platform.lineitem_url}}
+    assert launch_flow()[2].status_code == 303
+    with _sessions(app)() as session:
+        assert session.scalars(select(LtiLineItem)).all() == []

@@ -1,12 +1,10 @@
-"""/admin/deliveries: waiting and given-up deliveries, retry now, give up; the CLI."""
+"""/admin/deliveries: waiting and given-up deliveries, retry now, give up (the CLI: tests/lti)."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from lernmodul.db.models import AuditLog, utcnow
@@ -67,22 +65,3 @@ def test_english_page(admin: Any) -> None:
     admin.set_cookie("lernmodul_lang", "en")
     page = admin.get("/admin/deliveries").get_data(as_text=True)
     assert "Deliveries to other systems" in page and "No delivery is waiting." in page
-
-
-def test_cli_lists_and_delivers(app: Any, sessions: Any, monkeypatch: Any) -> None:
-    from lernmodul.cli import main
-
-    monkeypatch.setenv("LERNMODUL_DATABASE_URL", app.config["DATABASE_URL"])
-    monkeypatch.setenv("LERNMODUL_INSTANCE_PATH", app.instance_path)
-    monkeypatch.setenv("LERNMODUL_SECRET_KEY", "x" * 32)
-    _queue(sessions, "result:1", last_error="timed out")
-    result = CliRunner().invoke(main, ["outbox", "list", "--json"])
-    assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)["deliveries"]
-    assert [(r["kind"], r["key"], r["status"], r["last_error"]) for r in rows] == [
-        ("ags", "result:1", PENDING, "timed out")]
-    result = CliRunner().invoke(main, ["outbox", "list"])
-    assert result.exit_code == 0 and "1 delivery" in result.output
-    result = CliRunner().invoke(main, ["outbox", "deliver", "--limit", "10"])
-    assert result.exit_code == 0, result.output
-    assert "delivered" in result.output
