@@ -28,6 +28,7 @@ from lernmodul.db.engine import on_conflict_insert
 from lernmodul.db.learning import Attempt, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment, Role, User, UTCDateTime
 from lernmodul.services.audit import record_event
+from lernmodul.services.learning import COURSE_STARTED, note_event
 from lernmodul.services.org_units import role_scope
 
 VALID = "valid"
@@ -386,6 +387,7 @@ def start_renewal(session: Session, certificate: Certificate, *, version: Course
         raise CertificateError("renewal_started")
     enrolment = session.get(Enrolment, certificate.enrolment_id)
     assert enrolment is not None
+    note_event(session, COURSE_STARTED, enrolment.id)  # a new round (xAPI registration)
     record_event(session, action="certificate.renewal_start", at=now, actor_id=certificate.user_id,
                  target=f"certificate:{certificate.id}",
                  detail={"code": certificate.code, "course_version": version.version})

@@ -35,6 +35,18 @@ QUIZ = "quiz"
 EXAM = "exam"
 #: Session.info key: ids of the enrolments completed in the session's transaction.
 COMPLETED_KEY = "lernmodul.completed_enrolments"
+#: Session.info key: the learning events of the session's transaction, in order, as
+#: (event, id) pairs — ("course_started", enrolment id), ("course_completed", enrolment id),
+#: ("exam_graded", attempt id). Read before the commit (learning records, lernmodul.xapi).
+EVENTS_KEY = "lernmodul.learning_events"
+COURSE_STARTED = "course_started"
+COURSE_COMPLETED = "course_completed"
+EXAM_GRADED = "exam_graded"
+
+
+def note_event(session: Session, event: str, row_id: int) -> None:
+    """Records a learning event of this transaction for whoever reads EVENTS_KEY at commit."""
+    session.info.setdefault(EVENTS_KEY, []).append((event, row_id))
 
 
 class LearningError(Exception):
@@ -99,10 +111,13 @@ def start_course(session: Session, user_id: int, version: CourseVersion,
         except IntegrityError:  # a second tab enrolled at the same moment
             enrolment = find_enrolment(session, user_id, version.course_id)
             assert enrolment is not None
-    if enrolment.course_version_id is None:
+    started = enrolment.course_version_id is None
+    if started:
         enrolment.course_version_id = version.id
         enrolment.started_at = now
     session.flush()
+    if started:
+        note_event(session, COURSE_STARTED, enrolment.id)
     return enrolment
 
 
@@ -170,6 +185,7 @@ def refresh_completion(session: Session, enrolment: Enrolment, course: Course,
         session.flush()
         # tells the caller's edge that this transaction completed a course (certificates)
         session.info.setdefault(COMPLETED_KEY, set()).add(enrolment.id)
+        note_event(session, COURSE_COMPLETED, enrolment.id)
         if queue_score:
             queue_completion_score(session, enrolment, now)
         return True
@@ -356,6 +372,8 @@ def submit_attempt(session: Session, attempt: Attempt, course: Course,
         scores={qid: _score_json(score) for qid, score in graded.scores})
     session.add(result)
     session.flush()
+    if attempt.kind == EXAM:
+        note_event(session, EXAM_GRADED, attempt.id)
     enrolment = session.get(Enrolment, attempt.enrolment_id)
     assert enrolment is not None
     if attempt.kind == QUIZ:

@@ -69,6 +69,7 @@ def create_app(
     from lernmodul.web.saml.views import single_logout_location as saml_logout_location
     from lernmodul.web.trainer import bp as trainer_bp
     from lernmodul.web.transparency import bp as transparency_bp
+    from lernmodul.web.xapi import init_app as init_xapi
 
     for blueprint in (public_bp, auth_bp, password_reset_bp, identity_bp, learner_bp, trainer_bp,
                       hr_bp, admin_bp, certificates_bp, transparency_bp, saml_bp, lti_bp):
@@ -77,6 +78,7 @@ def create_app(
     # assertion, its InResponseTo bound to this browser's request and the replay check stand in.
     csrf.exempt(saml_acs)
     init_saml(app)
+    init_xapi(app)
     sessions.register_single_logout(app, "saml", saml_logout_location)
 
     @app.context_processor

@@ -155,6 +155,20 @@ class DefaultConfig:
     SAML_CLAIM_GROUPS = "isMemberOf"
     SAML_GROUP_ROLES = ""  # {"lm-hr": "hr"} in config.py; environment: "lm-hr=hr,lm-admin=admin"
 
+    # Learning records to a Learning Record Store over xAPI 1.0.3 (docs/operations.md): off
+    # while XAPI_ENDPOINT is empty. Statements go to <XAPI_ENDPOINT>/statements through the
+    # delivery outbox. The learner is a pseudonymous account (keyed HMAC of the user id) unless
+    # XAPI_ACTOR = "identified" (name and e-mail: only where the authority has agreed to it).
+    # XAPI_ITEM_STATEMENTS: one statement per exam question — per-item tracking, which needs
+    # the staff council's consent. The pseudonym key is generated once into
+    # instance/xapi_pseudonym_key unless XAPI_PSEUDONYM_KEY is set (several servers: the same).
+    XAPI_ENDPOINT = ""  # e.g. https://lrs.example.de/xAPI
+    XAPI_USERNAME = ""
+    XAPI_PASSWORD = ""  # nosec B105 (empty: no password configured)
+    XAPI_ACTOR = "pseudonym"  # pseudonym | identified
+    XAPI_ITEM_STATEMENTS = False
+    XAPI_PSEUDONYM_KEY = ""
+
     # Operations
     LOG_FORMAT = "text"  # text | json (one JSON object per line, no names or e-mail addresses)
     RETENTION_DAYS = 365  # quiz and exam attempts (answers, scores) older than this are deleted
@@ -231,6 +245,7 @@ def load_config(
     if config["LOGIN_ACCOUNT_BLOCK_AFTER"] > 100:  # NIST SP 800-63B 5.2.2
         raise ConfigError(f"{ENV_PREFIX}_LOGIN_ACCOUNT_BLOCK_AFTER must be at most 100")
     _check_sign_in_settings(config)
+    _check_xapi_settings(config)
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'lernmodul.sqlite'}"
     if not config.get("TEMPLATES_PATH"):
@@ -259,6 +274,32 @@ def _check_sign_in_settings(config: Config) -> None:
     if isinstance(accounts, str):  # from the environment: "a@example.org,b@example.org"
         accounts = accounts.split(",")
     config["BREAK_GLASS_ACCOUNTS"] = tuple(str(a).strip().lower() for a in accounts if str(a).strip())
+
+
+XAPI_ACTORS = ("pseudonym", "identified")
+
+
+def _check_xapi_settings(config: Config) -> None:
+    """An LRS endpoint needs an http(s) URL, a known actor mode and a public base URL (the
+    activities' IRIs and the pseudonymous accounts' homePage lie under it)."""
+    endpoint = str(config.get("XAPI_ENDPOINT") or "").strip()
+    config["XAPI_ENDPOINT"] = endpoint.rstrip("/")
+    if config["XAPI_ACTOR"] not in XAPI_ACTORS:
+        raise ConfigError(f"{ENV_PREFIX}_XAPI_ACTOR must be pseudonym or identified, "
+                          f"not {config['XAPI_ACTOR']!r}")
+    if not isinstance(config["XAPI_ITEM_STATEMENTS"], bool):
+        raise ConfigError(f"{ENV_PREFIX}_XAPI_ITEM_STATEMENTS must be true or false, "
+                          f"not {config['XAPI_ITEM_STATEMENTS']!r}")
+    if not endpoint:
+        return
+    if not endpoint.startswith(("https://", "http://")):
+        raise ConfigError(f"{ENV_PREFIX}_XAPI_ENDPOINT must be an http(s) URL such as "
+                          f"https://lrs.example.de/xAPI, not {endpoint!r}")
+    if bool(config.get("XAPI_USERNAME")) != bool(config.get("XAPI_PASSWORD")):
+        raise ConfigError(f"{ENV_PREFIX}_XAPI_USERNAME and {ENV_PREFIX}_XAPI_PASSWORD go together")
+    if public_base_url(config) is None:
+        raise ConfigError(f"{ENV_PREFIX}_XAPI_ENDPOINT is set but {ENV_PREFIX}_PUBLIC_BASE_URL is "
+                          "not: the statements name activities and learners under it")
 
 
 def public_base_url(config: Mapping[str, Any]) -> str | None:

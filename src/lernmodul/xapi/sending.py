@@ -54,15 +54,15 @@ def classify(status: int, text: str = "") -> Answer:
     return Answer(Delivery.REFUSED, detail)
 
 
-def post_statement(lrs: Lrs, statement: dict[str, Any], *,
-                   http: requests.Session | None = None) -> Answer:
+def post_statement(lrs: Lrs, statement: dict[str, Any], *, http: requests.Session | None = None,
+                   timeout: float = TIMEOUT_SECONDS) -> Answer:
     """POSTs one statement (X-Experience-API-Version 1.0.3, basic auth if configured)."""
     auth = (lrs.username, lrs.password) if lrs.username else None
     client = http or requests.Session()
     try:
         response = client.post(lrs.statements_url, json=statement, auth=auth,
                                headers={"X-Experience-API-Version": XAPI_VERSION},
-                               timeout=TIMEOUT_SECONDS, allow_redirects=False)
+                               timeout=timeout, allow_redirects=False)
     except requests.RequestException as error:
         return Answer(Delivery.RETRY, f"LRS not reachable: {type(error).__name__}")
     finally:
