@@ -15,7 +15,7 @@ import click
 
 #: The commands lernmodul.web.commands adds (tests/api keeps this list in step with it).
 SERVER_COMMANDS = ("assignments", "backup", "courses", "db", "directory", "export", "import", "reminders",
-                   "restore", "retention", "run-dev", "serve", "users")
+                   "outbox", "restore", "retention", "run-dev", "serve", "users")
 SERVER_EXTRA_HINT = "pip install 'lernmodul[server]'"
 
 
