@@ -148,6 +148,30 @@ class DiagCode(enum.Enum):
                 "HTML wird nicht ausgeführt und erscheint als Text")
     UNUSED_ANSWER_CONTENT = (Severity.WARNING, "'{type}' question: {detail}",
                              "Frage vom Typ „{type}“: {detail}")
+    CLOZE_NO_GAP = (Severity.ERROR, "'cloze' question has no gap: write each gap into the text as "
+                    "[[answer]], [[= 42]] or [[*right|wrong]]",
+                    "Frage vom Typ „cloze“ hat keine Lücke: jede Lücke steht im Text als "
+                    "[[Antwort]], [[= 42]] oder [[*richtig|falsch]]")
+    CLOZE_EMPTY_GAP = (Severity.ERROR, "gap '[[{text}]]' is empty or has an empty answer",
+                       "Lücke „[[{text}]]“ ist leer oder hat eine leere Antwort")
+    CLOZE_UNCLOSED_GAP = (Severity.ERROR, "gap '{text}' is not closed with ']]' (write \\[[ for "
+                          "a literal '[[')",
+                          "Lücke „{text}“ wird nicht mit „]]“ geschlossen (\\[[ für ein "
+                          "wörtliches „[[“)")
+    CLOZE_CHOICE_MARKS = (Severity.ERROR, "choice gap '[[{text}]]' needs exactly one answer "
+                          "starting with '*' (the right one), found {got}",
+                          "Auswahllücke „[[{text}]]“ braucht genau eine Antwort, die mit „*“ "
+                          "beginnt (die richtige), gefunden: {got}")
+    CLOZE_CHOICE_OPTIONS = (Severity.ERROR, "choice gap '[[{text}]]' needs at least 2 answers, "
+                            "found {got}",
+                            "Auswahllücke „[[{text}]]“ braucht mindestens 2 Antworten, "
+                            "gefunden: {got}")
+    CLOZE_NOT_A_NUMBER = (Severity.ERROR, "number gap '[[{text}]]' is not a number (e.g. "
+                          "'[[= 42]]' or '[[= 3,5 ± 0,5]]')",
+                          "Zahlenlücke „[[{text}]]“ ist keine Zahl (z. B. „[[= 42]]“ oder "
+                          "„[[= 3,5 ± 0,5]]“)")
+    CLOZE_GAP_PLACE = (Severity.ERROR, "a gap cannot stand inside a link, an image or code",
+                       "eine Lücke kann nicht in einem Link, einem Bild oder Code stehen")
     # GIFT import (lernmodul.core.gift): errors skip the question, warnings say what changed
     GIFT_ESSAY = (Severity.ERROR, "essay question (empty answer block {{}}) cannot be converted: "
                   "lernmodul grades every answer automatically",
