@@ -59,6 +59,10 @@ def right_answer(question: Any) -> Any:
         return {o.id: o.id for o in options}
     if kind == "number":
         return f"{question.number_answers[0].value:g}"
+    if kind == "cloze":
+        return {g.key: next(o.id for o in g.options if o.is_correct) if g.options
+                else g.answers[0] if g.answers else f"{g.number_answer.value:g}"
+                for g in question.gaps}
     return question.text_answers[0]
 
 

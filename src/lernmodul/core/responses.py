@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .grading import MAX_TEXT_LENGTH, InvalidResponse, Response, read_number
-from .model import GapKind, Option, Question, QuestionType
+from .model import Gap, GapKind, Option, Question, QuestionType
 
 GetList = Callable[[str], list[str]]
 
@@ -98,6 +98,25 @@ def _cloze_from_form(question: Question, getlist: GetList,
     if not_a_number is not None:
         raise NotANumber("not a number", gap=not_a_number)
     return answers or None
+
+
+def gap_answer(gap: Gap, value: str) -> str:
+    """A learner's answer to one gap in the words shown (a choice: the option's text)."""
+    if gap.kind is GapKind.CHOICE:
+        option = gap.option(value)
+        return option.text if option else ""
+    return value
+
+
+def gap_solution(gap: Gap) -> str:
+    """The right answer of one gap as text: the accepted answers, the number (± tolerance),
+    or the right option."""
+    if gap.kind is GapKind.CHOICE:
+        return next((o.text for o in gap.options if o.is_correct), "")
+    if gap.kind is GapKind.NUMBER and gap.number_answer is not None:
+        answer = gap.number_answer
+        return f"{answer.value:g}" + (f" ± {answer.tolerance:g}" if answer.tolerance else "")
+    return " / ".join(gap.answers)
 
 
 def is_complete(question: Question, response: Response) -> bool:
@@ -261,10 +280,6 @@ def describe(question: Question, response: Response) -> object:
         for gap in question.gaps:
             if gap.key not in response:
                 continue
-            value = response[gap.key]
-            if gap.kind is GapKind.CHOICE:  # the option's text, not its id
-                option = gap.option(value)
-                value = option.text if option else ""
-            found[gap.key] = value
+            found[gap.key] = gap_answer(gap, response[gap.key])  # a choice's text, not its id
         return found
     return response
