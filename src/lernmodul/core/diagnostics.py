@@ -282,6 +282,32 @@ class DiagCode(enum.Enum):
                            "written for it",
                            "Kategorie „{name}“ enthält keine Fragen; dafür wird keine Einheit "
                            "geschrieben")
+    GIFT_GAP_FEEDBACK = (Severity.WARNING, "feedback '{text}' of answer '{answer}' is left out: "
+                         "a gap has no feedback per answer",
+                         "Rückmeldung „{text}“ zur Antwort „{answer}“ entfällt: eine Lücke hat "
+                         "keine Rückmeldung je Antwort")
+    GIFT_CLOZE_TYPE = (Severity.ERROR, "embedded answer type '{type}' cannot be converted: a gap "
+                       "takes text (SHORTANSWER), a number (NUMERICAL) or one choice "
+                       "(MULTICHOICE)",
+                       "eingebettete Antwort vom Typ „{type}“ kann nicht übernommen werden: "
+                       "eine Lücke nimmt Text (SHORTANSWER), eine Zahl (NUMERICAL) oder eine "
+                       "Auswahl (MULTICHOICE)")
+    GIFT_CLOZE_MIXED = (Severity.ERROR, "embedded answers and a GIFT answer block cannot be "
+                        "mixed in one question",
+                        "eingebettete Antworten und ein GIFT-Antwortblock können nicht in einer "
+                        "Frage gemischt werden")
+    GIFT_CLOZE_VALUES = (Severity.ERROR, "{got} different values are fully right; a number gap "
+                         "has exactly one value with a tolerance",
+                         "{got} verschiedene Werte sind ganz richtig; eine Zahlenlücke hat genau "
+                         "einen Wert mit Toleranz")
+    GIFT_CLOZE_CASE = (Severity.WARNING, "'{type}' compares case-sensitively in Moodle; a gap "
+                       "ignores case",
+                       "„{type}“ vergleicht in Moodle mit Groß-/Kleinschreibung; eine Lücke "
+                       "ignoriert sie")
+    GIFT_CLOZE_WEIGHTS = (Severity.WARNING, "the gaps have the weights {weights} in Moodle; here "
+                          "every gap counts the same ({points} points in all)",
+                          "die Lücken haben in Moodle die Gewichte {weights}; hier zählt jede "
+                          "Lücke gleich ({points} Punkte insgesamt)")
 
     @property
     def severity(self) -> Severity:
