@@ -190,8 +190,9 @@ def parse_gap(found: _Found, number: int, question_id: str, ctx: Context,
     source = found.source
     shown = _short(source)
 
-    def report(code: DiagCode, **args: object) -> None:
-        diags.append(Diagnostic.make(code, ctx.path, found.line, found.column, **args))
+    def report(code: DiagCode, **args: str | int) -> None:
+        diags.append(Diagnostic(code, ctx.path, found.line, found.column,
+                                tuple((k, str(v)) for k, v in args.items()), code.severity))
 
     if not source.strip():
         report(DiagCode.CLOZE_EMPTY_GAP, text=shown)

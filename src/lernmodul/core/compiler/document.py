@@ -139,13 +139,13 @@ def _sanitize(doc: Document, admonitions: dict[int, str], language: str) -> None
                                 match_html=next(clean)) for o in q.options)
         numbers = tuple(replace(a, feedback_html=next(clean)) for a in q.number_answers)
         texts = tuple(next(clean) for _ in q.text_feedback_html)
-        parts: tuple[str, ...] = ()
+        stem_parts: tuple[str, ...] = ()
         if q.gaps:
-            parts = split_stem(stem, len(q.gaps))
-            stem = readable_stem(parts)
+            stem_parts = split_stem(stem, len(q.gaps))
+            stem = readable_stem(stem_parts)
         questions.append(replace(q, stem_html=stem, explanation_html=explanation,
                                  options=options, number_answers=numbers,
-                                 text_feedback_html=texts, stem_parts=parts))
+                                 text_feedback_html=texts, stem_parts=stem_parts))
     doc.questions = questions
 
 
