@@ -140,3 +140,39 @@ def test_english_labels(learner, quiz_url):
     learner.set_cookie("lernmodul_lang", "en")
     block = block_of(learner.get(quiz_url).get_data(as_text=True))
     assert ">Gap 1 of 3<" in block and "Fill in the gaps in the text." in block
+
+
+INLINE = """
+::: question cloze id=gl-lueckencheck inline
+Bedrohungsmanagement heißt erkennen, [[einschätzen]] und [[*entschärfen|eskalieren]].
+:::
+"""
+
+
+def test_an_inline_cloze_is_a_self_check_in_the_text(app, client, make_user, login,
+                                                     import_course, tmp_path) -> None:
+    import shutil
+    from pathlib import Path
+
+    folder = tmp_path / "kurs"
+    shutil.copytree(Path(__file__).parents[1] / "core" / "fixtures" / "sample-course", folder)
+    unit = folder / "01-grundlagen.md"
+    unit.write_text(unit.read_text() + INLINE)
+    import_course(folder)
+    make_user(("learner",), email="lea@example.org")
+    assert login(client, "lea@example.org").status_code == 302
+    post(client, f"{COURSE}/start", page=COURSE)
+    url = f"{COURSE}/units/grundlagen"
+    html = client.get(url).get_data(as_text=True)
+    block = block_of(html, "gl-lueckencheck")
+    assert ">Lücke 2 von 2<" in block
+    wrong = token_of(block, "eskalieren")
+    response = client.post(f"{url}/check/gl-lueckencheck", data={
+        "csrf_token": csrf_token_from(html), "q-gl-lueckencheck-g1": "Einschätzen",
+        "q-gl-lueckencheck-g2": wrong})
+    assert response.status_code == 200
+    review = response.get_data(as_text=True)
+    assert "nicht richtig; Richtige Antwort:</span> entschärfen)" in review
+    forged = client.post(f"{url}/check/gl-lueckencheck", data={
+        "csrf_token": csrf_token_from(html), "q-gl-lueckencheck-g2": "7"})
+    assert forged.status_code == 400
