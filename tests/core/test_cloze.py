@@ -149,6 +149,15 @@ def test_raw_html_and_script_in_the_stem_and_the_gaps_stay_text() -> None:
     assert q.gaps[1].options[0].html == "&lt;i&gt;a&lt;/i&gt;"
 
 
+def test_an_image_beside_a_gap_points_at_the_course_media() -> None:
+    result = compile_unit("::: question cloze id=bild\n![Ampel](media/ampel.png) zeigt [[Rot]].\n"
+                          ":::\n", extra={"media/ampel.png": b""})
+    (question,) = result.course.units[0].questions
+    plain = compile_unit("![Ampel](media/ampel.png)\n", extra={"media/ampel.png": b""})
+    src = plain.course.units[0].html.split('src="')[1].split('"')[0]
+    assert src != "media/ampel.png" and f'src="{src}"' in question.stem_parts[0]
+
+
 def test_an_author_cannot_forge_the_gap_element() -> None:
     q = cloze(body="""::: question cloze id=forge
 Text `<code class="lm-gap">1</code>` und [[echt]].

@@ -250,7 +250,13 @@ def find_gaps(stem_tokens: Sequence[Token], qid: str, line: int, ctx: Context,
         if len(found) == before:
             continue
         parsed = md.parseInline(marked, {})
-        token.children, misplaced = _place_marks(parsed[0].children or [], before + 1)
+        children = parsed[0].children or []
+        # the first pass checked the images and pointed them at the course's media
+        old_images = [c for c in token.children or () if c.type == "image"]
+        new_images = [c for c in children if c.type == "image"]
+        for old, new in zip(old_images, new_images, strict=False):
+            new.attrSet("src", str(old.attrGet("src") or ""))
+        token.children, misplaced = _place_marks(children, before + 1)
         for index in misplaced:
             gap = found[before + index] if before + index < len(found) else found[before]
             diags.append(Diagnostic.make(DiagCode.CLOZE_GAP_PLACE, ctx.path, gap.line,
