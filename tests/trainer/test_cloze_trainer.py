@@ -7,7 +7,6 @@ import io
 import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 SAMPLE = Path(__file__).parents[1] / "core" / "fixtures" / "sample-course"
 QID = "pr-notruf"
