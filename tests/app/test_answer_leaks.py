@@ -59,6 +59,10 @@ def right_answer(question: Any) -> Any:
         return {o.id: o.id for o in options}
     if kind == "number":
         return f"{question.number_answers[0].value:g}"
+    if kind == "cloze":
+        return {g.key: next(o.id for o in g.options if o.is_correct) if g.options
+                else g.answers[0] if g.answers else f"{g.number_answer.value:g}"
+                for g in question.gaps}
     return question.text_answers[0]
 
 
@@ -307,8 +311,12 @@ def test_the_data_copy_shows_an_open_attempt_without_display_order(
                                   seed=3, now=utcnow())
     match = course.questions()["pr-zuordnung"]
     first, second, _third = match.options
+    cloze = course.questions()["pr-notruf"]
+    wrong = next(o for o in cloze.gaps[2].options if not o.is_correct)
     learning.save_responses(session, quiz, {"pr-zuordnung": {first.id: second.id},
-                                            "pr-stufen": "4"}, quiz.revision, utcnow())
+                                            "pr-stufen": "4",
+                                            "pr-notruf": {"1": "110", "3": wrong.id}},
+                            quiz.revision, utcnow())
     session.commit()
     quiz_id = quiz.id
     session.close()
@@ -316,10 +324,12 @@ def test_the_data_copy_shows_an_open_attempt_without_display_order(
     assert login(client, user.email).status_code == 302
     body = client.get("/me/data.json").get_data(as_text=True)
     entry = attempt_entry(body, quiz_id)
-    assert entry["questions"] == ["pr-stufen", "pr-zuordnung"]
+    assert entry["questions"] == ["pr-notruf", "pr-stufen", "pr-zuordnung"]
     assert entry["responses"] == {"pr-stufen": "4",
+                                  "pr-notruf": {"1": "110", "3": wrong.text},
                                   "pr-zuordnung": [["Leakage", "Einengung auf eine Person"]]}
     assert not any(o.id in body for o in match.options)
+    assert not any(o.id in body for o in cloze.gaps[2].options)
 
 
 INLINE = """

@@ -56,6 +56,17 @@ def right_answers(page: Any, questions: dict[str, Question], scope: str = "form.
             position = {normalised(o.text): n for n, o in enumerate(question.options, 1)}
             assert sorted(text for text, _ in labels) == sorted(position), (question.id, labels)
             steps.extend(Step(question, "select", t, str(position[text])) for text, t in labels)
+        elif kind is QuestionType.CLOZE:
+            # each gap's label is "Lücke N von M" / "Gap N of M", for the gap's field
+            assert len(labels) == len(question.gaps), (question.id, labels)
+            for gap, (_text, target) in zip(question.gaps, labels, strict=True):
+                assert target.endswith(f"-g{gap.key}"), (question.id, labels)
+                if gap.options:
+                    right = next(o.text for o in gap.options if o.is_correct)
+                    steps.append(Step(question, "select", target, normalised(right)))
+                else:
+                    answer = gap.answers[0] if gap.answers else f"{gap.number_answer.value:g}"
+                    steps.append(Step(question, "type", target, answer))
         elif kind is QuestionType.MATCH:
             right_side = {normalised(o.text): normalised(o.match_text) for o in question.options}
             assert sorted(text for text, _ in labels) == sorted(right_side), (question.id, labels)

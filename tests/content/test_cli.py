@@ -32,7 +32,7 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_clean_course_exits_0_with_a_summary(course: Path) -> None:
     proc = run(["check", "kurse/beispiel"], course.parents[1])
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.strip() == "1 course(s), 2 unit(s), 8 question(s): 0 error(s), 0 warning(s)"
+    assert proc.stdout.strip() == "1 course(s), 2 unit(s), 9 question(s): 0 error(s), 0 warning(s)"
 
 
 def test_errors_exit_1_with_relative_paths(course: Path) -> None:

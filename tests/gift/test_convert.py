@@ -21,13 +21,27 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("multiple choice", "Who's buried in Grant's tomb?{~Grant ~Jefferson =no one}",
      {"type": "single", "stem": "Who's buried in Grant's tomb?",
       "options": [("Grant", False), ("Jefferson", False), ("no one", True)]}),
-    ("missing word", "Grant is {~buried =entombed ~living} in Grant's tomb.",
+    ("missing word is a cloze", "Grant is {~buried =entombed ~living} in Grant's tomb.",
+     {"type": "cloze", "stem": "Grant is [1] in Grant's tomb.",
+      "gaps": [("choice", [("buried", False), ("entombed", True), ("living", False)])]}),
+    ("missing word with option feedback stays a single choice with a blank",
+     "Grant is {~buried#No. =entombed ~living} in Grant's tomb.",
      {"type": "single", "stem": "Grant is ___ in Grant's tomb.",
       "options": [("buried", False), ("entombed", True), ("living", False)]}),
+    ("missing word with partial credit stays a single choice with a blank",
+     "Grant is {~%50%buried =entombed ~living} in Grant's tomb.",
+     {"type": "single", "stem": "Grant is ___ in Grant's tomb.",
+      "options": [("buried", False), ("entombed", True), ("living", False)],
+      "warnings": ["gift-partial-credit"]}),
+    ("missing number is a number gap", "Pi is about {#3.14:0.01} in short.",
+     {"type": "cloze", "stem": "Pi is about [1] in short.", "gaps": [("number", (3.14, 0.01))]}),
+    ("missing word with escaped gap characters", "Write {=a|b =[x]* =\\\\} here.",
+     {"type": "cloze", "gaps": [("text", ("a|b", "[x]*", "\\"))],
+      "warnings": ["gift-wildcard"]}),
     ("answers on several lines",
      "The holiday is celebrated on the {\n    ~second\n    ~third\n    =fourth\n} Thursday.",
-     {"type": "single", "stem": "The holiday is celebrated on the ___ Thursday.",
-      "options": [("second", False), ("third", False), ("fourth", True)]}),
+     {"type": "cloze", "stem": "The holiday is celebrated on the [1] Thursday.",
+      "gaps": [("choice", [("second", False), ("third", False), ("fourth", True)])]}),
     ("answer block closes on the last line",
      "Japanese characters came from what country? {\n~India\n=China\n~Korea}",
      {"type": "single", "stem": "Japanese characters came from what country?",
@@ -58,12 +72,12 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("short answer", "Who's buried in Grant's tomb?{=no one =nobody}",
      {"type": "text", "texts": ("no one", "nobody")}),
     ("short answer as missing word", "Two plus two equals {=four =4}.",
-     {"type": "text", "stem": "Two plus two equals ___.", "texts": ("four", "4")}),
+     {"type": "cloze", "stem": "Two plus two equals [1].", "gaps": [("text", ("four", "4"))]}),
     ("short answer without '='", "1 + 2 \\= {3}",
      {"type": "text", "stem": "1 + 2 =", "texts": ("3",)}),
     ("short answer with a partial-credit answer",
      "Jesus Christ was from {\n=Nazareth\n=%75%Nazereth\n}.",
-     {"type": "text", "texts": ("Nazareth",), "warnings": ["gift-partial-answer"]}),
+     {"type": "cloze", "gaps": [("text", ("Nazareth",))], "warnings": ["gift-partial-answer"]}),
     ("short answer feedback stays under its answer",
      "Who's buried in Grant's tomb?{=no one#excellent! =nobody}",
      {"type": "text", "texts": ("no one", "nobody"), "answer_feedback": ["excellent!", ""]}),
@@ -229,6 +243,10 @@ def _check(question: Question, expected: dict[str, Any]) -> None:
         kept = (question.text_feedback_html if question.type.value == "text"
                 else tuple(a.feedback_html for a in question.number_answers))
         assert [text_of(f) for f in kept] == expected["answer_feedback"]
+    if "gaps" in expected:
+        assert [(g.kind.value, [(o.text, o.is_correct) for o in g.options] if g.options
+                 else (g.number_answer.value, g.number_answer.tolerance) if g.number_answer
+                 else g.answers) for g in question.gaps] == expected["gaps"]
     if "pairs" in expected:
         assert [(text_of(o.html), text_of(o.match_html)) for o in question.options] \
             == expected["pairs"]
@@ -378,7 +396,7 @@ def test_messages_in_german() -> None:
 def test_gift_codes_are_distinct_members() -> None:
     # an enum member with the value of another becomes an alias and reports the wrong code
     gift = [code for code in DiagCode if code.name.startswith("GIFT_")]
-    assert len(gift) == len({code.value for code in gift}) == 26
+    assert len(gift) == len({code.value for code in gift}) == 32
     assert all(DiagCode[code.name] is code for code in gift)
 
 
@@ -416,3 +434,65 @@ def test_weighted_choice_scores_like_moodle(answers: str) -> None:
         response = ids[next(iter(chosen))] if single else frozenset(ids[i] for i in chosen)
         assert grade(question, response).share == pytest.approx(
             _moodle_share(weights, chosen, single), abs=1e-4), chosen
+
+
+# --- cloze: missing word and embedded answers ------------------------------------------------
+
+EMBEDDED = ("::Hauptstadt::Die Hauptstadt ist {1:SHORTANSWER:=Berlin~%50%Bonn#halb~*#falsch}, "
+            "die Zahl {1:NUMERICAL:=23.8:0.1~%50%23.8:2} und die Farbe "
+            "{1:MULTICHOICE:=rot~grün~blau}.")
+
+
+def test_embedded_answers_become_one_cloze_with_partial_scoring() -> None:
+    result, compiled = compile_gift(EMBEDDED)
+    (question,) = questions(compiled)
+    assert question.type.value == "cloze" and question.scoring.value == "partial"
+    assert question.points == 3 and question.id == "hauptstadt"
+    assert text_of(question.stem_html) == "Die Hauptstadt ist [1], die Zahl [2] und die Farbe [3]."
+    text, number, choice = question.gaps
+    assert text.answers == ("Berlin",)
+    assert (number.number_answer.value, number.number_answer.tolerance) == (23.8, 0.1)
+    assert [(o.text, o.is_correct) for o in choice.options] == [
+        ("rot", True), ("grün", False), ("blau", False)]
+    # what a gap cannot hold is named, each at its place in the file
+    assert [(d.code.slug, d.column) for d in result.diagnostics] == [
+        ("gift-partial-answer", 56), ("gift-feedback-dropped", 66), ("gift-other-feedback", 73),
+        ("gift-partial-answer", 113)]
+
+
+def test_embedded_answer_weights_become_points_and_a_warning() -> None:
+    result, compiled = compile_gift("Eins {2:SA:=a} zwei {1:NM:=2}.")
+    (question,) = questions(compiled)
+    assert question.points == 3
+    assert slugs(result) == ["gift-cloze-weights"]
+
+
+def test_case_sensitive_short_answer_is_named() -> None:
+    result, compiled = compile_gift("Eins {1:SHORTANSWER_C:=Aa#gut} zwei.")
+    (question,) = questions(compiled)
+    assert question.gaps[0].answers == ("Aa",)
+    assert slugs(result) == ["gift-cloze-case", "gift-gap-feedback"]
+
+
+@pytest.mark.parametrize(("source", "code", "column"), [
+    ("Mehr {1:MULTIRESPONSE:=a~=b} hier.", "gift-cloze-type", 6),
+    ("Gemischt {1:SA:=a} und {=b ~c}.", "gift-cloze-mixed", 24),
+    # the others at the answers of the embedded answer
+    ("Zwei Werte {1:NUMERICAL:=1~=2} hier.", "gift-cloze-values", 25),
+    ("Keine Zahl {1:NUMERICAL:=eins} hier.", "gift-bad-number", 25),
+    ("Nichts {1:MC:~a~b} richtig.", "gift-no-right-answer", 14),
+])
+def test_unconvertible_embedded_answers_are_errors_at_their_place(source: str, code: str,
+                                                                  column: int) -> None:
+    result = convert_gift("Gut {1:SA:=ja}.\n\n" + source, unit_id="u", path="t.gift")
+    assert [(d.code.slug, d.line) for d in result.errors] == [(code, 3)]
+    assert result.errors[0].column == column
+    assert result.questions == 1  # the good one is converted
+
+
+def test_a_converted_cloze_grades_like_moodle_where_nothing_was_reported() -> None:
+    _result, compiled = compile_gift("Eins {1:SA:=a} zwei {1:NM:=2:0.5} drei {1:MC:=x~y}.")
+    (question,) = questions(compiled)
+    right = next(o.id for o in question.gaps[2].options if o.is_correct)
+    assert grade(question, {"1": "A", "2": "2,4", "3": right}).points == 3
+    assert grade(question, {"1": "a", "2": "3"}).points == 1

@@ -18,8 +18,8 @@ def test_documented_examples_all_convert_and_compile_cleanly() -> None:
     found = questions(compiled)
     assert len(found) == 31
     assert [q.type.value for q in found] == [
-        "single", "single", "single", "single", "text", "text", "truefalse", "truefalse",
-        "match", "number", "number", "number", "number", "text", "single", "single",
+        "single", "cloze", "cloze", "single", "text", "cloze", "truefalse", "truefalse",
+        "match", "number", "cloze", "cloze", "number", "text", "cloze", "single",
         "truefalse", "truefalse", "text", "match", "single", "single", "text", "number",
         "multiple", "multiple", "single", "single", "text", "single", "truefalse"]
     ids = [q.id for q in found]

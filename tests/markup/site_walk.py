@@ -56,6 +56,10 @@ def right_answers(app: Any, course: Any, attempt_url: str) -> dict[str, list[str
             answer = frozenset(o.id for o in q.options if o.is_correct)
         elif kind is QuestionType.ORDER:
             answer = tuple(o.id for o in q.options)
+        elif kind is QuestionType.CLOZE:
+            from lernmodul.services.demo_answers import right_answer
+
+            answer = right_answer(q)
         else:
             answer = {o.id: o.id for o in q.options}
         fields.update(form_values(q, answer, tuple(order) or None))

@@ -47,6 +47,10 @@ def right_answers(course, attempt):
             answers[qid] = {o.id: o.id for o in q.options}
         elif kind == "number":
             answers[qid] = str(q.number_answers[0].value)
+        elif kind == "cloze":
+            from lernmodul.services.demo_answers import right_answer
+
+            answers[qid] = right_answer(q)
         else:
             answers[qid] = q.text_answers[0]
     return answers

@@ -200,7 +200,9 @@ def test_units_added_removed_moved_and_settings() -> None:
 
 def test_a_question_moved_between_units_is_one_change_not_two() -> None:
     sources = sample_sources()
-    block = sources["02-praxis.md"][sources["02-praxis.md"].index("::: question number"):]
+    praxis = sources["02-praxis.md"]
+    start = praxis.index("::: question number")
+    block = praxis[start:praxis.index("\n:::\n", start) + 5]  # that question only
     new = edited({"02-praxis.md": [(block, "")], "course.md": [("draw: 2", "draw: 1")]})
     new["01-grundlagen.md"] += "\n" + block
     diff = compare(sample_sources(), new)

@@ -151,6 +151,30 @@ class DiagCode(enum.Enum):
                 "HTML wird nicht ausgeführt und erscheint als Text")
     UNUSED_ANSWER_CONTENT = (Severity.WARNING, "'{type}' question: {detail}",
                              "Frage vom Typ „{type}“: {detail}")
+    CLOZE_NO_GAP = (Severity.ERROR, "'cloze' question has no gap: write each gap into the text as "
+                    "[[answer]], [[= 42]] or [[*right|wrong]]",
+                    "Frage vom Typ „cloze“ hat keine Lücke: jede Lücke steht im Text als "
+                    "[[Antwort]], [[= 42]] oder [[*richtig|falsch]]")
+    CLOZE_EMPTY_GAP = (Severity.ERROR, "gap '[[{text}]]' is empty or has an empty answer",
+                       "Lücke „[[{text}]]“ ist leer oder hat eine leere Antwort")
+    CLOZE_UNCLOSED_GAP = (Severity.ERROR, "gap '{text}' is not closed with ']]' (write \\[[ for "
+                          "a literal '[[')",
+                          "Lücke „{text}“ wird nicht mit „]]“ geschlossen (\\[[ für ein "
+                          "wörtliches „[[“)")
+    CLOZE_CHOICE_MARKS = (Severity.ERROR, "choice gap '[[{text}]]' needs exactly one answer "
+                          "starting with '*' (the right one), found {got}",
+                          "Auswahllücke „[[{text}]]“ braucht genau eine Antwort, die mit „*“ "
+                          "beginnt (die richtige), gefunden: {got}")
+    CLOZE_CHOICE_OPTIONS = (Severity.ERROR, "choice gap '[[{text}]]' needs at least 2 answers, "
+                            "found {got}",
+                            "Auswahllücke „[[{text}]]“ braucht mindestens 2 Antworten, "
+                            "gefunden: {got}")
+    CLOZE_NOT_A_NUMBER = (Severity.ERROR, "number gap '[[{text}]]' is not a number (e.g. "
+                          "'[[= 42]]' or '[[= 3,5 ± 0,5]]')",
+                          "Zahlenlücke „[[{text}]]“ ist keine Zahl (z. B. „[[= 42]]“ oder "
+                          "„[[= 3,5 ± 0,5]]“)")
+    CLOZE_GAP_PLACE = (Severity.ERROR, "a gap cannot stand inside a link, an image or code",
+                       "eine Lücke kann nicht in einem Link, einem Bild oder Code stehen")
     # GIFT import (lernmodul.core.gift): errors skip the question, warnings say what changed
     GIFT_ESSAY = (Severity.ERROR, "essay question (empty answer block {{}}) cannot be converted: "
                   "lernmodul grades every answer automatically",
@@ -261,6 +285,32 @@ class DiagCode(enum.Enum):
                            "written for it",
                            "Kategorie „{name}“ enthält keine Fragen; dafür wird keine Einheit "
                            "geschrieben")
+    GIFT_GAP_FEEDBACK = (Severity.WARNING, "feedback '{text}' of answer '{answer}' is left out: "
+                         "a gap has no feedback per answer",
+                         "Rückmeldung „{text}“ zur Antwort „{answer}“ entfällt: eine Lücke hat "
+                         "keine Rückmeldung je Antwort")
+    GIFT_CLOZE_TYPE = (Severity.ERROR, "embedded answer type '{type}' cannot be converted: a gap "
+                       "takes text (SHORTANSWER), a number (NUMERICAL) or one choice "
+                       "(MULTICHOICE)",
+                       "eingebettete Antwort vom Typ „{type}“ kann nicht übernommen werden: "
+                       "eine Lücke nimmt Text (SHORTANSWER), eine Zahl (NUMERICAL) oder eine "
+                       "Auswahl (MULTICHOICE)")
+    GIFT_CLOZE_MIXED = (Severity.ERROR, "embedded answers and a GIFT answer block cannot be "
+                        "mixed in one question",
+                        "eingebettete Antworten und ein GIFT-Antwortblock können nicht in einer "
+                        "Frage gemischt werden")
+    GIFT_CLOZE_VALUES = (Severity.ERROR, "{got} different values are fully right; a number gap "
+                         "has exactly one value with a tolerance",
+                         "{got} verschiedene Werte sind ganz richtig; eine Zahlenlücke hat genau "
+                         "einen Wert mit Toleranz")
+    GIFT_CLOZE_CASE = (Severity.WARNING, "'{type}' compares case-sensitively in Moodle; a gap "
+                       "ignores case",
+                       "„{type}“ vergleicht in Moodle mit Groß-/Kleinschreibung; eine Lücke "
+                       "ignoriert sie")
+    GIFT_CLOZE_WEIGHTS = (Severity.WARNING, "the gaps have the weights {weights} in Moodle; here "
+                          "every gap counts the same ({points} points in all)",
+                          "die Lücken haben in Moodle die Gewichte {weights}; hier zählt jede "
+                          "Lücke gleich ({points} Punkte insgesamt)")
 
     @property
     def severity(self) -> Severity:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from .model import Course, NumberAnswer, Option, Question, QuestionType, Unit
+from .model import Course, GapKind, NumberAnswer, Option, Question, QuestionType, Unit
 
 Value = str | int | float | bool | None
 
@@ -256,6 +256,7 @@ def compare_questions(old: Question, new: Question) -> QuestionDiff:
         ("number_answers", _numbers(old.number_answers), _numbers(new.number_answers)),
         ("text_answers", " | ".join(old.text_answers), " | ".join(new.text_answers)),
         ("answer_feedback", _answer_feedback(old), _answer_feedback(new)),
+        ("gaps", _gaps(old), _gaps(new)),
     ]
     if old.type is QuestionType.ORDER and new.type is QuestionType.ORDER:
         pairs.append(("order", " → ".join(o.text for o in old.options),
@@ -270,6 +271,20 @@ def compare_questions(old: Question, new: Question) -> QuestionDiff:
 def _numbers(answers: Sequence[NumberAnswer]) -> str:
     return " | ".join(f"{a.value:g} ± {a.tolerance:g}" if a.tolerance else f"{a.value:g}"
                       for a in answers)
+
+
+def _gaps(question: Question) -> str:
+    """A cloze's gaps as text: "[1] 110 / Polizei | [2] = 3 ± 0.5 | [3] *right / wrong"."""
+    shown = []
+    for gap in question.gaps:
+        if gap.kind is GapKind.CHOICE:
+            answer = " / ".join(("*" if o.is_correct else "") + o.text for o in gap.options)
+        elif gap.kind is GapKind.NUMBER and gap.number_answer is not None:
+            answer = "= " + _numbers([gap.number_answer])
+        else:
+            answer = " / ".join(gap.answers)
+        shown.append(f"[{gap.number}] {answer}")
+    return " | ".join(shown)
 
 
 def _answer_feedback(question: Question) -> str:

@@ -9,7 +9,11 @@ from .model import Course, Question
 
 
 def question_summary(question: Question) -> dict[str, Any]:
-    return {"id": question.id, "type": question.type.value, "points": question.points}
+    summary: dict[str, Any] = {"id": question.id, "type": question.type.value,
+                               "points": question.points}
+    if question.gaps:
+        summary["gaps"] = [gap.kind.value for gap in question.gaps]
+    return summary
 
 
 def course_summary(course: Course) -> dict[str, Any]:

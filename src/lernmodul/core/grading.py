@@ -10,12 +10,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .compiler.questions import parse_number
-from .model import Course, Question, QuestionType, Scoring, Unit
+from .model import Course, Gap, GapKind, Question, QuestionType, Scoring, Unit
 
 #: A response, by question type:
 #: single/truefalse: option id (str); multiple: a set of option ids; order: a sequence of
 #: option ids in the learner's order; match: a mapping of left option id -> right option id
-#: (the id of the option whose right side was chosen); number and text: the typed string.
+#: (the id of the option whose right side was chosen); number and text: the typed string;
+#: cloze: a mapping of gap key ("1", "2", …) -> the typed string, or for a choice gap the
+#: chosen option's id (unanswered gaps left out).
 Response = str | frozenset[str] | tuple[str, ...] | Mapping[str, str] | None
 
 MAX_TEXT_LENGTH = 500
@@ -159,6 +161,59 @@ def score_text(question: Question, response: Response) -> Score:
     return _score(question, 1.0 if right else 0.0)
 
 
+def _gap_is_right(gap: Gap, value: str) -> bool:
+    if gap.kind is GapKind.CHOICE:
+        option = gap.option(value)
+        return option is not None and option.is_correct
+    if gap.kind is GapKind.NUMBER:
+        number = read_number(value)
+        answer = gap.number_answer
+        return number is not None and answer is not None \
+            and abs(number - answer.value) <= answer.tolerance + 1e-9
+    given = normalize_text(value)
+    return bool(given) and any(normalize_text(a) == given for a in gap.answers)
+
+
+def cloze_answers(question: Question, response: Response) -> dict[str, str]:
+    """A cloze response checked against the question: gap key -> value. Raises
+    InvalidResponse for an unknown gap, a value that is no text or too long, or a choice
+    that is not one of its gap's options."""
+    if response is None:
+        return {}
+    if not isinstance(response, Mapping):
+        raise InvalidResponse("expected an answer per gap")
+    answers: dict[str, str] = {}
+    for key, value in response.items():
+        gap = question.gap(key) if isinstance(key, str) else None
+        if gap is None:
+            raise InvalidResponse("unknown gap")
+        if not isinstance(value, str) or len(value) > MAX_TEXT_LENGTH:
+            raise InvalidResponse("expected a short text per gap")
+        if gap.kind is GapKind.CHOICE and value and gap.option(value) is None:
+            raise InvalidResponse("unknown option")
+        answers[key] = value
+    return answers
+
+
+def gap_verdicts(question: Question, response: Response) -> tuple[bool, ...]:
+    """Per gap, in the order of the stem: is the learner's answer right (unanswered: no)."""
+    answers = cloze_answers(question, response)
+    return tuple(_gap_is_right(g, answers[g.key]) if g.key in answers else False
+                 for g in question.gaps)
+
+
+def score_cloze(question: Question, response: Response) -> Score:
+    """each gap right; partial: the share of gaps right. Marks are per gap key."""
+    verdicts = gap_verdicts(question, response)
+    marks = tuple((g.key, ok) for g, ok in zip(question.gaps, verdicts, strict=True))
+    right = sum(verdicts)
+    if not verdicts:
+        return _score(question, 0.0, marks)
+    if question.scoring is Scoring.PARTIAL:
+        return _score(question, right / len(verdicts), marks)
+    return _score(question, 1.0 if right == len(verdicts) else 0.0, marks)
+
+
 def answer_feedback(question: Question, response: Response) -> str:
     """The feedback HTML of the accepted `number` or `text` answer a typed response matches
     (the first one, in source order), or "" (another type, no match, no feedback)."""
@@ -187,6 +242,7 @@ SCORERS: dict[QuestionType, Scorer] = {
     QuestionType.MATCH: score_match,
     QuestionType.NUMBER: score_number,
     QuestionType.TEXT: score_text,
+    QuestionType.CLOZE: score_cloze,
 }
 
 
@@ -201,13 +257,22 @@ def grade(question: Question, response: Response) -> Score:
 @dataclass(frozen=True, slots=True)
 class DrawnQuestion:
     """A question as presented in one attempt: its id and the order its options are shown in.
-    For `match`, `option_order` is the order of the right-hand choices."""
+    For `match`, `option_order` is the order of the right-hand choices; for `cloze`, the
+    options of every choice gap, gap after gap."""
 
     question_id: str
     option_order: tuple[str, ...] = ()
 
 
 def _present(question: Question, rng: random.Random, shuffle: bool) -> DrawnQuestion:
+    if question.type is QuestionType.CLOZE:
+        # always shuffled, like order and match: authors tend to write the right one first
+        order: list[str] = []
+        for gap in question.gaps:
+            choices = [o.id for o in gap.options]
+            rng.shuffle(choices)
+            order += choices
+        return DrawnQuestion(question.id, tuple(order))
     ids = [o.id for o in question.options]
     if question.type in (QuestionType.ORDER, QuestionType.MATCH):
         # never show an order question in its solution order, nor match pairs side by side
@@ -228,6 +293,8 @@ def self_check_order(question: Question) -> tuple[str, ...]:
     source = [o.id for o in question.options]
     if question.type is QuestionType.TRUEFALSE:
         return tuple(source)
+    if question.type is QuestionType.CLOZE:
+        return tuple(i for g in question.gaps for i in sorted(o.id for o in g.options))
     ids = sorted(source)
     if question.type in (QuestionType.ORDER, QuestionType.MATCH) and ids == source:
         ids = ids[1:] + ids[:1]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .model import Question, QuestionType
 
@@ -26,12 +26,14 @@ LOW_DISCRIMINATION = 0.2
 
 @dataclass(frozen=True, slots=True)
 class GradedAttempt:
-    """One person's graded attempt: points and maximum per drawn question, and for choice
-    questions the chosen option ids (absent or empty: not answered)."""
+    """One person's graded attempt: points and maximum per drawn question, for choice
+    questions the chosen option ids (absent or empty: not answered), and for cloze questions
+    right or wrong per gap key."""
 
     scores: Mapping[str, tuple[float, float]]
     choices: Mapping[str, frozenset[str]]
     total: tuple[float, float] | None = None  # (points, max) of the attempt; None: the sum
+    gap_marks: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
 
     def totals(self) -> tuple[float, float]:
         if self.total is not None:
@@ -52,6 +54,14 @@ class OptionCount:
 
 
 @dataclass(frozen=True, slots=True)
+class GapShare:
+    """One gap of a cloze question: the share of people who filled it in right."""
+
+    number: int
+    share: float | None  # None: no attempt recorded the gap
+
+
+@dataclass(frozen=True, slots=True)
 class ItemStatistic:
     question: Question
     people: int  # people whose attempt contained the question
@@ -60,6 +70,7 @@ class ItemStatistic:
     options: tuple[OptionCount, ...] = ()
     flags: tuple[str, ...] = ()
     is_withheld: bool = False  # fewer than k people: no figures
+    gaps: tuple[GapShare, ...] = ()  # cloze: per gap, in the order of the stem
 
 
 def difficulty(shares: Sequence[float]) -> float | None:
@@ -136,6 +147,8 @@ def item_statistics(questions: Sequence[Question], attempts: Sequence[GradedAtte
     items: dict[str, list[tuple[float, float]]] = {qid: [] for qid in wanted}
     totals: dict[str, list[tuple[float, float]]] = {qid: [] for qid in wanted}
     chosen: dict[str, list[frozenset[str]]] = {qid: [] for qid in wanted}
+    cloze = {q.id for q in questions if q.gaps}
+    gap_marks: dict[str, list[Mapping[str, bool]]] = {qid: [] for qid in cloze}
     nothing: frozenset[str] = frozenset()
     for attempt in attempts:
         total = attempt.totals()
@@ -145,6 +158,8 @@ def item_statistics(questions: Sequence[Question], attempts: Sequence[GradedAtte
                 items[qid].append(score)
                 totals[qid].append(total)
                 chosen[qid].append(choices.get(qid, nothing))
+                if qid in cloze and qid in attempt.gap_marks:
+                    gap_marks[qid].append(attempt.gap_marks[qid])
     found: list[ItemStatistic] = []
     for question in questions:
         item = items[question.id]
@@ -156,8 +171,20 @@ def item_statistics(questions: Sequence[Question], attempts: Sequence[GradedAtte
         d = corrected_item_total(item, totals[question.id])
         options = _option_counts(question, chosen[question.id], k)
         stat = ItemStatistic(question, people, p, d, options)
-        found.append(ItemStatistic(question, people, p, d, options, flags_for(stat)))
+        found.append(ItemStatistic(question, people, p, d, options, flags_for(stat),
+                                   gaps=_gap_shares(question, gap_marks.get(question.id, []))))
     return tuple(found)
+
+
+def _gap_shares(question: Question, marks: Sequence[Mapping[str, bool]]
+                ) -> tuple[GapShare, ...]:
+    """Per gap: the share of the recorded attempts that had it right."""
+    shares = []
+    for gap in question.gaps:
+        seen = [m[gap.key] for m in marks if gap.key in m]
+        shares.append(GapShare(gap.number, sum(1 for ok in seen if ok) / len(seen)
+                               if seen else None))
+    return tuple(shares)
 
 
 def _option_counts(question: Question, chosen: Sequence[frozenset[str]],

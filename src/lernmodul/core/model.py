@@ -16,6 +16,7 @@ class QuestionType(enum.Enum):
     MATCH = "match"
     NUMBER = "number"
     TEXT = "text"
+    CLOZE = "cloze"
 
 
 class Scoring(enum.Enum):
@@ -51,6 +52,36 @@ class NumberAnswer:
     feedback_html: str = ""
 
 
+class GapKind(enum.Enum):
+    TEXT = "text"  # [[answer|variant]]
+    NUMBER = "number"  # [[= 42 ± 0,5]]
+    CHOICE = "choice"  # [[*right|wrong|wrong]]
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """One gap of a cloze question, numbered from 1 in the order of the stem.
+
+    A text gap accepts any of `answers` (compared like a `text` question); a number gap
+    `number_answer` within its tolerance; a choice gap offers `options` (source order, exactly
+    one `is_correct`; their `html` is the escaped label, never Markdown)."""
+
+    number: int
+    kind: GapKind
+    answers: tuple[str, ...] = ()
+    number_answer: NumberAnswer | None = None
+    options: tuple[Option, ...] = ()
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        """The gap's key in a response and in form field names: its number as text."""
+        return str(self.number)
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """One compiled question: its stem, options or accepted answers, points and where it stands."""
@@ -67,6 +98,10 @@ class Question:
     #: feedback per accepted text answer, in the order of `text_answers` ("" = none)
     text_feedback_html: tuple[str, ...] = ()
     explanation_html: str = ""
+    #: cloze only: the gaps, and the stem's sanitised HTML cut at them (one part more than
+    #: gaps; `stem_html` shows each gap as "[N]")
+    gaps: tuple[Gap, ...] = ()
+    stem_parts: tuple[str, ...] = ()
     unit_id: str | None = None  # None for exam-only questions
     path: str = ""
     line: int = 0
@@ -75,6 +110,13 @@ class Question:
         for option in self.options:
             if option.id == option_id:
                 return option
+        return None
+
+    def gap(self, key: str) -> Gap | None:
+        """The gap with this key ("1", "2", …), or None."""
+        for gap in self.gaps:
+            if gap.key == key:
+                return gap
         return None
 
 

@@ -21,7 +21,7 @@ from lernmodul.core.grading import (
     assemble_quiz,
     grade_attempt,
 )
-from lernmodul.core.model import Course, Question, QuestionType
+from lernmodul.core.model import Course, Gap, GapKind, Question, QuestionType
 from lernmodul.core.responses import to_json
 
 QUIZ = "quiz"
@@ -88,7 +88,17 @@ def right_answer(question: Question) -> Response:
         return {o.id: o.id for o in options}
     if kind is QuestionType.NUMBER:
         return f"{question.number_answers[0].value:g}"
+    if kind is QuestionType.CLOZE:
+        return {gap.key: _right_gap(gap) for gap in question.gaps}
     return question.text_answers[0]
+
+
+def _right_gap(gap: Gap) -> str:
+    if gap.kind is GapKind.CHOICE:
+        return next(o.id for o in gap.options if o.is_correct)
+    if gap.kind is GapKind.NUMBER and gap.number_answer is not None:
+        return f"{gap.number_answer.value:g}"
+    return gap.answers[0]
 
 
 def wrong_answer(question: Question, rng: random.Random) -> Response:
@@ -107,6 +117,12 @@ def wrong_answer(question: Question, rng: random.Random) -> Response:
         if kind is QuestionType.ORDER:
             return tuple(ids)
         return {o.id: chosen for o, chosen in zip(options, ids, strict=True)}
+    if kind is QuestionType.CLOZE:  # one gap wrong (a wrong choice, or a typo), the rest right
+        answers = {gap.key: _right_gap(gap) for gap in question.gaps}
+        missed = rng.choice(question.gaps)
+        wrong = [o.id for o in missed.options if not o.is_correct]
+        answers[missed.key] = rng.choice(wrong) if wrong else "0"
+        return answers
     return "0"
 
 

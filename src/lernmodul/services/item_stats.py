@@ -74,11 +74,16 @@ def graded_attempt(responses: Mapping[str, Any] | None, scores: Mapping[str, Any
     """An attempt's stored JSON (responses, scores by question id) as plain figures."""
     # plain dict and type checks: this runs for every question of every attempt
     points: dict[str, tuple[float, float]] = {}
+    gap_marks: dict[str, dict[str, bool]] = {}
     for question_id, score in scores.items():
         if type(score) is dict:
             earned, maximum = score.get("points"), score.get("max")
             if isinstance(earned, int | float) and isinstance(maximum, int | float):
                 points[question_id] = (float(earned), float(maximum))
+            marks = score.get("marks")
+            # a cloze's marks are by gap number ("1", "2" …), other types' by option id ("o…")
+            if type(marks) is dict and marks and next(iter(marks))[:1].isdigit():
+                gap_marks[question_id] = {k: v is True for k, v in marks.items()}
     choices: dict[str, frozenset[str]] = {}
     for question_id, value in (responses or {}).items():
         kind = type(value)
@@ -87,7 +92,7 @@ def graded_attempt(responses: Mapping[str, Any] | None, scores: Mapping[str, Any
                 choices[question_id] = frozenset((value,))
         elif kind is list:
             choices[question_id] = frozenset(v for v in value if type(v) is str)
-    return GradedAttempt(points, choices, total)
+    return GradedAttempt(points, choices, total, gap_marks)
 
 
 def version_statistics(session: Session, version_id: int, course: Course,

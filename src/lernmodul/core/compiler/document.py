@@ -9,6 +9,7 @@ from markdown_it.token import Token
 
 from ..diagnostics import DiagCode, Diagnostic
 from ..model import Question, Segment
+from .cloze import readable_stem, split_stem
 from .html import sanitize_many, slugify
 from .parser import ADMONITIONS, block_name, children, make_parser
 from .questions import parse_question
@@ -46,6 +47,8 @@ class Context:
     # every question's id and line in file order, also of questions that have errors (and
     # are left out of the Document), so that a repeated id is reported next to them
     question_ids: list[tuple[str, int]] = field(default_factory=list)
+    #: the file's lines (for the columns of gaps in cloze questions)
+    source_lines: list[str] = field(default_factory=list)
 
 
 def parse_document(text: str, ctx: Context) -> Document:
@@ -59,6 +62,7 @@ def parse_document(text: str, ctx: Context) -> Document:
                                                detail=type(exc).__name__))
         return Document(ctx.path)
     lines = text.split("\n")
+    ctx.source_lines = lines
     doc = Document(ctx.path)
     _decorate(tokens, ctx, doc, lines)
     pending: list[str] = []
@@ -135,9 +139,13 @@ def _sanitize(doc: Document, admonitions: dict[int, str], language: str) -> None
                                 match_html=next(clean)) for o in q.options)
         numbers = tuple(replace(a, feedback_html=next(clean)) for a in q.number_answers)
         texts = tuple(next(clean) for _ in q.text_feedback_html)
+        stem_parts: tuple[str, ...] = ()
+        if q.gaps:
+            stem_parts = split_stem(stem, len(q.gaps))
+            stem = readable_stem(stem_parts)
         questions.append(replace(q, stem_html=stem, explanation_html=explanation,
                                  options=options, number_answers=numbers,
-                                 text_feedback_html=texts))
+                                 text_feedback_html=texts, stem_parts=stem_parts))
     doc.questions = questions
 
 

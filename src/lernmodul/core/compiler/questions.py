@@ -12,6 +12,7 @@ from markdown_it.token import Token
 
 from ..diagnostics import DiagCode, Diagnostic, Severity
 from ..model import NumberAnswer, Option, Question, QuestionType, Scoring
+from .cloze import find_gaps
 from .frontmatter import ID_PATTERN, suggest
 from .parser import block_name, children, make_parser
 
@@ -157,6 +158,10 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
         qid = f"{ctx.derived_id_base}-{number}"
         diags.append(Diagnostic.make(DiagCode.DERIVED_ID, ctx.path, line, 1, id=qid))
     ctx.question_ids.append((qid, line))
+    if qtype is QuestionType.CLOZE:
+        return _parse_cloze(tokens, start, end, ctx, Question(
+            id=qid, type=qtype, stem_html="", points=points, scoring=scoring, is_inline=inline,
+            path=ctx.path, line=line), errors_before)
 
     blocks = children(tokens, start + 1, end - 1)
     list_at = next((k for k, (s, _) in enumerate(blocks)
@@ -281,6 +286,29 @@ def parse_question(tokens: list[Token], start: int, end: int, ctx: Context,
         text_answers=tuple(text_answers), text_feedback_html=tuple(text_feedback),
         explanation_html=explanation_html,
         path=ctx.path, line=line)
+
+
+def _parse_cloze(tokens: list[Token], start: int, end: int, ctx: Context, head: Question,
+                 errors_before: int) -> Question | None:
+    """A cloze question: no answer list; every block is the stem, except a last blockquote
+    after it, which is the explanation. The gaps stand in the stem."""
+    md = make_parser()
+    blocks = children(tokens, start + 1, end - 1)
+    explanation_html = ""
+    if len(blocks) > 1 and tokens[blocks[-1][0]].type == "blockquote_open":
+        first, last = blocks.pop()
+        explanation_html = md.renderer.render(tokens[first + 1:last - 1], md.options, {})
+    stem_tokens = [t for s, e in blocks for t in tokens[s:e]]
+    for token in stem_tokens:
+        if token.type == "container_block_open" and block_name(token) == "question":
+            ctx.diagnostics.append(Diagnostic.make(DiagCode.NESTED_QUESTION, ctx.path,
+                                                   _line(token), 1, outer="a question"))
+    gaps = find_gaps(stem_tokens, head.id, head.line, ctx, option_ids)
+    if gaps is None or sum(1 for d in ctx.diagnostics if d.is_error) > errors_before:
+        return None
+    # raw markdown-it output with gap elements; parse_document sanitises and cuts it
+    stem_html = md.renderer.render(stem_tokens, md.options, {})
+    return replace(head, stem_html=stem_html, explanation_html=explanation_html, gaps=gaps)
 
 
 def _plain(source: str) -> str:

@@ -7,10 +7,11 @@ import re
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 from ..diagnostics import DiagCode, Diagnostic, Severity
 from ..model import QuestionType
+from .cloze import GAP, embedded_question, is_embedded, missing_word_gap
+from .numbers import parse_gift_number as _number
 from .reader import Span, read_blocks
 from .text import (
     BLANK,
@@ -146,6 +147,8 @@ class _Converter:
             else:
                 title = _one_line(span.sub(2, end).text)
                 head = span.sub(end + 2)
+        if is_embedded(head):
+            return embedded_question(self, head, title, unit)
         opening = head.find("{")
         closing = head.find("}")
         if opening < 0:
@@ -172,6 +175,13 @@ class _Converter:
             general = answers.sub(at + 4)
             answers = answers.sub(0, at)
         answers = answers.strip()
+        if after and answers.raw:
+            notes = len(self.notes)
+            gap = missing_word_gap(self, answers, fmt)
+            if gap is not None:
+                return self.cloze(head.sub(0, opening).text + GAP + after.text, gap, general,
+                                  title, unit, span)
+            del self.notes[notes:]  # the question converts as before, and warns again
         # the marker is read once: text after it that looks like one ("[html] …") is text
         stem = as_block(as_markdown_once(self, stem_text, fmt), stem=True)
 
@@ -203,6 +213,22 @@ class _Converter:
         if qtype is QuestionType.MULTIPLE and self.partial:
             header += " scoring=partial"
         parts = [header + "\n" + stem, "\n".join(items)]
+        if explanation:
+            parts.append(_quote(explanation, ""))
+        return "\n\n".join(parts) + "\n:::"
+
+    def cloze(self, source: str, gap: str, general: Span | None, title: str, unit: _Unit,
+              span: Span) -> str:
+        """A missing-word question as a cloze with one gap where the answers stood."""
+        stem_text, fmt = split_format(source.strip(), "moodle")
+        stem = as_block(self.markdown(stem_text, fmt).text, stem=True).replace(GAP, gap, 1)
+        explanation = self.block(general, fmt)
+        self.fail_if_errors()
+        if self.had_html:
+            self.warn(DiagCode.GIFT_HTML, span)
+        for src in self.images:
+            self.warn(DiagCode.GIFT_IMAGE, span, src=src[:80])
+        parts = [f"::: question cloze id={self.question_id(title, unit)}\n{stem}"]
         if explanation:
             parts.append(_quote(explanation, ""))
         return "\n\n".join(parts) + "\n:::"
@@ -539,38 +565,6 @@ def _short(text: str) -> str:
 
 def _percent(value: float) -> str:
     return f"{round(value, 2):g}"
-
-
-def _decimal(text: str) -> Decimal | None:
-    text = text.strip().replace(",", ".")
-    if not re.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", text):
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
-        return None
-
-
-def _plain_number(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0", "-0.0") else text
-
-
-def _number(text: str) -> tuple[str, str] | None:
-    """'42', '42:0.5' or '40..45' as (value, tolerance) in plain decimal notation."""
-    if ".." in text:
-        low_text, _, high_text = text.partition("..")
-        low, high = _decimal(low_text), _decimal(high_text)
-        if low is None or high is None:
-            return None
-        middle = (low + high) / 2
-        return _plain_number(middle), _plain_number(abs(high - middle))
-    value_text, _, tolerance_text = text.partition(":")
-    value = _decimal(value_text)
-    tolerance = _decimal(tolerance_text) if tolerance_text.strip() else Decimal(0)
-    if value is None or tolerance is None:
-        return None
-    return _plain_number(value), _plain_number(abs(tolerance))
 
 
 __all__ = ["GiftResult", "convert_gift", "minimal_course_md", "slugify"]

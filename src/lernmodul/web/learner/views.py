@@ -19,11 +19,13 @@ from lernmodul.core.grading import (
     InvalidResponse,
     Score,
     answer_feedback,
+    gap_verdicts,
     grade,
+    read_number,
     self_check_order,
 )
 from lernmodul.core.grading import Response as Answer
-from lernmodul.core.model import Course, Question, Unit
+from lernmodul.core.model import Course, Gap, Option, Question, Unit
 from lernmodul.core.progress import (
     CourseState,
     completed_units,
@@ -35,6 +37,10 @@ from lernmodul.core.responses import (
     IncompleteResponse,
     NotANumber,
     form_values,
+    gap_answer,
+    gap_choices,
+    gap_solution,
+    is_complete,
     response_from_form,
 )
 from lernmodul.core.review import ReviewDetail
@@ -67,6 +73,15 @@ ERRORS = {
 
 
 NOT_A_NUMBER = _l("Please enter a number, for example 42 or 3.5 (digits only, no units).")
+GAP_NOT_A_NUMBER = _l("Gap %(number)s: please enter a number, for example 42 or 3.5 (digits "
+                      "only, no units).")
+
+
+def not_a_number_message(error: NotANumber) -> str:
+    """What the learner reads when a number field (or a cloze's number gap) holds no number."""
+    if error.gap is not None:
+        return str(GAP_NOT_A_NUMBER) % {"number": error.gap}
+    return str(NOT_A_NUMBER)
 
 
 def media_base(version_id: int) -> str:
@@ -221,6 +236,34 @@ def answer_feedback_filter(question: Question, answer: object) -> str:
     return answer_feedback(question, answer if isinstance(answer, str) else None)
 
 
+@bp.app_template_filter("gap_choices")
+def gap_choices_filter(question: Question, order: list[str] | tuple[str, ...] | None
+                       ) -> dict[str, list[tuple[str, Option]]]:
+    """Per choice gap of a cloze: (display token, option) in the drawn order."""
+    return gap_choices(question, order)
+
+
+@bp.app_template_filter("gap_verdicts")
+def gap_verdicts_filter(question: Question, answer: Answer) -> tuple[bool, ...]:
+    """Per gap of a graded cloze: is the learner's answer right."""
+    return gap_verdicts(question, answer)
+
+
+@bp.app_template_filter("gap_answer")
+def gap_answer_filter(gap: Gap, value: str) -> str:
+    return gap_answer(gap, value)
+
+
+@bp.app_template_filter("gap_solution")
+def gap_solution_filter(gap: Gap) -> str:
+    return gap_solution(gap)
+
+
+@bp.app_template_filter("reads_as_number")
+def reads_as_number_filter(value: str) -> bool:
+    return read_number(value) is not None
+
+
 @bp.route("/courses/<course_id>/units/<unit_id>")
 def unit_page(course_id: str, unit_id: str) -> tuple[str, int]:
     place = load_place(course_id)
@@ -239,8 +282,9 @@ def check_inline(course_id: str, unit_id: str, question_id: str) -> tuple[str, i
         answer = response_from_form(question, request.form.getlist,
                                     self_check_order(question))
         score = grade(question, answer)
-    except NotANumber:
-        return _render_unit(place, unit, {question.id: {"error": str(NOT_A_NUMBER)}}, 422)
+    except NotANumber as error:
+        return _render_unit(place, unit, {question.id: {"error": not_a_number_message(error)}},
+                            422)
     except IncompleteResponse:
         return _render_unit(place, unit, {question.id: {
             "error": _("Give every item a different position.")}}, 422)
@@ -356,8 +400,8 @@ def submit_attempt(attempt_id: int) -> Response | tuple[str, int]:
         question: Question = questions[qid]
         try:
             answers[qid] = response_from_form(question, request.form.getlist, tuple(order))
-        except NotANumber:
-            errors[qid] = str(NOT_A_NUMBER)
+        except NotANumber as error:
+            errors[qid] = not_a_number_message(error)
         except IncompleteResponse:
             errors[qid] = _("Give every item a different position.")
         except InvalidResponse:
@@ -367,11 +411,13 @@ def submit_attempt(attempt_id: int) -> Response | tuple[str, int]:
         return render_error(400)
     unanswered = False
     if action == "submit" and not errors:
-        missing = [qid for qid, _o in attempt.questions if answers.get(qid) is None]
+        missing = [qid for qid, _o in attempt.questions
+                   if not is_complete(questions[qid], answers.get(qid))]
         if missing and request.form.get("confirm_incomplete") != "1":
             unanswered = True
             for qid in missing:
-                errors[qid] = _("Please answer this question.")
+                errors[qid] = (_("Please answer this question.") if answers.get(qid) is None
+                               else _("Please fill in every gap."))
     if errors:
         values = {k: request.form.getlist(k) for k in request.form if k.startswith("q-")}
         return _render_attempt(attempt, course, values, errors, 422, unanswered)

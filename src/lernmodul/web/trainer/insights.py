@@ -80,6 +80,7 @@ FIELD_LABELS = {
     "text_answers": _l("Accepted answers"),
     "answer_feedback": _l("Feedback on accepted answers"),
     "order": _l("Right order"),
+    "gaps": _l("Gaps and their answers"),
 }
 PERCENT_FIELDS = frozenset({"exam_pass_mark", "quiz_pass_mark"})
 TYPE_LABELS = {
@@ -90,6 +91,7 @@ TYPE_LABELS = {
     "match": _l("matching"),
     "number": _l("number"),
     "text": _l("short text"),
+    "cloze": _l("gap text"),
 }
 STATUS_LABELS = {
     "added": _l("added"),
@@ -156,6 +158,11 @@ def short(text: str, length: int = PROMPT_LENGTH) -> str:
 @bp.app_template_filter("insight_decimal")
 def _decimal_filter(value: float | None) -> str:
     return "—" if value is None else str(format_decimal(value, format="0.00"))
+
+
+@bp.app_template_filter("insight_percent")
+def _percent_filter(value: float) -> str:
+    return str(format_percent(value))
 
 
 # --- version diff --------------------------------------------------------------------------
