@@ -267,3 +267,32 @@ def test_dynamic_registration_in_the_platforms_frame(live_server: str, page: Any
                 "Testplattform der Stadt", platform.issuer, CLIENT_ID)
     finally:
         platform.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_whole_path_deep_link_then_learner_passes_and_the_score_arrives(
+        lti_platform: Any, page: Any, app: Any, course_imported: int, sample_course: Any) -> None:
+    """Login initiation → deep-linking launch → the author picks the course → the platform
+    stores the resource link → a learner launches that link → passes the exam → the score
+    arrives at the platform's AGS endpoint."""
+    from tests.lti.platform import NextLaunch
+
+    lti_platform.launch.roles = [INSTRUCTOR]
+    lti_platform.launch.sub = "author-1"
+    lti_platform.launch.email = "autorin@example.org"
+    lti_platform.launch.custom = {}
+    page.goto(lti_platform.issuer + "/select")
+    page.get_by_role("heading", level=1, name="Kurs für die Lernplattform auswählen").wait_for(
+        timeout=15000)
+    page.get_by_role("group", name="Beispielkurs: Sicher am Schalter").get_by_label("Ganzer Kurs").check()
+    page.get_by_role("button", name="In die Lernplattform übernehmen").click()
+    page.locator("#received").wait_for(timeout=15000)
+    assert lti_platform.deep_link_errors == []
+    (item,) = lti_platform.deep_link_answers[0]["items"]
+    assert item["type"] == "ltiResourceLink" and item["custom"] == {"course": "beispielkurs"}
+    # the platform places the link: the learner's launch carries the link's custom parameters
+    page.context.clear_cookies()
+    lti_platform.launch = NextLaunch(custom=dict(item["custom"]))
+    # the learner's part is the score test's: open in a new window, pass the exam, score arrives
+    test_learner_passes_the_exam_and_the_platform_receives_the_score(
+        lti_platform, page, app, course_imported, sample_course)

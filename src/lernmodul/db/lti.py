@@ -14,7 +14,9 @@ class LtiPlatform(Base):
     """A learning platform registered to launch lernmodul: its issuer, our client id there,
     the deployment ids it may use, and the addresses of its login, token and key endpoints.
 
-    `trust_instructors`: whether the platform's Instructor role makes a person a trainer here."""
+    `trust_instructors`: whether the platform's Instructor role makes a person a trainer here.
+    `context_units`: which LMS course (context id) puts a launched person into which existing
+    org unit, one "context id<TAB>unit id" a line; empty: launches never change a person's unit."""
 
     __tablename__ = "lti_platforms"
     __table_args__ = (UniqueConstraint("issuer", "client_id"),)
@@ -28,6 +30,7 @@ class LtiPlatform(Base):
     token_url: Mapped[str] = mapped_column(String(1000), default="")
     jwks_url: Mapped[str] = mapped_column(String(1000))
     trust_instructors: Mapped[bool] = mapped_column(Boolean, default=False)
+    context_units: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

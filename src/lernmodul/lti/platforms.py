@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lernmodul.db.lti import LtiOneTime, LtiPlatform
+from lernmodul.lti.context import store_context_units, stored_context_units
 from lernmodul.services.audit import record_event
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -39,6 +40,8 @@ class PlatformValues:
     token_url: str
     jwks_url: str
     trust_instructors: bool
+    # LMS context id -> existing org unit id; None keeps what the platform has (dynamic registration)
+    context_units: tuple[tuple[str, int], ...] | None = None
 
 
 def check_url(value: str, field: str, *, required: bool = True) -> str:
@@ -92,13 +95,18 @@ def save_platform(session: Session, values: PlatformValues, *, now: datetime, ac
     platform.deployment_ids = "\n".join(values.deployment_ids)
     platform.auth_login_url, platform.token_url, platform.jwks_url = auth, token, jwks
     platform.trust_instructors = values.trust_instructors
+    if values.context_units is not None:
+        platform.context_units = store_context_units(values.context_units)
+    elif created:
+        platform.context_units = ""
     platform.updated_at = now
     session.flush()
     record_event(session, action="lti.platform_create" if created else "lti.platform_update", at=now,
                  actor_id=actor_id, target=f"lti_platform:{platform.id}",
                  detail={"issuer": issuer, "client_id": client_id,
                          "deployment_ids": list(values.deployment_ids),
-                         "trust_instructors": values.trust_instructors})
+                         "trust_instructors": values.trust_instructors,
+                         "context_units": dict(stored_context_units(platform))})
     return platform
 
 

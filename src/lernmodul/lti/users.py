@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from lernmodul.db.models import Role, User, UserRole
 from lernmodul.identity.claims import MAX_NAME, ClaimMapping, Identity, IdentityError, map_claims
 from lernmodul.identity.linking import sign_in
+from lernmodul.lti.context import apply_context_unit
 from lernmodul.lti.launch import Launch
 from lernmodul.services.audit import record_event
 
@@ -87,7 +88,8 @@ def sign_in_launch(session: Session, launch: Launch, *, now: datetime) -> tuple[
     """The account of the launch (created just in time) with the roles the launch gives.
 
     LTI adds roles, never takes them away: every person launched is a learner; Instructor makes
-    a trainer only when the platform is trusted for that. Returns (user, created); raises
+    a trainer only when the platform is trusted for that; the platform's context mapping may put
+    the person into an org unit (lernmodul.lti.context). Returns (user, created); raises
     IdentityError (the account cannot sign in)."""
     result = sign_in(session, identity_of(launch), now=now)
     user = result.user
@@ -102,6 +104,7 @@ def sign_in_launch(session: Session, launch: Launch, *, now: datetime) -> tuple[
         record_event(session, action="user.update", at=now, actor_id=None, target=f"user:{user.id}",
                      detail={"source": "lti", "issuer": launch.platform.issuer, "fields": ["roles"],
                              "roles_added": added})
+    apply_context_unit(session, user, launch.platform, launch.claims, now=now)
     record_event(session, action="lti.launch", at=now, actor_id=user.id, target=f"user:{user.id}",
                  detail={"platform": launch.platform.id, "course": course_of(launch.claims),
                          "deployment_id": launch.claims.get(

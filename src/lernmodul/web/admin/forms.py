@@ -144,6 +144,8 @@ class LtiPlatformForm(FlaskForm):
         DataRequired(_l("Enter the public keyset URL.")),
         Length(max=1000, message=_l("At most %(max)d characters."))])
     trust_instructors = BooleanField(_l("Instructors of this platform become trainers here"))
+    context_units = TextAreaField(_l("Org units of the platform's courses (one a line: context ID = unit)"),
+                                  validators=[Length(max=60000, message=_l("At most %(max)d characters."))])
     submit = SubmitField(_l("Save platform"))
 
 

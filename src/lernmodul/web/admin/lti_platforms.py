@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from lernmodul.db.lti import LtiPlatform
 from lernmodul.db.models import utcnow
+from lernmodul.lti.context import ContextMappingError, format_context_units, parse_context_units
 from lernmodul.lti.platforms import (
     PlatformError,
     PlatformValues,
@@ -29,6 +30,12 @@ MESSAGES = {
     "not_https": _l("Enter a complete https:// address."),
     "too_many": _l("At most 50 deployment IDs of at most 255 characters each."),
     "taken": _l("This client ID of this issuer is registered already."),
+}
+CONTEXT_MESSAGES = {
+    "bad_line": _l("Line %(line)d: write “context ID = unit”, e.g. “42 = Stadt Lindenau / Bürgeramt”."),
+    "unknown_unit": _l("Line %(line)d: there is no such org unit. Create it under Org units first."),
+    "duplicate": _l("Line %(line)d: this context ID is listed already."),
+    "too_many": _l("At most 500 lines."),
 }
 
 
@@ -83,6 +90,7 @@ def lti_platform(platform_id: int) -> Response | tuple[str, int]:
     form = LtiPlatformForm(obj=platform)
     if not form.is_submitted():
         form.deployment_ids.data = platform.deployment_ids
+        form.context_units.data = format_context_units(get_session(), platform)
     return _edit(platform, form)
 
 
@@ -90,12 +98,18 @@ def _edit(platform: LtiPlatform | None, form: LtiPlatformForm) -> Response | tup
     if form.is_submitted():
         if form.validate():
             try:
+                context_units = parse_context_units(get_session(), form.context_units.data or "")
+            except ContextMappingError as error:
+                form.context_units.errors = [str(CONTEXT_MESSAGES[error.code]) % {"line": error.line}]
+                return _page(platform, form, 400)
+            try:
                 values = PlatformValues(
                     name=form.name.data or "", issuer=form.issuer.data or "",
                     client_id=form.client_id.data or "",
                     deployment_ids=parse_deployments(form.deployment_ids.data or ""),
                     auth_login_url=form.auth_login_url.data or "", token_url=form.token_url.data or "",
-                    jwks_url=form.jwks_url.data or "", trust_instructors=bool(form.trust_instructors.data))
+                    jwks_url=form.jwks_url.data or "", trust_instructors=bool(form.trust_instructors.data),
+                    context_units=context_units)
                 saved = save_platform(get_session(), values, now=utcnow(), actor_id=current_user.id,
                                       platform=platform)
             except PlatformError as error:
@@ -103,8 +117,10 @@ def _edit(platform: LtiPlatform | None, form: LtiPlatformForm) -> Response | tup
             else:
                 flash(_("The platform “%(name)s” has been saved.", name=saved.name), "success")
                 return redirect(url_for("admin.lti_platforms"), 303)
-        status = 400
-    else:
-        status = 200
+        return _page(platform, form, 400)
+    return _page(platform, form, 200)
+
+
+def _page(platform: LtiPlatform | None, form: LtiPlatformForm, status: int) -> tuple[str, int]:
     return render_template("admin/lti_platform.html", form=form, platform=platform,
                            tool=tool_values()), status
