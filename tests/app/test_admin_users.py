@@ -244,10 +244,11 @@ def test_E1_every_admin_post_needs_the_csrf_token(app, admin, make_user, unit, s
     user = make_user(("learner",), email="lea@example.org")
     before = snapshot()
     routes = admin_post_routes(app)
-    assert len(routes) == 15  # 12th: /admin/users/<id>/unblock; 13th-15th: LTI platforms, registration link
+    # 12th: /admin/users/<id>/unblock; 13th-15th: LTI platforms, registration link; 16th-17th: deliveries
+    assert len(routes) == 17
     for rule in routes:
         path = rule.replace("<int:user_id>", str(user.id)).replace("<int:unit_id>", str(unit["other"]))
-        path = path.replace("<int:platform_id>", "1")
+        path = path.replace("<int:platform_id>", "1").replace("<int:delivery_id>", "1")
         response = admin.post(
             path,
             data={
