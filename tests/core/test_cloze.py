@@ -289,3 +289,12 @@ def test_item_statistics_give_the_share_right_per_gap() -> None:
     assert [(g.number, g.share) for g in stat.gaps] == [(1, 1.0), (2, 0.8), (3, 0.4), (4, 0.0)]
     (withheld,) = item_statistics([q], attempts[:4], k=5)
     assert withheld.is_withheld and withheld.gaps == ()
+
+
+def test_angle_brackets_in_a_gap_are_an_answer_not_raw_html() -> None:
+    result = compile_unit("::: question cloze id=tag\nDas Fett-Tag heißt [[<b>]].\n:::\n")
+    assert not result.diagnostics, [d.format() for d in result.diagnostics]
+    [gap] = result.course.units[0].questions[0].gaps
+    assert gap.kind is GapKind.TEXT
+    outside = compile_unit("::: question cloze id=tag\n<b>fett</b> heißt [[b]].\n:::\n")
+    assert [d.code.slug for d in outside.diagnostics] == ["raw-html"]

@@ -20,6 +20,8 @@ ADMONITION_TITLES = {
 }
 _CLOSER = re.compile(r"\s*:{3,}\s*\Z")
 _RAW_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
+# a cloze gap's answers are plain text ("[[<b>]]" asks for "<b>"): never raw HTML
+_GAP_TEXT = re.compile(r"\[\[.*?\]\]")
 
 
 @dataclass
@@ -193,7 +195,7 @@ def _decorate(tokens: list[Token], ctx: Context, doc: Document, lines: list[str]
                 if child.type == "image":
                     _check_image(child, token, ctx, doc)
                 elif (child.type == "text" and not raw_html_reported and "<" in child.content
-                      and _RAW_TAG.search(child.content)):
+                      and _RAW_TAG.search(_GAP_TEXT.sub("", child.content))):
                     raw_html_reported = True
                     ctx.diagnostics.append(Diagnostic.make(DiagCode.RAW_HTML, ctx.path,
                                                            _line(token), 1))
