@@ -80,6 +80,11 @@ Which word?
 - = Leakage
 - = Durchsickern
 :::
+
+::: question cloze id=b-cloze scoring=partial
+Die Polizei erreichen Sie unter [[110]], den Rettungsdienst unter [[= 112]], und
+Beobachtungen gehen an die [[*zuständige Stelle|Presse|Nachbarschaft]].
+:::
 """
 
 COURSE = """---
@@ -126,9 +131,26 @@ def _text(q: lernmodul.Question, rng: random.Random) -> lernmodul.Response:
     return rng.choice(("Leakage", " leakage ", "LEAKAGE", "Durchsickern", "Fixierung", ""))
 
 
+def _cloze(q: lernmodul.Question, rng: random.Random) -> lernmodul.Response:
+    """An answer per gap (some left out): typed text and numbers as learners write them, a
+    choice gap's option id."""
+    found: dict[str, str] = {}
+    for gap in q.gaps:
+        if rng.random() < 0.05:
+            continue  # unanswered
+        if gap.kind.value == "choice":  # the right one half the time
+            right = next(o.id for o in gap.options if o.is_correct)
+            found[gap.key] = right if rng.random() < 0.5 else rng.choice(gap.options).id
+        elif gap.kind.value == "number":
+            found[gap.key] = rng.choice(("112", "112,0", " 112 ", "110", "eins", ""))
+        else:
+            found[gap.key] = rng.choice((*gap.answers, " 110 ", "112", ""))
+    return found
+
+
 GENERATORS: dict[str, Generator] = {
     "single": _choice, "truefalse": _choice, "multiple": _multiple, "order": _order,
-    "match": _match, "number": _number, "text": _text,
+    "match": _match, "number": _number, "text": _text, "cloze": _cloze,
 }
 
 

@@ -62,6 +62,16 @@ QUIZ = """{% extends "page.html" %}{% block body %}<h1>{{ unit.title }}</h1>
     <option value="{{ loop.index }}">{{ question.option(option_id).match_text }}</option>
     {% endfor %}</select></label>
   {% endfor %}
+{% elif question.type.value == "cloze" %}
+  {% for gap in question.gaps %}{% set gap_name = field_name(question, "g" ~ gap.key) %}
+  <label>Lücke {{ gap.number }}
+  {% if gap.kind.value == "choice" %}<select name="{{ gap_name }}"><option value=""></option>
+    {% for option_id in drawn.option_order %}{% set option = gap.option(option_id) %}
+    {% if option %}<option value="{{ loop.index }}">{{ option.text }}</option>{% endif %}
+    {% endfor %}</select>
+  {% else %}<input name="{{ gap_name }}"{% if gap.kind.value == "number" %}
+    inputmode="decimal"{% endif %}>{% endif %}</label>
+  {% endfor %}
 {% else %}
   <label>Antwort <input name="{{ name }}"></label>
 {% endif %}

@@ -2,7 +2,8 @@
 
 Without answer keys (the default) a document can be handed to a browser or another service:
 it leaves out which options are right, the accepted answers, every feedback text and the
-explanations, lists choices and order items in a neutral order (the source order of an
+explanations (of a cloze question only each gap's index, kind and, for a choice gap, its
+choices are left), lists choices and order items in a neutral order (the source order of an
 order question is its solution) and gives a match question's right-hand sides as a separate
 list without the ids that would pair them. With keys it is the complete course.
 """
@@ -16,7 +17,7 @@ from typing import Any
 
 from lernmodul.core.diagnostics import Diagnostic
 from lernmodul.core.grading import self_check_order
-from lernmodul.core.model import Course, Question, QuestionType, Unit
+from lernmodul.core.model import Course, Gap, GapKind, Question, QuestionType, Unit
 
 __all__ = [
     "CHECK_SCHEMA_ID",
@@ -158,7 +159,10 @@ def question_to_dict(question: Question, *, with_keys: bool = False) -> dict[str
         "line": question.line,
     }
     kind = question.type
-    if kind in (QuestionType.NUMBER, QuestionType.TEXT):
+    if kind is QuestionType.CLOZE:
+        found["stem_parts"] = list(question.stem_parts)
+        found["gaps"] = [_gap(gap, with_keys) for gap in question.gaps]
+    elif kind in (QuestionType.NUMBER, QuestionType.TEXT):
         if with_keys and kind is QuestionType.NUMBER:
             found["number_answers"] = [
                 {"value": a.value, "tolerance": a.tolerance, "feedback_html": a.feedback_html}
@@ -186,6 +190,23 @@ def question_to_dict(question: Question, *, with_keys: bool = False) -> dict[str
                 key=lambda c: (c["text"].casefold(), c["html"]))
     if with_keys:
         found["explanation_html"] = question.explanation_html
+    return found
+
+
+def _gap(gap: Gap, with_keys: bool) -> dict[str, Any]:
+    """One cloze gap: its index and kind; a choice gap's choices (without keys by id, an
+    order that follows neither the source nor the key). With keys the accepted answers, the
+    number with its tolerance or which choice is right."""
+    found: dict[str, Any] = {"index": gap.number, "kind": gap.kind.value}
+    if gap.kind is GapKind.CHOICE:
+        options = gap.options if with_keys else sorted(gap.options, key=lambda o: o.id)
+        found["choices"] = [
+            {"id": o.id, "html": o.html, "text": o.text}
+            | ({"is_correct": o.is_correct} if with_keys else {}) for o in options]
+    elif with_keys and gap.kind is GapKind.NUMBER and gap.number_answer is not None:
+        found.update(value=gap.number_answer.value, tolerance=gap.number_answer.tolerance)
+    elif with_keys and gap.kind is GapKind.TEXT:
+        found["answers"] = list(gap.answers)
     return found
 
 

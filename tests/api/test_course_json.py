@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 FLAGSHIP = REPO / "courses" / "bedrohungsmanagement"
 SAMPLE = REPO / "tests" / "core" / "fixtures" / "sample-course"
 KEY_FIELDS = {"is_correct", "feedback_html", "match_html", "match_text", "number_answers",
-              "text_answers", "explanation_html"}
+              "text_answers", "explanation_html", "answers", "value", "tolerance"}
 
 
 def validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
@@ -97,6 +97,47 @@ def test_with_keys_the_document_is_complete() -> None:
     assert [o["id"] for o in questions["gl-schritte"]["options"]] == [o.id for o in order.options]
     assert questions["gl-begriff"]["text_answers"][0]["text"] \
         == compiled.questions()["gl-begriff"].text_answers[0]
+
+
+def test_a_cloze_without_keys_shows_its_gaps_but_no_answer() -> None:
+    compiled = course(SAMPLE)
+    cloze = compiled.questions()["pr-notruf"]
+    found = lernmodul.question_to_dict(cloze)
+    assert found["type"] == "cloze" and found["stem_parts"] == list(cloze.stem_parts)
+    assert [(g["index"], g["kind"]) for g in found["gaps"]] \
+        == [(1, "text"), (2, "number"), (3, "choice")]
+    assert set(found["gaps"][0]) == set(found["gaps"][1]) == {"index", "kind"}
+    choices = found["gaps"][2]["choices"]
+    assert all(set(c) == {"id", "html", "text"} for c in choices)
+    assert [c["id"] for c in choices] == sorted(o.id for o in cloze.gaps[2].options)
+    assert sorted(c["text"] for c in choices) == sorted(o.text for o in cloze.gaps[2].options)
+    assert keys_in(found) & KEY_FIELDS == set()
+    assert "options" not in found and "110" not in json.dumps(found["gaps"])
+
+
+def test_a_cloze_with_keys_gives_every_gap_its_key() -> None:
+    cloze = course(SAMPLE).questions()["pr-notruf"]
+    text, number, choice = lernmodul.question_to_dict(cloze, with_keys=True)["gaps"]
+    assert text == {"index": 1, "kind": "text", "answers": ["110"]}
+    assert number == {"index": 2, "kind": "number", "value": 112.0, "tolerance": 0.0}
+    assert [(c["text"], c["is_correct"]) for c in choice["choices"]] \
+        == [("zuständige Stelle", True), ("Presse", False), ("Nachbarschaft", False)]
+
+
+def test_the_schema_rejects_a_key_in_the_wrong_gap_or_type() -> None:
+    cloze = lernmodul.question_to_dict(course(SAMPLE).questions()["pr-notruf"], with_keys=True)
+    check = validator(lernmodul.course_schema()["$defs"]["question"] | {
+        "$defs": lernmodul.course_schema()["$defs"]})
+    assert list(check.iter_errors(cloze)) == []
+    wrong = json.loads(json.dumps(cloze))
+    wrong["gaps"][0]["choices"] = [{"id": "a", "html": "a", "text": "a"}] * 2
+    assert list(check.iter_errors(wrong))
+    wrong = json.loads(json.dumps(cloze))
+    wrong["gaps"][2]["answers"] = ["Presse"]
+    assert list(check.iter_errors(wrong))
+    assert list(check.iter_errors(cloze | {"type": "text"}))
+    assert list(check.iter_errors(cloze | {"number_answers": []}))
+    assert list(check.iter_errors({k: v for k, v in cloze.items() if k != "gaps"}))
 
 
 def run_check(*args: str) -> subprocess.CompletedProcess[str]:

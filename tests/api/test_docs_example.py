@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import lernmodul
+from lernmodul.core.model import Gap
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "examples" / "flask_quiz.py"
@@ -70,6 +71,14 @@ def course() -> lernmodul.Course:
     return compiled
 
 
+def _right_gap(gap: Gap) -> str:
+    if gap.options:
+        return next(o.id for o in gap.options if o.is_correct)
+    if gap.number_answer is not None:
+        return str(gap.number_answer.value).replace(".", ",")
+    return gap.answers[0]
+
+
 def right_answer(question: lernmodul.Question) -> lernmodul.Response:
     kind = question.type
     if kind is lernmodul.QuestionType.MULTIPLE:
@@ -82,6 +91,8 @@ def right_answer(question: lernmodul.Question) -> lernmodul.Response:
         return str(question.number_answers[0].value).replace(".", ",")
     if kind is lernmodul.QuestionType.TEXT:
         return question.text_answers[0]
+    if kind is lernmodul.QuestionType.CLOZE:
+        return {g.key: _right_gap(g) for g in question.gaps}
     return next(o.id for o in question.options if o.is_correct)
 
 
@@ -130,7 +141,9 @@ def test_an_empty_form_fails_and_a_forged_one_is_refused(site: str,
     status, result = request(f"{site}/attempts/{attempt_id}", b"")
     assert status == 200 and "Nicht bestanden" in result
     attempt_id, _, drawn = start(site, unit.id)
-    forged = {f"q-{drawn['questions'][0]['id']}": ["99"]}
+    plain = next(d["id"] for d in drawn["questions"]  # a cloze has a field per gap
+                 if course.questions()[d["id"]].type is not lernmodul.QuestionType.CLOZE)
+    forged = {f"q-{plain}": ["99"]}
     status, _ = request(f"{site}/attempts/{attempt_id}", urllib.parse.urlencode(forged).encode())
     assert status == 400
     assert request(f"{site}/units/no-such-unit/quiz")[0] == 404

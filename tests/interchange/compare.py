@@ -26,6 +26,12 @@ def signature(q: Question, *, scoring: bool = True, points: bool = True) -> dict
         "numbers": [(a.value, a.tolerance, norm(a.feedback_html)) for a in q.number_answers],
         "texts": list(q.text_answers),
         "text_feedback": [norm(f) for f in q.text_feedback_html],
+        "stem_parts": [norm(p) for p in q.stem_parts],
+        "gaps": [(g.number, g.kind.value, list(g.answers),
+                  None if g.number_answer is None else (g.number_answer.value,
+                                                        g.number_answer.tolerance),
+                  [(o.id, o.text, norm(o.html), o.is_correct) for o in g.options])
+                 for g in q.gaps],
     }
     if scoring:
         sig["scoring"] = effective.value

@@ -1,15 +1,16 @@
 """Cloze (gap text) in a neutral shape the GIFT and QTI writers and the QTI reader share.
 
-A cloze question is its stem cut at the gaps: HTML pieces and `Gap`s in reading order. The
-course model of this release has no cloze type yet; `cloze_of` is the one place that reads
-a compiled cloze question into this shape once it has one.
+A cloze question is its stem cut at the gaps: HTML pieces and `Gap`s in reading order.
+`cloze_of` is the one place that reads a compiled cloze question (`Question.stem_parts` and
+`Question.gaps`) into this shape.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lernmodul.core.model import Question
+from lernmodul.core import model
+from lernmodul.core.model import Question, QuestionType
 
 from .html import number_text
 
@@ -39,16 +40,30 @@ class Cloze:
 
 
 def is_cloze(question: Question) -> bool:
-    return question.type.value == "cloze"
+    """Whether the question is a cloze (gap text)."""
+    return question.type is QuestionType.CLOZE
 
 
 def cloze_of(question: Question) -> Cloze | None:
-    """The question's stem and gaps, or None when the model does not carry them (this
-    release's model has no cloze type: nothing to read)."""
-    pieces = getattr(question, "cloze_pieces", None)
-    if not is_cloze(question) or pieces is None:
+    """The question's stem and gaps in reading order, or None for a question that is no
+    cloze or whose stem parts do not fit its gaps (one part more than gaps)."""
+    if not is_cloze(question) or not question.gaps \
+            or len(question.stem_parts) != len(question.gaps) + 1:
         return None
-    return Cloze(tuple(pieces))
+    pieces: list[str | Gap] = [question.stem_parts[0]]
+    for gap, after in zip(question.gaps, question.stem_parts[1:], strict=True):
+        pieces += [_gap(gap), after]
+    return Cloze(tuple(p for p in pieces if p != ""))
+
+
+def _gap(gap: model.Gap) -> Gap:
+    if gap.kind is model.GapKind.CHOICE:
+        right = next((i for i, o in enumerate(gap.options) if o.is_correct), 0)
+        return Gap("choice", tuple(o.text for o in gap.options), right=right)
+    if gap.kind is model.GapKind.NUMBER:
+        answer = gap.number_answer or model.NumberAnswer(0.0)
+        return Gap("number", value=answer.value, tolerance=answer.tolerance)
+    return Gap("text", tuple(gap.answers))
 
 
 def gap_markdown(gap: Gap) -> str:

@@ -187,7 +187,7 @@ class _Question:
     def cloze(self, head: str) -> str | None:
         cloze = cloze_of(self.q)
         if cloze is None:
-            self.note("cloze: this release's course model carries no gaps; left out")
+            self.note("cloze: its stem does not fit its gaps; left out")
             return None
         return cloze_gift(cloze, head, self)
 
@@ -219,7 +219,15 @@ def cloze_gift(cloze: Cloze, head: str, writer: _Question) -> str | None:
     writer.is_html = writer.is_html or plain_text(before + "\ue300" + after) is None
     text_before, _, text_after = writer.text(before + "\ue300" + after).partition("\ue300")
     return (head + ("[html]" if writer.is_html and "[html]" not in head else "")
-            + text_before.rstrip() + " {" + answers + general + "} " + text_after.lstrip())
+            + _spaced(text_before, " {" + answers + general + "} ", text_after))
+
+
+def _spaced(before: str, gap: str, after: str) -> str:
+    """The gap between the texts, a space on a side only where the text has one there (a
+    gap right before a full stop stays at it)."""
+    left = gap if before[-1:].isspace() or not before else gap.lstrip()
+    right = left if after[:1].isspace() or not after else left.rstrip()
+    return before.rstrip() + right + after.lstrip()
 
 
 def _grade(percent: float) -> str:

@@ -126,7 +126,7 @@ def export_qti(course: Course, media: Mapping[str, bytes] | None = None) -> QtiE
         cloze = cloze_of(question) if is_cloze(question) else None
         if is_cloze(question) and cloze is None:
             notes.append(Note(question.path, question.line, f"question {question.id}: cloze: "
-                              "this release's course model carries no gaps; left out"))
+                              "its stem does not fit its gaps; left out"))
             continue
         data = build_item(question, language=language, media_prefix=MEDIA_PREFIX, cloze=cloze,
                           shuffle=shuffled.get(question.id, course.exam.shuffle if course.exam

@@ -203,7 +203,7 @@ def _unit_id(section_id: str, title: str, taken: set[str]) -> str:
 
 def _compile_problem(markdown: str) -> str:
     """The compiler's first error on one converted question, or "" (a question type this
-    release's compiler does not know, cloze before it has it, is not checked here)."""
+    release's compiler does not know is not checked here)."""
     from lernmodul.core.compiler import compile_course
     from lernmodul.core.compiler.questions import TYPES
     from lernmodul.core.gift import minimal_course_md
