@@ -76,9 +76,11 @@ def player_data(course: Course, *, runtime: str, texts: dict[str, str],
                 interactions: bool) -> dict[str, Any]:
     """Everything the player needs, as plain JSON-able data. `runtime`: scorm12, scorm2004
     or cmi5; `texts`: the interface texts in the course's language."""
-    questions = course.questions()
+    # cloze questions are not in packages yet: the player has no gap inputs (docs/authoring.md)
+    questions = {qid: q for qid, q in course.questions().items() if q.type is not QuestionType.CLOZE}
     index = {qid: n for n, qid in enumerate(sorted(questions))}
     exam = course.exam
+    exam_fixed = [index[q.id] for q in course.exam_questions if q.id in index]
     return {
         "runtime": runtime,
         "interactions": interactions,
@@ -88,17 +90,17 @@ def player_data(course: Course, *, runtime: str, texts: dict[str, str],
         "questions": [_question(course, questions[qid]) for qid in sorted(questions)],
         "units": [{
             "id": unit.id, "title": unit.title,
-            "pool": [index[q.id] for q in unit.questions],
+            "pool": [index[q.id] for q in unit.questions if q.id in index],
             "quiz": None if unit.quiz is None else {
                 "passMark": unit.quiz.pass_mark, "draw": unit.quiz.draw,
                 "shuffle": unit.quiz.shuffle,
-                "questions": [index[q.id] for q in unit.quiz_questions]},
+                "questions": [index[q.id] for q in unit.quiz_questions if q.id in index]},
         } for unit in course.units],
         "exam": None if exam is None else {
             "passMark": exam.pass_mark, "draw": exam.draw, "count": exam.questions,
             "maxAttempts": exam.max_attempts, "timeLimit": exam.time_limit,
             "shuffle": exam.shuffle, "review": exam.review.value,
-            "fixed": [index[q.id] for q in course.exam_questions]},
+            "fixed": exam_fixed},
         "texts": texts,
     }
 
