@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cloze_fields import cloze_right_fields
 from lernmodul.core.model import QuestionType
 
 SAMPLE = Path(__file__).parents[1] / "core" / "fixtures" / "sample-course"
@@ -131,21 +132,6 @@ def right_fields(question: Any, page: str) -> dict[str, list[str]]:
     else:
         answer = {o.id: o.id for o in question.options}
     return form_values(question, answer, tuple(shown_order(question, page)))
-
-
-def cloze_right_fields(question: Any, block: str) -> dict[str, list[str]]:
-    """The right answer of every gap of a cloze; choice gaps by the token shown for it."""
-    fields = {}
-    for gap in question.gaps:
-        name = f"q-{question.id}-g{gap.key}"
-        if gap.options:
-            select = re.search(rf'<select name="{name}".*?</select>', block, re.S).group(0)
-            right = next(o.text for o in gap.options if o.is_correct)
-            fields[name] = [re.search(rf'<option value="(\d+)"[^>]*>{re.escape(right)}</option>',
-                                      select).group(1)]
-        else:
-            fields[name] = [gap.answers[0] if gap.answers else f"{gap.number_answer.value:g}"]
-    return fields
 
 
 def key_shown(page: str, course: Any) -> list[str]:
