@@ -57,14 +57,8 @@ def scorm12_manifest(course: Course, files: Sequence[str], per_unit: bool) -> by
         "<imsmd:educational><imsmd:typicallearningtime>"
         f"<imsmd:datetime>{_duration_hms(course.total_duration)}</imsmd:datetime>"
         "</imsmd:typicallearningtime></imsmd:educational></imsmd:lom></metadata>")
-    items = "".join(
-        f'<item identifier={quoteattr(item)} identifierref="RES-sco" isvisible="true"'
-        + (f" parameters={quoteattr(params)}" if params else "")
-        + f"><title>{escape(title)}</title></item>"
-        for item, title, params in sco_items(course, per_unit))
-    resource = ('<resource identifier="RES-sco" type="webcontent" adlcp:scormtype="sco" '
-                'href="index.html">'
-                + "".join(f"<file href={quoteattr(name)}/>" for name in files) + "</resource>")
+    items = _items(course, per_unit)
+    resource = _resource(files, "scormtype")
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<manifest identifier={quoteattr('MANIFEST-' + _ident(course.id))} "
@@ -79,6 +73,23 @@ def scorm12_manifest(course: Course, files: Sequence[str], per_unit: bool) -> by
         f"<title>{escape(course.title)}</title>{items}</organization></organizations>"
         f"<resources>{resource}</resources></manifest>\n")
     return xml.encode()
+
+
+def _items(course: Course, per_unit: bool, inside: str = "") -> str:
+    """The organization's <item> elements, one per SCO; `inside` follows each title."""
+    return "".join(
+        f'<item identifier={quoteattr(item)} identifierref="RES-sco" isvisible="true"'
+        + (f" parameters={quoteattr(params)}" if params else "")
+        + f"><title>{escape(title)}</title>{inside}</item>"
+        for item, title, params in sco_items(course, per_unit))
+
+
+def _resource(files: Sequence[str], scorm_type_attribute: str) -> str:
+    """The one SCO resource with every file of the package (the attribute's spelling differs:
+    SCORM 1.2 `scormtype`, SCORM 2004 `scormType`)."""
+    return (f'<resource identifier="RES-sco" type="webcontent" adlcp:{scorm_type_attribute}="sco" '
+            'href="index.html">'
+            + "".join(f"<file href={quoteattr(name)}/>" for name in files) + "</resource>")
 
 
 def scorm2004_manifest(course: Course, files: Sequence[str], per_unit: bool) -> bytes:
@@ -98,16 +109,10 @@ def scorm2004_manifest(course: Course, files: Sequence[str], per_unit: bool) -> 
     sequencing = ('<imsss:sequencing><imsss:deliveryControls tracked="true" '
                   'completionSetByContent="true" objectiveSetByContent="true"/>'
                   "</imsss:sequencing>")
-    items = "".join(
-        f'<item identifier={quoteattr(item)} identifierref="RES-sco" isvisible="true"'
-        + (f" parameters={quoteattr(params)}" if params else "")
-        + f"><title>{escape(title)}</title>{sequencing}</item>"
-        for item, title, params in sco_items(course, per_unit))
+    items = _items(course, per_unit, sequencing)
     organization_sequencing = ('<imsss:sequencing><imsss:controlMode choice="true" '
                                'flow="true"/></imsss:sequencing>')
-    resource = ('<resource identifier="RES-sco" type="webcontent" adlcp:scormType="sco" '
-                'href="index.html">'
-                + "".join(f"<file href={quoteattr(name)}/>" for name in files) + "</resource>")
+    resource = _resource(files, "scormType")
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<manifest identifier={quoteattr('MANIFEST-' + _ident(course.id))} "
