@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lernmodul.core.model import Course, QuestionType
+from lernmodul.core.model import Course, GapKind, Question, QuestionType
 
 
 def open_view(frame: Any, name: str) -> None:
@@ -28,6 +28,21 @@ def read_unit(frame: Any, unit_id: str) -> None:
 
 def _html_match(label_html: str, option_html: str) -> bool:
     return label_html.strip() == option_html.strip()
+
+
+def fill_cloze(fieldset: Any, question: Question, *, right: bool) -> None:
+    """Fills every gap of a cloze (found by its label "Lücke N von M"), right or wrong."""
+    total = len(question.gaps)
+    for gap in question.gaps:
+        field = fieldset.get_by_label(f"Lücke {gap.number} von {total}", exact=True)
+        if gap.kind is GapKind.CHOICE:
+            option = next(o for o in gap.options if o.is_correct == right)
+            field.select_option(label=option.text)
+        elif gap.kind is GapKind.NUMBER:
+            assert gap.number_answer is not None
+            field.fill(f"{gap.number_answer.value:g}".replace(".", ",") if right else "12345")
+        else:
+            field.fill(f" {gap.answers[0].upper()} " if right else "falsch")
 
 
 def answer(frame: Any, course: Course, scope: str, *, right: bool) -> None:
@@ -61,6 +76,8 @@ def answer(frame: Any, course: Course, scope: str, *, right: bool) -> None:
                 target = option.match_text if right else question.options[
                     (n + 1) % len(question.options)].match_text
                 item.locator("select").select_option(label=target)
+        elif kind is QuestionType.CLOZE:
+            fill_cloze(fieldset, question, right=right)
         elif kind is QuestionType.NUMBER:
             value = question.number_answers[0].value
             fieldset.locator("input").fill(f"{value:g}".replace(".", ",") if right else "12345")
