@@ -115,6 +115,7 @@
   /* An open attempt from the state, or null; says so when typed texts had to be dropped. */
   function reopen(key) {
     var open = Resume.decode(state[key]);
+    if (open && key === "x" && typeof state.x.t !== "number") { open = null; }
     if (!open) { delete state[key]; return null; }
     if (state[key].k) { delete state[key].k; message(t("typedDropped")); }
     return open;
