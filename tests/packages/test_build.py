@@ -265,3 +265,4 @@ def test_an_english_course_gets_english_interface_texts(sample_course: Course,
     assert "Zum Inhalt springen" not in html
     data = files["course-data.js"].decode()
     assert "Submit answers" in data and "Antworten abgeben" not in data
+    assert '"gapOf":"Gap {n} of {total}"' in data and "Lücke" not in data

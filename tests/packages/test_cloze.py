@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from learner import read_unit
+from scorm_session import launch
 
 from lernmodul.content import load_course
 from lernmodul.core.grading import grade
@@ -194,6 +195,7 @@ def test_cloze_in_the_player_keyboard_only_and_accessible(
     hint = cloze.get_attribute("aria-describedby")
     assert "-hint" in hint and cloze.locator(".field-hint").first.inner_text() == (
         "Füllen Sie die Lücken im Text aus.")
+    assert "110" not in page.content()  # the form names no answer
     assert_accessible(page)
     # keyboard only: type the text gap, tab to the number gap, tab to the choice and pick it
     first.focus()
@@ -232,3 +234,25 @@ def test_cloze_feedback_names_the_right_choice(page: Any, package_site: Callable
     assert "Lücke 1 von 3: keine Antwort (nicht richtig)" in text
     assert "Lücke 3 von 3: Presse (nicht richtig; Richtige Antwort: zuständige Stelle)" in text
     assert "(0 von 1 Punkten)" in text
+
+
+def test_cloze_interaction_is_valid_scorm2004(page: Any, package_site: Callable[[bytes], str],
+                                              export: Callable[..., bytes]) -> None:
+    """With interactions on, a cloze is reported as fill-in, one string per gap, in a form
+    the SCORM 2004 runtime accepts."""
+    base = package_site(export("scorm2004", interactions=True))
+    frame = launch(page, base, "scorm2004")
+    item = frame.evaluate("""() => {
+      const q = window.LERNMODUL_COURSE.questions.find(q => q.id === "pr-notruf");
+      const r = ["110", " 112 ", q.gaps[2].options.indexOf("zuständige Stelle")];
+      return window.LernmodulQuestions.interaction(q, r, window.LernmodulQuestions.grade(q, r));
+    }""")
+    assert item["type2004"] == "fill-in" and item["correct"] is True
+    assert item["response2004"] == "110[,]112[,]zuständige Stelle"  # typed gaps trimmed
+    errors = page.evaluate("""item => {
+      const api = window.API_1484_11, p = "cmi.interactions.0.";
+      return [["id", item.id], ["type", item.type2004], ["learner_response", item.response2004],
+              ["result", "correct"]].map(([k, v]) => { api.SetValue(p + k, v); return api.GetLastError(); });
+    }""", item)
+    assert [str(e) for e in errors] == ["0", "0", "0", "0"]
+    assert page.evaluate("window.value('cmi.interactions.0.learner_response')") == item["response2004"]

@@ -259,7 +259,10 @@
     if (q.type === "match" && response !== null) {
       r2004 = response.map(function (r, i) { return i + "[.]" + (r < 0 ? "none" : r); }).join("[,]");
     } else if (q.type === "number" || q.type === "text") { r2004 = text.slice(0, 250);
-    } else if (q.type === "cloze" && response !== null) { r2004 = response.join("[,]").slice(0, 250); }
+    } else if (q.type === "cloze" && response !== null) {
+      // fill-in: at most 10 strings of 250 characters
+      r2004 = response.slice(0, 10).map(function (v) { return v.slice(0, 250); }).join("[,]");
+    }
     return { id: q.id, type12: type, type2004: type, response12: text.slice(0, 255),
       response2004: r2004, correct: sc.correct, points: q.points };
   }
