@@ -50,6 +50,14 @@ def test_launch_pages_and_played_states_are_valid_html(
     for other in sample_course.units:
         read_unit(page.main_frame, other.id)
         take_quiz(page.main_frame, sample_course, other.id, right=True)
+    praxis = sample_course.units[1]  # its quiz holds a cloze
+    page.main_frame.evaluate("window.location.hash = '#start'")
+    page.main_frame.evaluate(f"window.location.hash = '#quiz-{praxis.id}'")
+    page.locator('#lm-quiz fieldset[data-question="pr-notruf"]').wait_for()
+    (out / "cloze-quiz.html").write_text(page.content(), encoding="utf-8")
+    page.locator("#lm-quiz form button[type=submit]").click()
+    page.locator("#lm-quiz-result").wait_for()
+    (out / "cloze-feedback.html").write_text(page.content(), encoding="utf-8")
     page.main_frame.evaluate("window.location.hash = '#exam'")
     page.locator("#lm-exam fieldset").first.wait_for()
     (out / "exam.html").write_text(page.content(), encoding="utf-8")

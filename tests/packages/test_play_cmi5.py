@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from cmi5_site import serve_cmi5
-from learner import read_unit, take_exam, take_quiz
+from learner import answer, form_state, open_view, read_unit, take_exam, take_quiz
 from lxml import etree
 
 from lernmodul.core.model import Course
@@ -128,3 +128,52 @@ def test_cmi5_launch_resume_statements(page: Any, lrs: Any, tmp_path: Path,
     assert by_verb["passed"]["result"]["score"]["scaled"] == 1
     # moveOn CompletedAndPassed is met: the LMS may now send "satisfied"
     assert {"completed", "passed"} <= set(by_verb)
+
+
+PLAYER_STATE = "https://lernmodul.de/xapi/state/player"
+
+
+def test_cmi5_open_exam_resumed_from_the_state_document(page: Any, lrs: Any, tmp_path: Path,
+                                                        export: Callable[..., bytes],
+                                                        sample_course: Course) -> None:
+    """Half an exam answered, the AU terminated: the State API document holds the open exam;
+    the next launch shows the same questions with the same answers, and passing it sends
+    `passed` in the second session."""
+    package = export("cmi5")
+    _, au_id, _, _ = au_of(package)
+    registration = str(uuid.uuid4())
+    with serve_cmi5(tmp_path / "site", lrs.statements_url, lrs.auth) as site:
+        site.unpack(package)
+        launch(page, site, lrs, package, registration)
+        for unit in sample_course.units:
+            read_unit(page.main_frame, unit.id)
+            if unit.quiz is not None:
+                take_quiz(page.main_frame, sample_course, unit.id, right=True)
+        open_view(page.main_frame, "start")
+        open_view(page.main_frame, "exam")
+        count = page.locator("#lm-exam fieldset.question").count()
+        answer(page.main_frame, sample_course, "#lm-exam", right=True, only=range(count // 2),
+               submit=False)
+        before = form_state(page.main_frame, "#lm-exam")
+        close(page)
+        document = json.loads(site.states[(au_id, registration, PLAYER_STATE)])
+        assert document["location"] == "exam"
+        suspend = json.loads(document["suspend"])
+        assert suspend["e"][:2] == [1, 0] and len(suspend["x"]["d"]) == count
+
+        launch(page, site, lrs, package, registration)
+        assert page.locator("#view-exam").is_visible()
+        assert form_state(page.main_frame, "#lm-exam") == before
+        answer(page.main_frame, sample_course, "#lm-exam", right=True,
+               only=range(count // 2, count))
+        assert page.locator("#lm-exam-result").inner_text().startswith("Bestanden.")
+        close(page)
+        suspend = json.loads(json.loads(site.states[(au_id, registration, PLAYER_STATE)])["suspend"])
+        assert suspend["e"][:3] == [1, 1, 1] and "x" not in suspend
+
+    statements = lrs.statements()
+    assert verbs_of(statements) == ["launched", "initialized", "completed", "terminated",
+                                    "launched", "initialized", "passed", "terminated"]
+    passed = next(s for s in statements if s["verb"]["id"] == VERBS + "passed")
+    assert passed["result"]["success"] is True and passed["result"]["score"]["scaled"] == 1
+    assert {s["context"]["registration"] for s in statements} == {registration}

@@ -15,7 +15,8 @@ from .pages import launch_page
 from .texts import texts_for
 
 FORMATS = ("scorm12", "scorm2004", "cmi5")
-PLAYER_ASSETS = ("keys.js", "runtime.js", "questions.js", "player.js", "player.css")
+PLAYER_ASSETS = ("keys.js", "runtime.js", "cloze.js", "questions.js", "draws.js", "resume.js",
+                 "player.js", "player.css")
 CMI5_ASSET = "cmi5.js"
 
 

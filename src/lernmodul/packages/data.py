@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any
 
-from lernmodul.core.model import Course, Question, QuestionType, Scoring
+from lernmodul.core.model import Course, GapKind, Question, QuestionType, Scoring
 
 from .keys import answer_hash, normalise_text, number_token, question_salt, seal
 
@@ -60,6 +60,9 @@ def _question(course: Course, question: Question) -> dict[str, Any]:
                                "f": seal(answer.feedback_html, f"{salt}|{token}")})
         out["hashes"] = hashes
         secret["n"] = ranges
+    elif kind is QuestionType.CLOZE:
+        out["parts"] = list(question.stem_parts)
+        out["gaps"], secret["g"] = _gaps(question, salt)
     else:  # text
         hashes = []
         feedback = list(question.text_feedback_html) + [""] * len(question.text_answers)
@@ -72,15 +75,42 @@ def _question(course: Course, question: Question) -> dict[str, Any]:
     return out
 
 
+def _gaps(question: Question, salt: str) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The gaps of a cloze as shown (choices in a salted order, typed answers as hashes with
+    a salt per gap) and their sealed keys: per gap the index of the right choice, a number
+    range [value, tolerance], or None (the hashes decide)."""
+    shown: list[dict[str, Any]] = []
+    keys: list[Any] = []
+    for gap in question.gaps:
+        gap_salt = f"{salt}/g{gap.number}"
+        if gap.kind is GapKind.CHOICE:
+            order = _scramble(gap_salt, len(gap.options))
+            options = [gap.options[i] for i in order]
+            shown.append({"kind": "choice", "options": [o.text for o in options]})
+            keys.append(next((n for n, o in enumerate(options) if o.is_correct), -1))
+        elif gap.kind is GapKind.NUMBER:
+            answer = gap.number_answer
+            if answer is not None and answer.tolerance:
+                shown.append({"kind": "number", "hashes": []})
+                keys.append([answer.value, answer.tolerance])
+            else:
+                hashes = [] if answer is None else [answer_hash(gap_salt, number_token(answer.value))]
+                shown.append({"kind": "number", "hashes": hashes})
+                keys.append(None)
+        else:
+            shown.append({"kind": "text", "hashes": sorted(
+                {answer_hash(gap_salt, normalise_text(a)) for a in gap.answers})})
+            keys.append(None)
+    return shown, keys
+
+
 def player_data(course: Course, *, runtime: str, texts: dict[str, str],
                 interactions: bool) -> dict[str, Any]:
     """Everything the player needs, as plain JSON-able data. `runtime`: scorm12, scorm2004
     or cmi5; `texts`: the interface texts in the course's language."""
-    # cloze questions are not in packages yet: the player has no gap inputs (docs/authoring.md)
-    questions = {qid: q for qid, q in course.questions().items() if q.type is not QuestionType.CLOZE}
+    questions = course.questions()
     index = {qid: n for n, qid in enumerate(sorted(questions))}
     exam = course.exam
-    exam_fixed = [index[q.id] for q in course.exam_questions if q.id in index]
     return {
         "runtime": runtime,
         "interactions": interactions,
@@ -90,17 +120,17 @@ def player_data(course: Course, *, runtime: str, texts: dict[str, str],
         "questions": [_question(course, questions[qid]) for qid in sorted(questions)],
         "units": [{
             "id": unit.id, "title": unit.title,
-            "pool": [index[q.id] for q in unit.questions if q.id in index],
+            "pool": [index[q.id] for q in unit.questions],
             "quiz": None if unit.quiz is None else {
                 "passMark": unit.quiz.pass_mark, "draw": unit.quiz.draw,
                 "shuffle": unit.quiz.shuffle,
-                "questions": [index[q.id] for q in unit.quiz_questions if q.id in index]},
+                "questions": [index[q.id] for q in unit.quiz_questions]},
         } for unit in course.units],
         "exam": None if exam is None else {
             "passMark": exam.pass_mark, "draw": exam.draw, "count": exam.questions,
             "maxAttempts": exam.max_attempts, "timeLimit": exam.time_limit,
             "shuffle": exam.shuffle, "review": exam.review.value,
-            "fixed": exam_fixed},
+            "fixed": [index[q.id] for q in course.exam_questions]},
         "texts": texts,
     }
 

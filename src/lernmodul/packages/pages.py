@@ -10,7 +10,8 @@ from html import escape
 
 from lernmodul.core.model import Course, Unit
 
-SCRIPTS = ("course-data.js", "keys.js", "runtime.js", "questions.js", "player.js")
+SCRIPTS = ("course-data.js", "keys.js", "runtime.js", "cloze.js", "questions.js", "draws.js",
+           "resume.js", "player.js")
 
 
 def _t(texts: dict[str, str], key: str, **values: object) -> str:

@@ -70,6 +70,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "finished": "Sie können dieses Fenster jetzt schließen.",
         "error": "Fehler:",
         "answerAll": "Bitte beantworten Sie jede Frage.",
+        "clozeHint": "Füllen Sie die Lücken im Text aus.",
+        "gapOf": "Lücke {n} von {total}",
+        "rightAnswer": "Richtige Antwort:",
+        "continueExam": "Prüfung fortsetzen",
+        "typedDropped": ("Die Lernplattform speichert nur wenig: Einige Ihrer getippten Antworten "
+                         "konnten nicht aufbewahrt werden. Bitte geben Sie sie erneut ein."),
     },
     "en": {
         "skip": "Skip to main content",
@@ -138,6 +144,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "finished": "You can close this window now.",
         "error": "Error:",
         "answerAll": "Please answer every question.",
+        "clozeHint": "Fill in the gaps in the text.",
+        "gapOf": "Gap {n} of {total}",
+        "rightAnswer": "Right answer:",
+        "continueExam": "Continue the exam",
+        "typedDropped": ("The learning platform keeps only little data: some of your typed "
+                         "answers could not be kept. Please type them again."),
     },
 }
 

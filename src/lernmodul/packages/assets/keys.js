@@ -84,8 +84,9 @@
 
   /* "42", "-3,5", "1 000": a comma or a point as decimal separator; null when no number. */
   function readNumber(text) {
-    var t = String(text).replace(/[ \u202f]/g, "").replace(/,/g, ".");
-    if (t.length > 50 || !/^[+-]?\d+(\.\d+)?$/.test(t)) { return null; }
+    if (String(text).length > 50) { return null; }  /* as lernmodul.core.grading.read_number */
+    var t = String(text).replace(/[ \u202f]/g, "").trim().replace(/,/g, ".");
+    if (!/^[+-]?\d+(\.\d+)?$/.test(t)) { return null; }
     return parseFloat(t);
   }
 

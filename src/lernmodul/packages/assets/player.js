@@ -5,13 +5,15 @@
   "use strict";
   var C = window.LERNMODUL_COURSE;
   var Q = window.LernmodulQuestions;
+  var Draws = window.LernmodulDraws, Resume = window.LernmodulResume;
   var t = Q.t, el = Q.el;
   var byId = {};
   C.questions.forEach(function (q, i) { byId[q.id] = i; });
   var sco = (/[?&]sco=([^&]+)/.exec(window.location.search) || [])[1] || "";
   var scopeUnits = C.units.filter(function (u) { return !sco || sco === "unit-" + u.id; });
   var examInScope = C.exam && (!sco || sco === "exam");
-  var state = { v: 1, r: [], q: {}, e: [0, 0, 0, 0, 0, 0] };  // e: started, graded, passed, share, points, max
+  // e: started, graded, passed, share, points, max; x, p: the open exam and quiz (resume.js)
+  var state = { v: 1, r: [], q: {}, e: [0, 0, 0, 0, 0, 0] };
   var runtime = window.LernmodulRuntime.connect(C.runtime);
   var interactions = 0, finished = false, timer = null;
 
@@ -44,7 +46,7 @@
     var complete = units && (!examRequired() || examPassed);
     if (sco === "exam") { complete = graded; }
     return {
-      suspend: JSON.stringify(state), location: currentView(),
+      suspend: Resume.fit(state, C.runtime), location: currentView(),
       complete: complete, passed: passed, score: score, points: points, maxPoints: max || 1,
       progress: steps ? (done + (examRequired() && examPassed ? 1 : 0)) / steps : 1,
       unitsDone: units, examScore: graded ? state.e[3] : null, examPassed: examPassed,
@@ -66,68 +68,26 @@
     if (text) { box.appendChild(el("p", { "class": "message message-info" }, text)); }
   }
 
-  /* --- draws: a seeded generator per attempt (mulberry32) ---------------------------- */
-  function rng(seed) {
-    return function () {
-      seed = (seed + 0x6D2B79F5) | 0;
-      var x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-  function newSeed() {
-    var a = new Uint32Array(1);
-    if (window.crypto && window.crypto.getRandomValues) { window.crypto.getRandomValues(a); return a[0]; }
-    return Math.floor(Math.random() * 4294967296);
-  }
-  function shuffle(list, random) {
-    for (var i = list.length - 1; i > 0; i--) {
-      var j = Math.floor(random() * (i + 1)); var x = list[i]; list[i] = list[j]; list[j] = x;
-    }
-    return list;
-  }
-  function sample(list, n, random) { return shuffle(list.slice(), random).slice(0, n); }
-  function present(qi, random, doShuffle) {
-    var q = C.questions[qi];
-    var count = q.type === "match" ? q.rights.length : (q.options || []).length;
-    var ids = []; for (var i = 0; i < count; i++) { ids.push(i); }
-    if (q.type === "order" || q.type === "match") {
-      var original = ids.join();
-      for (var tries = 0; tries < 10; tries++) { shuffle(ids, random); if (ids.join() !== original || ids.length < 2) { break; } }
-    } else if (doShuffle && q.type !== "truefalse") { shuffle(ids, random); }
-    return { q: qi, order: ids };
-  }
-  function drawQuiz(u) {
-    var random = rng(newSeed()), pool = u.quiz.questions.slice();
-    var chosen = pool;
-    if (u.quiz.draw !== null && u.quiz.draw < pool.length) {
-      chosen = sample(pool, u.quiz.draw, random);
-      if (!u.quiz.shuffle) { chosen.sort(function (a, b) { return pool.indexOf(a) - pool.indexOf(b); }); }
-    } else if (u.quiz.shuffle) { chosen = shuffle(pool.slice(), random); }
-    return chosen.map(function (qi) { return present(qi, random, u.quiz.shuffle); });
-  }
-  function drawExam() {
-    var ex = C.exam, random = rng(newSeed());
-    var pools = C.units.filter(function (u) { return u.pool.length; }).map(function (u) { return u.pool; });
-    var picked = ex.fixed.slice();
-    if (ex.draw !== null) {
-      pools.forEach(function (p) { picked = picked.concat(sample(p, Math.min(ex.draw, p.length), random)); });
-    } else if (ex.count !== null) {
-      var all = [].concat.apply([], pools);
-      picked = picked.concat(sample(all, Math.min(ex.count, all.length), random));
-    } else if (!ex.fixed.length) { picked = [].concat.apply([], pools); }
-    if (ex.shuffle) { shuffle(picked, random); }
-    return picked.map(function (qi) { return present(qi, random, ex.shuffle); });
-  }
-
   /* --- a quiz or exam form --------------------------------------------------------- */
-  function attemptForm(container, drawn, prefix, onGraded, submitLabel) {
+  /* `responses`: answers to fill in (a resumed attempt); `onChange(kept, final)`: what is
+     filled in, on every input (final: a field was left or a choice made). */
+  function attemptForm(container, drawn, prefix, onGraded, submitLabel, responses, onChange) {
     var form = el("form", { novalidate: "novalidate" });
     drawn.forEach(function (d, n) {
-      form.appendChild(Q.render(C.questions[d.q], d.order, n + 1, drawn.length, prefix + "-" + (n + 1)));
+      var fs = Q.render(C.questions[d.q], d.order, n + 1, drawn.length, prefix + "-" + (n + 1));
+      if (responses) { Q.fill(C.questions[d.q], fs, responses[n]); }
+      form.appendChild(fs);
     });
     var button = el("button", { type: "submit", "class": "button" }, submitLabel || t("submit"));
     form.appendChild(button);
+    function kept() {
+      var fields = form.querySelectorAll("fieldset");
+      return drawn.map(function (d, n) { return Q.keep(C.questions[d.q], fields[n]); });
+    }
+    if (onChange) {
+      form.addEventListener("input", function () { onChange(kept(), false); });
+      form.addEventListener("change", function () { onChange(kept(), true); });
+    }
     function submit(event) {
       if (event) { event.preventDefault(); }
       var fields = form.querySelectorAll("fieldset");
@@ -141,6 +101,24 @@
     form.addEventListener("submit", submit);
     container.appendChild(form);
     return submit;
+  }
+
+  /* Keeps what is filled in in the open attempt `key` ("p": quiz, "x": exam). */
+  function keeper(key, drawn) {
+    return function (responses, final) {
+      if (!state[key]) { return; }
+      state[key].r = Resume.encode(drawn, responses).r;
+      if (final) { save(); }
+    };
+  }
+
+  /* An open attempt from the state, or null; says so when typed texts had to be dropped. */
+  function reopen(key) {
+    var open = Resume.decode(state[key]);
+    if (open && key === "x" && typeof state.x.t !== "number") { open = null; }
+    if (!open) { delete state[key]; return null; }
+    if (state[key].k) { delete state[key].k; message(t("typedDropped")); }
+    return open;
   }
 
   function resultBox(results, passMark) {
@@ -163,7 +141,14 @@
     var box = document.getElementById("lm-quiz");
     box.textContent = "";
     document.getElementById("lm-quiz-title").textContent = t("quizOf", { title: u.title });
-    attemptForm(box, drawQuiz(u), "quiz", function (results) {
+    var open = state.p && state.p.u === unitIndex(u) ? reopen("p") : null;
+    if (!open) {
+      open = { drawn: Draws.quiz(u), responses: null };
+      state.p = Resume.encode(open.drawn, [], { u: unitIndex(u) });
+      save();
+    }
+    attemptForm(box, open.drawn, "quiz", function (results) {
+      delete state.p;
       var sum = resultBox(results, u.quiz.passMark);
       var prev = quizState(u);
       // two decimals: the state stays under SCORM 1.2's 4096 characters up to 200 units
@@ -175,20 +160,27 @@
       box.appendChild(el("p")).appendChild(el("a", { href: "#unit-" + u.id }, t("back")));
       save();
       heading.focus();
-    });
+    }, null, open.responses, keeper("p", open.drawn));
   }
 
+  /* The exam: the open attempt if there is one (a started attempt is never drawn anew),
+     else a new attempt, counted as soon as it is drawn. */
   function startExam() {
     var box = document.getElementById("lm-exam");
     box.textContent = "";
-    if (!examOpen() || attemptsLeft() === 0 || state.e[2] === 1) { renderExamEntry(); return; }
-    state.e[0] += 1;
-    save();
-    var drawn = drawExam();
+    var open = state.x ? reopen("x") : null;
+    if (!open) {
+      if (!examOpen() || attemptsLeft() === 0 || state.e[2] === 1) { renderExamEntry(); return false; }
+      state.e[0] += 1;
+      open = { drawn: Draws.exam(), responses: null };
+      state.x = Resume.encode(open.drawn, [], { t: Math.floor(Date.now() / 1000) });
+      save();
+    }
     var timerBox = null;
-    var submit = attemptForm(box, drawn, "exam", function (results) {
+    var submit = attemptForm(box, open.drawn, "exam", function (results) {
       if (timer) { window.clearInterval(timer); timer = null; }
       if (timerBox && timerBox.parentNode) { timerBox.parentNode.removeChild(timerBox); }
+      delete state.x;
       var sum = resultBox(results, C.exam.passMark);
       state.e = [state.e[0], state.e[1] + 1, sum.passed ? 1 : 0, Math.round(sum.share * 10000) / 10000, sum.points, sum.max];
       if (C.interactions) {
@@ -204,9 +196,10 @@
       box.appendChild(el("p")).appendChild(el("a", { href: "#start" }, t("backOverview")));
       save();
       heading.focus();
-    });
+    }, null, open.responses, keeper("x", open.drawn));
     if (C.exam.timeLimit) {
-      var ends = Date.now() + C.exam.timeLimit * 60000;
+      // from the attempt's start, also across sessions: relaunching gives no extra time
+      var ends = state.x.t * 1000 + C.exam.timeLimit * 60000;
       timerBox = el("p", { "class": "lm-timer", role: "timer" });
       box.insertBefore(timerBox, box.firstChild);
       var tick = function () {
@@ -214,32 +207,40 @@
         timerBox.textContent = t("timeLeft", { minutes: Math.max(0, Math.ceil(left / 60000)) });
         if (left <= 0) { window.clearInterval(timer); timer = null; submit(); message(t("timeUp")); }
       };
-      tick();
       timer = window.setInterval(tick, 1000);
+      tick();
     }
+    return true;
   }
 
   /* --- views ------------------------------------------------------------------------ */
-  var view = "start";
-  function currentView() { return view === "quiz" || view === "exam" ? (view === "exam" ? "start" : lastUnitView) : view; }
-  var lastUnitView = "start";
+  var view = "start", lastUnitView = "start";
+  /* Where to resume: the open quiz or exam, else the view shown. */
+  function currentView() {
+    if (view === "quiz") { return state.p ? "quiz-" + C.units[state.p.u].id : lastUnitView; }
+    if (view === "exam") { return state.x ? "exam" : "start"; }
+    return view;
+  }
 
   function show(name, focus) {
     var target = "view-start", unit = null;
+    if (timer) { window.clearInterval(timer); timer = null; }
+    if (view === "quiz" && name !== "quiz-" + (state.p ? C.units[state.p.u].id : "")) {
+      delete state.p;  // a quiz left is given up (practice: the next one is drawn anew)
+    }
     if (name.indexOf("unit-") === 0) {
       unit = scopeUnits.filter(function (u) { return "unit-" + u.id === name; })[0];
       if (unit) { target = "view-unit-" + unit.id; lastUnitView = name; }
     } else if (name.indexOf("quiz-") === 0) {
       unit = scopeUnits.filter(function (u) { return "quiz-" + u.id === name && u.quiz; })[0];
       if (unit) { target = "view-quiz"; startQuiz(unit); lastUnitView = "unit-" + unit.id; }
-    } else if (name === "exam" && examInScope) { target = "view-exam"; startExam(); }
+    } else if (name === "exam" && examInScope && startExam()) { target = "view-exam"; }
     if (target === "view-start") { name = "start"; }
-    if (view === "exam" && timer) { window.clearInterval(timer); timer = null; }
     view = name.indexOf("quiz-") === 0 ? "quiz" : name;
     Array.prototype.forEach.call(document.querySelectorAll(".lm-view"), function (v) { v.hidden = v.id !== target; });
     var heading = document.querySelector("#" + target + " h1");
     if (focus && heading) { heading.focus(); }
-    if (target !== "view-quiz" && target !== "view-exam") { save(); }
+    save();
   }
 
   function refresh() {
@@ -297,7 +298,8 @@
       entry.appendChild(el("p", {}, (state.e[2] ? t("passed") : t("failed")) + " " +
         t("result", { points: state.e[4], max: state.e[5], percent: Math.round(state.e[3] * 100) })));
     }
-    if (state.e[2] === 1) { entry.appendChild(el("p", { "class": "status status-done" }, t("examPassed"))); }
+    if (state.x) { entry.appendChild(el("p")).appendChild(el("a", { href: "#exam", "class": "button" }, t("continueExam"))); }
+    else if (state.e[2] === 1) { entry.appendChild(el("p", { "class": "status status-done" }, t("examPassed"))); }
     else if (!examOpen()) { entry.appendChild(el("p", {}, t("examLocked"))); }
     else if (attemptsLeft() === 0) { entry.appendChild(el("p", {}, t("noAttempts"))); }
     else { entry.appendChild(el("p")).appendChild(el("a", { href: "#exam", "class": "button" }, t("startExam"))); }
@@ -307,7 +309,7 @@
     Array.prototype.forEach.call(document.querySelectorAll(".self-check[data-question]"), function (box, n) {
       var qi = byId[box.getAttribute("data-question")];
       if (qi === undefined) { return; }
-      var d = present(qi, function () { return 0.5; }, false);
+      var d = Draws.present(qi, function () { return 0.5; }, false);
       if (C.questions[qi].type === "order" || C.questions[qi].type === "match") { d.order = d.order.map(function (_, i) { return i; }); }
       var holder = el("div");
       box.appendChild(holder);
@@ -338,7 +340,11 @@
     selfChecks();
     refresh();
     var start = (window.location.hash || "").slice(1) || loaded.location || (sco && sco !== "exam" ? "unit-" + sco.slice(5) : sco) || "start";
-    if (start !== "exam" && start.indexOf("quiz-") !== 0) { show(start, false); } else { show("start", false); }
+    // an open quiz or exam is resumed, with its answers; no attempt starts by relaunching
+    var openQuiz = state.p && C.units[state.p.u] ? "quiz-" + C.units[state.p.u].id : null;
+    if (start.indexOf("quiz-") === 0 && start !== openQuiz) { start = "unit-" + start.slice(5); }
+    if (start !== openQuiz) { delete state.p; }
+    show(start === "exam" && !state.x ? "start" : start, false);
     window.addEventListener("hashchange", function () { show(window.location.hash.slice(1) || "start", true); });
     document.getElementById("lm-finish").addEventListener("click", function () { finish(); });
     window.addEventListener("pagehide", function () { finish(); });

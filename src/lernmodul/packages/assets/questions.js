@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var Keys = window.LernmodulKeys;
+  var Cloze = window.LernmodulCloze;
   var T = window.LERNMODUL_COURSE.texts;
 
   function t(key, values) {
@@ -25,16 +26,17 @@
   }
 
   /* The fields of one question; `order`: shown option indices (choices) or right-hand
-     indices (match) in the order of this attempt. */
+     indices (match) in the order of this attempt, a cloze's choices gap after gap. */
   function render(q, order, number, total, prefix) {
     var qid = prefix;
     var described = [qid + "-stem"];
-    if (q.type === "multiple" || q.type === "order" || q.type === "match") { described.push(qid + "-hint"); }
+    if (["multiple", "order", "match", "cloze"].indexOf(q.type) >= 0) { described.push(qid + "-hint"); }
     var fs = el("fieldset", { "class": "question question-" + q.type, id: qid, "data-question": q.id,
       "aria-describedby": described.join(" ") });
     fs.appendChild(el("legend", { "class": "question-number" }, t("questionOf", { n: number, total: total })));
-    fs.appendChild(html("div", { "class": "question-stem", id: qid + "-stem" }, q.stem));
     var list;
+    if (q.type === "cloze") { Cloze.render(q, order, fs, qid, t); return fs; }
+    fs.appendChild(html("div", { "class": "question-stem", id: qid + "-stem" }, q.stem));
     if (q.type === "single" || q.type === "truefalse" || q.type === "multiple") {
       if (q.type === "multiple") { fs.appendChild(el("p", { "class": "field-hint", id: qid + "-hint" }, t("selectAll"))); }
       list = el("ul", { "class": "choices" });
@@ -83,6 +85,7 @@
 
   /* The response in the fieldset, or null when nothing (or an incomplete order) is given. */
   function read(q, fs) {
+    if (q.type === "cloze") { return Cloze.read(q, fs); }
     if (q.type === "single" || q.type === "truefalse") {
       var checked = fs.querySelector("input:checked");
       return checked ? Number(checked.value) : null;
@@ -105,6 +108,31 @@
     return value.trim() ? value : null;
   }
 
+  /* What is filled in so far, to keep for a resumed attempt: as `read` gives it, except an
+     order question: the position chosen per shown item (0: none yet), complete or not. */
+  function keep(q, fs) {
+    if (q.type !== "order") { return read(q, fs); }
+    var positions = Array.prototype.map.call(fs.querySelectorAll("select"), function (s) { return Number(s.value || 0); });
+    return positions.some(Boolean) ? positions : null;
+  }
+
+  /* Puts what `keep` gave back into the fieldset. */
+  function fill(q, fs, response) {
+    if (response === null || response === undefined) { return; }
+    if (q.type === "cloze") { Cloze.fill(q, fs, response); return; }
+    if (q.type === "single" || q.type === "truefalse" || q.type === "multiple") {
+      var chosen = q.type === "multiple" ? response : [response];
+      Array.prototype.forEach.call(fs.querySelectorAll("input"), function (i) { i.checked = chosen.indexOf(Number(i.value)) >= 0; });
+      return;
+    }
+    var selects = Array.prototype.slice.call(fs.querySelectorAll("select"));
+    if (q.type === "order") {
+      selects.forEach(function (s, n) { s.value = response[n] ? String(response[n]) : ""; });
+    } else if (q.type === "match") {
+      selects.forEach(function (s, i) { s.value = response[i] >= 0 ? String(response[i]) : ""; });
+    } else { fs.querySelector("input").value = response; }
+  }
+
   function score(q, share, extra) {
     share = Math.min(1, Math.max(0, share));
     var result = { points: Math.round(q.points * share * 1e6) / 1e6, max: q.points,
@@ -116,6 +144,7 @@
   function grade(q, response) {
     var s = secret(q);
     if (response === null || response === undefined) { return score(q, 0); }
+    if (q.type === "cloze") { return score(q, Cloze.share(q, s.g, response)); }
     if (q.type === "single" || q.type === "truefalse") { return score(q, s.c.indexOf(response) >= 0 ? 1 : 0); }
     if (q.type === "multiple") {
       var right = response.filter(function (i) { return s.c.indexOf(i) >= 0; }).length;
@@ -162,8 +191,12 @@
     var h = el("h3", { id: prefix + "-fb" }, t("questionOf", { n: number, total: total }) + ": " + verdict(sc) + " ");
     h.appendChild(el("span", { "class": "points" }, "(" + t("points", { points: pts(sc.points), max: pts(sc.max) }) + ")"));
     section.appendChild(h);
-    section.appendChild(html("div", { "class": "question-stem" }, q.stem));
-    if (q.type === "single" || q.type === "truefalse" || q.type === "multiple") {
+    if (q.type === "cloze") {
+      section.appendChild(Cloze.feedback(q, s.g, response, reveal, t, pts));
+    } else { section.appendChild(html("div", { "class": "question-stem" }, q.stem)); }
+    if (q.type === "cloze") {
+      /* the answers stand in the stem above */
+    } else if (q.type === "single" || q.type === "truefalse" || q.type === "multiple") {
       var ul = el("ul", { "class": "feedback-options" });
       order.forEach(function (index) {
         var chosen = response !== null && (q.type === "multiple" ? response.indexOf(index) >= 0 : response === index);
@@ -218,17 +251,22 @@
   /* Interaction values for SCORM (only sent when the package was built with interactions). */
   function interaction(q, response, sc) {
     var type = { single: "choice", truefalse: "true-false", multiple: "choice", order: "sequencing",
-      match: "matching", number: "numeric", text: "fill-in" }[q.type];
+      match: "matching", number: "numeric", text: "fill-in", cloze: "fill-in" }[q.type];
+    if (q.type === "cloze") { response = response === null ? null : Cloze.text(q, response); }
     var text = response === null ? "" : Array.isArray(response) ? response.join(",") : String(response);
     if (q.type === "truefalse" && response !== null) { text = response === 0 ? "true" : "false"; }
     var r2004 = text.replace(/,/g, "[,]");
     if (q.type === "match" && response !== null) {
       r2004 = response.map(function (r, i) { return i + "[.]" + (r < 0 ? "none" : r); }).join("[,]");
-    } else if (q.type === "number" || q.type === "text") { r2004 = text.slice(0, 250); }
+    } else if (q.type === "number" || q.type === "text") { r2004 = text.slice(0, 250);
+    } else if (q.type === "cloze" && response !== null) {
+      // fill-in: at most 10 strings of 250 characters
+      r2004 = response.slice(0, 10).map(function (v) { return v.slice(0, 250); }).join("[,]");
+    }
     return { id: q.id, type12: type, type2004: type, response12: text.slice(0, 255),
       response2004: r2004, correct: sc.correct, points: q.points };
   }
 
-  window.LernmodulQuestions = { render: render, read: read, grade: grade, feedback: feedback,
+  window.LernmodulQuestions = { render: render, read: read, keep: keep, fill: fill, grade: grade, feedback: feedback,
     interaction: interaction, t: t, el: el };
 }());
