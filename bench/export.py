@@ -9,6 +9,11 @@ Last line: name=value pairs.
 
 from __future__ import annotations
 
+import sys
+
+# bench/http.py must not shadow the standard library's `http` package for this script
+sys.path[:] = [p for p in sys.path if not p.endswith("bench")]
+
 import argparse
 import io
 import statistics
