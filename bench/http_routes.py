@@ -198,12 +198,13 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 """)
 
 
-def create_database(server: str) -> tuple[str, Callable[[], None]]:
+def create_database(server: str, prefix: str = "lernmodul_http"
+                    ) -> tuple[str, Callable[[], None]]:
     """A fresh PostgreSQL database on `server`; returns its URL and a function dropping it."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
-    name = f"lernmodul_http_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.exec_driver_sql(f'CREATE DATABASE "{name}"')
