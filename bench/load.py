@@ -16,7 +16,8 @@ hashing (the load test measures the app, not argon2's deliberately slow paramete
 learner's stored hash is one made with them (hashed once, so that setting up is quick); the
 report then adds what one password check costs (wall and CPU seconds, in-process) and whether
 the logins of the run alone need more CPU than the cores give within the ramp. The server's
-CPU seconds during the run (gunicorn and its workers, from /proc) are reported either way.
+CPU seconds during the run (gunicorn and its workers, and the PostgreSQL backends of the
+database when the server runs on this machine; from /proc) are reported either way.
 Needs a PostgreSQL server (--server, default $LERNMODUL_TEST_POSTGRES); a scratch database
 is created there and dropped at the end.
 """
@@ -202,21 +203,21 @@ def main() -> None:
                         time.sleep(0.2)
                 for _ in range(args.workers * 2):  # each worker compiles the course once
                     Learner(port).request("GET", "/login")
-                cpu_before = tree_cpu(server.pid)
+                cpu_before, db_before = tree_cpu(server.pid), database_cpu(url)
                 results, elapsed = run(port, load_emails, course, unit, args)
                 server_cpu = tree_cpu(server.pid) - cpu_before
+                db_cpu = sum(cpu - db_before.get(pid, 0.0)
+                             for pid, cpu in database_cpu(url).items())
             finally:
                 stop_server(server)
             duplicates = count_duplicates(url)
-            report(results, elapsed, duplicates, args, {"server_cpu_s": server_cpu,
-                                                        **password_check_cost(args)})
+            costs = {"server_cpu_s": server_cpu, "db_cpu_s": db_cpu, **password_check_cost(args)}
+            report(results, elapsed, duplicates, args, costs)
             if args.profile:
                 slowest = max(STEPS, key=lambda s: pct([r[1] for r in results if r[0] == s], 0.99))
                 print(f"\nprofile of step '{slowest}' ({len(profile_emails)} learners, in-process):")
                 print(profile_step(slowest, profile_emails, course, unit, len(profile_emails)))
-                report(results, elapsed, duplicates, args, {"server_cpu_s": server_cpu,
-                                                            **password_check_cost(args)},
-                       only_last=True)
+                report(results, elapsed, duplicates, args, costs, only_last=True)
     finally:
         drop()
 
@@ -256,15 +257,35 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
         server.kill()
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by a process and its children (Linux /proc)."""
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc; 0 elsewhere)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return 0.0
-    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return own + sum(tree_cpu(int(child)) for child in children)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its children."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return process_cpu(pid) + sum(tree_cpu(int(child)) for child in children)
+
+
+def database_cpu(url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving the database (when the server
+    runs on this machine; its processes' /proc entries are readable)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as c:
+        pids = c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = "
+                              "current_database() AND pid <> pg_backend_pid()")).scalars().all()
+    engine.dispose()
+    return {int(pid): process_cpu(int(pid)) for pid in pids}
 
 
 _CHECK_COST: dict[str, float] = {}
@@ -334,9 +355,11 @@ def report(results: list[tuple[str, float, bool]], elapsed: float, duplicates: i
         print(f"attempts graded twice: {duplicates}")
     completed = sum(1 for s, _, ok in results if s == "submit" and ok)
     cpu_per_journey = costs["server_cpu_s"] / max(1, args.learners)
+    db_per_journey = costs["db_cpu_s"] / max(1, args.learners)
     if not only_last:
         print(f"server CPU: {costs['server_cpu_s']:.1f} s in all, {cpu_per_journey * 1000:.0f} ms "
-              f"per learner's journey (all four steps)")
+              f"per learner's journey (all four steps, 9 requests); PostgreSQL backends: "
+              f"{costs['db_cpu_s']:.1f} s, {db_per_journey * 1000:.0f} ms per journey")
         print(f"one password check ({hashing} parameters, in-process): "
               f"{costs['check_ms']:.1f} ms wall, {costs['check_cpu_ms']:.1f} ms CPU; "
               f"{args.learners} logins need {costs['login_hash_core_s']:.1f} s of all "
@@ -345,6 +368,7 @@ def report(results: list[tuple[str, float, bool]], elapsed: float, duplicates: i
     pairs += [f"completed={completed}", f"errors={total_errors}", f"duplicates={duplicates}",
               f"server_cpu_s={costs['server_cpu_s']:.1f}",
               f"cpu_ms_per_journey={cpu_per_journey * 1000:.0f}",
+              f"db_cpu_ms_per_journey={db_per_journey * 1000:.0f}",
               f"check_ms={costs['check_ms']:.1f}", f"check_cpu_ms={costs['check_cpu_ms']:.1f}",
               f"login_hash_share={costs['login_hash_share']:.2f}"]
     print(" ".join(pairs))
