@@ -206,12 +206,14 @@ def main() -> None:
                 cpu_before, db_before = tree_cpu(server.pid), database_cpu(url)
                 results, elapsed = run(port, load_emails, course, unit, args)
                 server_cpu = tree_cpu(server.pid) - cpu_before
+                rss = worker_rss_mb(server.pid)
                 db_cpu = sum(cpu - db_before.get(pid, 0.0)
                              for pid, cpu in database_cpu(url).items())
             finally:
                 stop_server(server)
             duplicates = count_duplicates(url)
-            costs = {"server_cpu_s": server_cpu, "db_cpu_s": db_cpu, **password_check_cost(args)}
+            costs = {"server_cpu_s": server_cpu, "db_cpu_s": db_cpu, "worker_rss_mb": rss,
+                     **password_check_cost(args)}
             report(results, elapsed, duplicates, args, costs)
             if args.profile:
                 slowest = max(STEPS, key=lambda s: pct([r[1] for r in results if r[0] == s], 0.99))
@@ -273,6 +275,20 @@ def tree_cpu(pid: int) -> float:
     except OSError:
         children = []
     return process_cpu(pid) + sum(tree_cpu(int(child)) for child in children)
+
+
+def worker_rss_mb(pid: int) -> float:
+    """The largest resident set (MB) among a gunicorn master's worker processes."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    sizes = [0.0]
+    for child in children:
+        for line in Path(f"/proc/{child}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return max(sizes)
 
 
 def database_cpu(url: str) -> dict[int, float]:
@@ -359,7 +375,8 @@ def report(results: list[tuple[str, float, bool]], elapsed: float, duplicates: i
     if not only_last:
         print(f"server CPU: {costs['server_cpu_s']:.1f} s in all, {cpu_per_journey * 1000:.0f} ms "
               f"per learner's journey (all four steps, 9 requests); PostgreSQL backends: "
-              f"{costs['db_cpu_s']:.1f} s, {db_per_journey * 1000:.0f} ms per journey")
+              f"{costs['db_cpu_s']:.1f} s, {db_per_journey * 1000:.0f} ms per journey; largest "
+              f"worker {costs['worker_rss_mb']:.0f} MB resident")
         print(f"one password check ({hashing} parameters, in-process): "
               f"{costs['check_ms']:.1f} ms wall, {costs['check_cpu_ms']:.1f} ms CPU; "
               f"{args.learners} logins need {costs['login_hash_core_s']:.1f} s of all "
@@ -369,6 +386,7 @@ def report(results: list[tuple[str, float, bool]], elapsed: float, duplicates: i
               f"server_cpu_s={costs['server_cpu_s']:.1f}",
               f"cpu_ms_per_journey={cpu_per_journey * 1000:.0f}",
               f"db_cpu_ms_per_journey={db_per_journey * 1000:.0f}",
+              f"worker_rss_mb={costs['worker_rss_mb']:.0f}",
               f"check_ms={costs['check_ms']:.1f}", f"check_cpu_ms={costs['check_cpu_ms']:.1f}",
               f"login_hash_share={costs['login_hash_share']:.2f}"]
     print(" ".join(pairs))
