@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.grading
 	$(BIN)/python -m bench.certificates
 	$(BIN)/python -m bench.http
+	$(BIN)/python -m bench.oidc
 	$(BIN)/python -m bench.export
 
 # 500 learners starting within a minute against `lernmodul serve` + PostgreSQL

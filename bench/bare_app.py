@@ -1,19 +1,75 @@
-"""The ceiling for bench/http.py: a bare Flask route rendering a template of a given size.
+"""The ceilings for bench/http.py: bare Flask routes under the same gunicorn settings.
 
-Served by the same gunicorn settings as lernmodul, it shows what Flask + Jinja + gunicorn
-cost on this machine without any of lernmodul's work (no database, no session, no course)."""
+- GET /page renders a template of a given size (BARE_PAGE_BYTES): what Flask + Jinja +
+  gunicorn cost on this machine without any of lernmodul's work (no database, no session,
+  no course).
+- POST /write does one small transaction in lernmodul's database (BARE_DATABASE_URL, the
+  same engine settings as the app: SQLite's BEGIN IMMEDIATE, WAL and busy timeout, or
+  PostgreSQL): read a row, update it, insert a row. The floor of any write request.
+"""
 
 from __future__ import annotations
 
 import os
+import random
+from datetime import UTC, datetime
 
 from flask import Flask, render_template_string
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    insert,
+    select,
+    update,
+)
 
 PAGE = """<!doctype html><html lang="de"><head><title>{{ title }}</title></head>
 <body><main>{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}</main></body></html>"""
+ROWS = 10_000
+
+metadata = MetaData()
+counters = Table("bench_counters", metadata, Column("id", Integer, primary_key=True),
+                 Column("value", Integer, nullable=False))
+events = Table("bench_events", metadata, Column("id", Integer, primary_key=True),
+               Column("counter_id", Integer, nullable=False),
+               Column("value", Integer, nullable=False),
+               Column("at", DateTime(timezone=True), nullable=False))
+
+
+def engine_for(url: str) -> Engine:
+    """An engine with lernmodul's settings (lernmodul.db.engine, as the app makes it)."""
+    from lernmodul.db.engine import make_engine
+
+    return make_engine(url, pool_pre_ping=True)
+
+
+def create_tables(url: str) -> None:
+    """Creates the two tables of the write route with ROWS counters (before gunicorn starts)."""
+    engine = engine_for(url)
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(counters), [{"id": n, "value": 0} for n in range(1, ROWS + 1)])
+    engine.dispose()
+
+
+def count_events(url: str) -> int:
+    """Rows the write route inserted."""
+    from sqlalchemy import func
+
+    engine = engine_for(url)
+    with engine.connect() as conn:
+        found = conn.execute(select(func.count()).select_from(events)).scalar_one()
+    engine.dispose()
+    return int(found)
 
 
 def create_app() -> Flask:
+    """The bare app; the write route only when BARE_DATABASE_URL is set."""
     app = Flask(__name__)
     size = int(os.environ.get("BARE_PAGE_BYTES", "20000"))
     paragraph = "Bedrohungsmanagement schützt Menschen, bevor etwas passiert. " * 4
@@ -22,5 +78,21 @@ def create_app() -> Flask:
     @app.route("/page")
     def page() -> str:
         return render_template_string(PAGE, title="Einheit", paragraphs=paragraphs)
+
+    url = os.environ.get("BARE_DATABASE_URL")
+    if url:
+        engine = engine_for(url)
+
+        @app.post("/write")
+        def write() -> str:
+            key = random.randint(1, ROWS)  # nosec B311 - spreads the rows, no secret
+            with engine.begin() as conn:
+                value = conn.execute(select(counters.c.value)
+                                     .where(counters.c.id == key)).scalar_one()
+                conn.execute(update(counters).where(counters.c.id == key)
+                             .values(value=value + 1))
+                conn.execute(insert(events).values(counter_id=key, value=value + 1,
+                                                   at=datetime.now(UTC)))
+            return "ok"
 
     return app

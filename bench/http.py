@@ -1,113 +1,56 @@
-"""Benchmark: lernmodul under gunicorn on loopback, against a bare Flask route.
+"""Benchmark: lernmodul under gunicorn on loopback, against bare Flask routes.
 
-Measures, in one run and with the same load client and gunicorn settings:
+Measures, in one run per database and with the same load client and gunicorn settings:
 - the unit page of the real course for logged-in learners (GET),
 - quiz submission: each request submits a different open attempt with answers (POST, graded,
   one result row written),
-- a bare Flask route rendering a template of the same size as the unit page (the ceiling).
-Prints requests/s, p50 and p99 per step and the ratios to the ceiling. Last line: figures.
+- a bare Flask route rendering a template of the same size as the unit page (the ceiling of
+  a page),
+- a bare Flask route doing one small transaction in the same database: read a row, update
+  it, insert a row (the ceiling of a write request; bench/bare_app.py).
+Prints requests/s, p50 and p99 per route, the ratios unit page / bare page and graded
+submission / bare write, and the 1-minute load average before each route (the machine may
+be shared). SQLite always; with --postgres URL also a fresh PostgreSQL database on that
+server (dropped at the end). Last line: figures, prefixed sqlite_ and pg_.
 
 The load client is wrk (Debian package `wrk`) where it is installed, else Python threads;
-both run on the same 2 cores as the server, and all three steps use the same client.
+both run on the same cores as the server, and all routes use the same client.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-# This file's folder must not shadow the standard library's `http` package.
+# This file's folder must not shadow the standard library's `http` package; the repository
+# folder is on the path for `bench.http_routes` (also when run as `python bench/http.py`).
 sys.path[:] = [p for p in sys.path if not p.endswith("bench")]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
-import http.client
 import os
-import re
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
-import threading
-import time
-from pathlib import Path
-from urllib.parse import urlencode
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-PASSWORD = "ruhige-Taube-fliegt-2026"
+from bench.bare_app import count_events, create_tables
+from bench.http_routes import (
+    PASSWORD,
+    Client,
+    create_database,
+    free_port,
+    gunicorn,
+    post_script,
+    run_load,
+    stop,
+    submission_script,
+    summary,
+    wrk,
+)
+
 COURSE = "bedrohungsmanagement"
 UNIT = "grundlagen"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
-def gunicorn(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", str(workers), "--worker-class", "sync",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(REPO), app],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL)
-    wait_for(port)
-    return proc
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-class Client:
-    """One keep-alive connection that speaks for several learners (a session cookie each)."""
-
-    def __init__(self, port: int) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.cookies: dict[str, str] = {}
-        self.who = ""
-
-    def request(self, method: str, path: str, form: dict[str, str] | None = None
-                ) -> tuple[int, str, dict[str, str]]:
-        cookie = self.cookies.get(self.who, "")
-        headers = {"Cookie": cookie} if cookie else {}
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie" and value.startswith("lernmodul_session="):
-                self.cookies[self.who] = value.split(";", 1)[0]
-        return response.status, text, dict(response.getheaders())
-
-    def login(self, email: str) -> str:
-        """Signs the learner in; returns a CSRF token of their session."""
-        self.who = email
-        _, page, _ = self.request("GET", "/login")
-        status, _, _ = self.request("POST", "/login", {
-            "csrf_token": CSRF.search(page).group(1), "login": email, "password": PASSWORD})
-        if status != 302:
-            raise RuntimeError(f"login failed for {email}: {status}")
-        return CSRF.search(self.request("GET", "/")[1]).group(1)
+Figures = tuple[float, float, float, int]  # req/s, p50 ms, p99 ms, errors
 
 
 def prepare(learners: int) -> dict[str, list[int]]:
@@ -148,216 +91,183 @@ def prepare(learners: int) -> dict[str, list[int]]:
     return plan
 
 
-def run_load(port: int, clients: list[Client], seconds: float,
-             work: callable) -> tuple[float, list[float], int]:  # type: ignore[valid-type]
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
 
-    def loop(index: int, client: Client) -> None:
-        nonlocal errors
-        own: list[float] = []
-        bad = 0
-        step = 0
-        while time.monotonic() < stop_at:
-            start = time.perf_counter()
-            ok = work(index, step, client)
-            if ok is None:
-                break
-            own.append(time.perf_counter() - start)
-            bad += 0 if ok else 1
-            step += 1
-        with lock:
-            latencies.extend(own)
-            errors += bad
+def measure(args: argparse.Namespace, folder: Path, database_url: str | None,
+            use_wrk: bool) -> dict[str, object]:
+    """The four routes on one database (None: a SQLite file in a fresh instance folder)."""
+    from sqlalchemy import text
 
-    threads = [threading.Thread(target=loop, args=(i, c)) for i, c in enumerate(clients)]
-    began = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - began
-    return len(latencies) / elapsed, latencies, errors
+    from lernmodul.db.engine import make_engine
+
+    instance = folder / "instance"
+    instance.mkdir(parents=True)
+    url = database_url or f"sqlite:///{instance / 'lernmodul.sqlite'}"
+    # plain http on loopback; cheap password hashing so that setting up hundreds of
+    # learners is quick (logins are not part of what is measured)
+    (instance / "config.py").write_text(
+        "SESSION_COOKIE_SECURE = False\nPASSWORD_HASH_TIME_COST = 1\n"
+        "PASSWORD_HASH_MEMORY_COST = 1024\nPASSWORD_HASH_PARALLELISM = 1\n"
+        f"LOGIN_MAX_FAILURES_PER_IP = 1000\nDATABASE_URL = {url!r}\n")
+    os.environ["LERNMODUL_INSTANCE_PATH"] = str(instance)
+    plan = prepare(args.clients * args.learners)
+    loads: dict[str, float] = {}
+    port = free_port()
+    server = gunicorn("lernmodul.web:create_app()", port, args.workers,
+                      {"LERNMODUL_INSTANCE_PATH": str(instance)})
+    try:
+        clients = [Client(port) for _ in range(args.clients)]
+        emails = list(plan)
+        # per connection: [(email, csrf token, attempt id), ...] in submission order
+        work_lists: list[list[tuple[str, str, int]]] = []
+        for index, client in enumerate(clients):
+            mine = emails[index::args.clients]
+            tokens = {email: client.login(email) for email in mine}
+            rounds = max(len(a) for a in plan.values())
+            work_lists.append([(email, tokens[email], plan[email][r])
+                               for r in range(rounds) for email in mine
+                               if r < len(plan[email])])
+        unit_path = f"/courses/{COURSE}/units/{UNIT}"
+        status, page, _ = clients[0].request("GET", unit_path)
+        assert status == 200, status
+        page_bytes = len(page.encode())
+
+        def get_unit(_i: int, _step: int, client: Client) -> bool:
+            return client.request("GET", unit_path)[0] == 200
+
+        def submit_next(index: int, step: int, client: Client) -> bool | None:
+            if step >= len(work_lists[index]):
+                return None  # no open attempt left for this connection
+            email, token, attempt = work_lists[index][step]
+            client.who = email
+            status, _, headers = client.request("POST", f"/attempts/{attempt}", {
+                "csrf_token": token, "revision": "0", "action": "submit",
+                "confirm_incomplete": "1"})
+            return status == 303 and headers.get("Location", "").endswith("/result")
+
+        run_load(port, clients, 1.0, get_unit)  # warm-up: each worker compiles the course
+        loads["unit"] = os.getloadavg()[0]
+        if use_wrk:
+            unit = wrk(f"http://127.0.0.1:{port}{unit_path}", args.seconds, args.clients,
+                       {"Cookie": clients[0].cookies[clients[0].who]})
+            items = [(clients[i].cookies[email], token, attempt)
+                     for i, work in enumerate(work_lists) for email, token, attempt in work]
+            script = folder / "submit.lua"
+            submission_script(script, items)
+            loads["submit"] = os.getloadavg()[0]
+            submit = wrk(f"http://127.0.0.1:{port}/", args.seconds, args.clients,
+                         script=str(script))
+        else:
+            unit = summary(*run_load(port, clients, args.seconds, get_unit))
+            loads["submit"] = os.getloadavg()[0]
+            submit = summary(*run_load(port, clients, args.seconds, submit_next))
+    finally:
+        stop(server)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        results = conn.execute(text("SELECT count(*) FROM attempt_results")).scalar()
+        duplicates = conn.execute(text(
+            "SELECT count(*) FROM (SELECT attempt_id FROM attempt_results "
+            "GROUP BY attempt_id HAVING count(*) > 1) d")).scalar()
+    engine.dispose()
+
+    create_tables(url)
+    bare_port = free_port()
+    bare_server = gunicorn("bench.bare_app:create_app()", bare_port, args.workers,
+                           {"BARE_PAGE_BYTES": str(page_bytes), "BARE_DATABASE_URL": url})
+    try:
+        bare_clients = [Client(bare_port) for _ in range(args.clients)]
+        bare_bytes = len(bare_clients[0].request("GET", "/page")[1].encode())
+
+        def get_bare(_i: int, _step: int, client: Client) -> bool:
+            return client.request("GET", "/page")[0] == 200
+
+        def post_bare(_i: int, _step: int, client: Client) -> bool:
+            return client.request("POST", "/write", {})[0] == 200
+
+        run_load(bare_port, bare_clients, 1.0, get_bare)
+        run_load(bare_port, bare_clients, 1.0, post_bare)
+        warm_events = count_events(url)
+        if use_wrk:
+            loads["bare_page"] = os.getloadavg()[0]
+            bare = wrk(f"http://127.0.0.1:{bare_port}/page", args.seconds, args.clients)
+            script = folder / "write.lua"
+            post_script(script)
+            loads["bare_write"] = os.getloadavg()[0]
+            write = wrk(f"http://127.0.0.1:{bare_port}/write", args.seconds, args.clients,
+                        script=str(script))
+        else:
+            loads["bare_page"] = os.getloadavg()[0]
+            bare = summary(*run_load(bare_port, bare_clients, args.seconds, get_bare))
+            loads["bare_write"] = os.getloadavg()[0]
+            write = summary(*run_load(bare_port, bare_clients, args.seconds, post_bare))
+    finally:
+        stop(bare_server)
+    return {"unit": unit, "submit": submit, "bare_page": bare, "bare_write": write,
+            "page_bytes": page_bytes, "bare_bytes": bare_bytes, "results": results,
+            "duplicates": duplicates, "writes": count_events(url) - warm_events, "loads": loads,
+            # wrk sends the first attempt again when a thread's share is used up (the Python
+            # client stops instead)
+            "ran_out": use_wrk and (results or 0) < submit[0] * args.seconds * 0.95}
 
 
-WRK_LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
-
-
-def wrk(url: str, seconds: float, connections: int, headers: dict[str, str] | None = None,
-        script: str | None = None) -> tuple[float, float, float, int]:
-    """req/s, p50 ms, p99 ms and errors (socket errors and non-2xx/3xx) from one wrk run."""
-    command = ["wrk", "--latency", "-t", "2", "-c", str(connections), "-d", f"{seconds:.0f}s"]
-    for name, value in (headers or {}).items():
-        command += ["-H", f"{name}: {value}"]
-    if script:
-        command += ["-s", script]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    lat = {m.group(1): float(m.group(2)) * scale[m.group(3)] for m in WRK_LATENCY.finditer(out)}
-    errors = 0
-    non_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_ok:
-        errors += int(non_ok.group(1))
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if sock:
-        errors += sum(int(x) for x in sock.groups())
-    return rps, lat.get("50", float("nan")), lat.get("99", float("nan")), errors
-
-
-def submission_script(path: Path, items: list[tuple[str, str, int]]) -> None:
-    """A wrk Lua script: every request submits the next open attempt of the thread's share."""
-    rows = ",\n".join(f'{{"{cookie}", "{token}", {attempt}}}' for cookie, token, attempt in items)
-    path.write_text(f"""
-local items = {{
-{rows}
-}}
-local count = 0
-function setup(thread)
-  count = count + 1
-  thread:set("tid", count - 1)
-end
-function init(args)
-  index = tid + 1
-end
-function request()
-  local item = items[index]
-  index = index + 2
-  if item == nil then item = items[1] end
-  local body = "csrf_token=" .. item[2] .. "&revision=0&action=submit&confirm_incomplete=1"
-  return wrk.format("POST", "/attempts/" .. item[3],
-    {{["Cookie"] = item[1], ["Content-Type"] = "application/x-www-form-urlencoded"}}, body)
-end
-""")
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
-def summary(rps: float, latencies: list[float], errors: int) -> tuple[float, float, float, int]:
-    return rps, pct(latencies, 0.5), pct(latencies, 0.99), errors
+def report(name: str, figures: dict[str, object], args: argparse.Namespace, client: str) -> str:
+    """Prints the table of one database; returns its name=value pairs."""
+    unit, submit, bare, write = (figures[k] for k in ("unit", "submit", "bare_page", "bare_write"))
+    loads = figures["loads"]
+    print(f"\n{name}: gunicorn {args.workers} sync workers, {args.clients} connections "
+          f"({client}), {args.seconds:.0f} s per route")
+    rows = [("unit", f"unit page ({figures['page_bytes']} bytes)", unit),
+            ("submit", "quiz submission (graded)", submit),
+            ("bare_page", f"bare Flask page ({figures['bare_bytes']} bytes)", bare),
+            ("bare_write", "bare write (read+update+insert)", write)]
+    for key, label, (rps, p50, p99, errors) in rows:  # type: ignore[misc]
+        print(f"{label:34} {rps:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+              f"errors {errors}  load {loads[key]:.2f}")  # type: ignore[index]
+    unit_ratio = unit[0] / bare[0]  # type: ignore[index]
+    submit_ratio = submit[0] / write[0]  # type: ignore[index]
+    print(f"unit page / bare page {unit_ratio:.2f}; graded submission / bare write "
+          f"{submit_ratio:.2f}")
+    print(f"result rows written: {figures['results']}, attempts graded twice: "
+          f"{figures['duplicates']}, bare write rows: {figures['writes']}")
+    if figures["ran_out"]:
+        print("note: fewer results than submissions: the open attempts ran out "
+              "(give more --learners)")
+    errors = sum(f[3] for f in (unit, submit, bare, write))  # type: ignore[index]
+    pairs = []
+    for key, (rps, p50, p99, _errors) in ((k, figures[k]) for k in
+                                           ("unit", "submit", "bare_page", "bare_write")):
+        pairs += [f"{key}_rps={rps:.0f}", f"{key}_p50_ms={p50:.1f}", f"{key}_p99_ms={p99:.1f}"]
+    pairs += [f"unit_ratio={unit_ratio:.2f}", f"submit_ratio={submit_ratio:.2f}",
+              f"errors={errors}", f"duplicates={figures['duplicates']}",
+              f"load={max(loads.values()):.2f}"]  # type: ignore[attr-defined]
+    return " ".join(f"{name}_{pair}" for pair in pairs)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
     parser.add_argument("--learners", type=int, default=40, help="learners per connection")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="also on a fresh database on this PostgreSQL server "
+                             "(postgresql+psycopg://user@host/db, dropped at the end)")
     args = parser.parse_args()
     use_wrk = shutil.which("wrk") is not None and not args.python_client
-
+    client = "wrk" if use_wrk else "Python threads"
+    measured: list[tuple[str, dict[str, object]]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        instance = Path(tmp) / "instance"
-        instance.mkdir()
-        # plain http on loopback; cheap password hashing so that setting up hundreds of
-        # learners is quick (logins are not part of what is measured)
-        (instance / "config.py").write_text(
-            "SESSION_COOKIE_SECURE = False\nPASSWORD_HASH_TIME_COST = 1\n"
-            "PASSWORD_HASH_MEMORY_COST = 1024\nPASSWORD_HASH_PARALLELISM = 1\n"
-            "LOGIN_MAX_FAILURES_PER_IP = 1000\n")
-        os.environ["LERNMODUL_INSTANCE_PATH"] = str(instance)
-        plan = prepare(args.clients * args.learners)
-        port = free_port()
-        server = gunicorn("lernmodul.web:create_app()", port, args.workers,
-                          {"LERNMODUL_INSTANCE_PATH": str(instance)})
-        try:
-            clients = [Client(port) for _ in range(args.clients)]
-            emails = list(plan)
-            # per connection: [(email, csrf token, attempt id), ...] in submission order
-            work_lists: list[list[tuple[str, str, int]]] = []
-            for index, client in enumerate(clients):
-                mine = emails[index::args.clients]
-                tokens = {email: client.login(email) for email in mine}
-                rounds = max(len(a) for a in plan.values())
-                work_lists.append([(email, tokens[email], plan[email][r])
-                                   for r in range(rounds) for email in mine
-                                   if r < len(plan[email])])
-            unit_path = f"/courses/{COURSE}/units/{UNIT}"
-            status, page, _ = clients[0].request("GET", unit_path)
-            assert status == 200, status
-            page_bytes = len(page.encode())
-
-            def get_unit(_i: int, _step: int, client: Client) -> bool:
-                return client.request("GET", unit_path)[0] == 200
-
-            def submit_next(index: int, step: int, client: Client) -> bool | None:
-                if step >= len(work_lists[index]):
-                    return None  # no open attempt left for this connection
-                email, token, attempt = work_lists[index][step]
-                client.who = email
-                status, _, headers = client.request("POST", f"/attempts/{attempt}", {
-                    "csrf_token": token, "revision": "0", "action": "submit",
-                    "confirm_incomplete": "1"})
-                return status == 303 and headers.get("Location", "").endswith("/result")
-
-            run_load(port, clients, 1.0, get_unit)  # warm-up: each worker compiles the course
-            if use_wrk:
-                unit = wrk(f"http://127.0.0.1:{port}{unit_path}", args.seconds, args.clients,
-                           {"Cookie": clients[0].cookies[clients[0].who]})
-                items = [(clients[i].cookies[email], token, attempt)
-                         for i, work in enumerate(work_lists) for email, token, attempt in work]
-                script = Path(tmp) / "submit.lua"
-                submission_script(script, items)
-                submit = wrk(f"http://127.0.0.1:{port}/", args.seconds, args.clients,
-                             script=str(script))
-            else:
-                unit = summary(*run_load(port, clients, args.seconds, get_unit))
-                submit = summary(*run_load(port, clients, args.seconds, submit_next))
-        finally:
-            stop(server)
-        from sqlalchemy import text
-
-        from lernmodul.db.engine import make_engine
-
-        engine = make_engine(f"sqlite:///{instance / 'lernmodul.sqlite'}")
-        with engine.connect() as conn:
-            results = conn.execute(text("SELECT count(*) FROM attempt_results")).scalar()
-            duplicates = conn.execute(text(
-                "SELECT count(*) FROM (SELECT attempt_id FROM attempt_results "
-                "GROUP BY attempt_id HAVING count(*) > 1) d")).scalar()
-        engine.dispose()
-
-        bare_port = free_port()
-        bare_server = gunicorn("bench.bare_app:create_app()", bare_port, args.workers,
-                               {"BARE_PAGE_BYTES": str(page_bytes)})
-        try:
-            bare_clients = [Client(bare_port) for _ in range(args.clients)]
-            bare_bytes = len(bare_clients[0].request("GET", "/page")[1].encode())
-
-            def get_bare(_i: int, _step: int, client: Client) -> bool:
-                return client.request("GET", "/page")[0] == 200
-
-            run_load(bare_port, bare_clients, 1.0, get_bare)
-            if use_wrk:
-                bare = wrk(f"http://127.0.0.1:{bare_port}/page", args.seconds, args.clients)
-            else:
-                bare = summary(*run_load(bare_port, bare_clients, args.seconds, get_bare))
-        finally:
-            stop(bare_server)
-
-    client_name = "wrk" if use_wrk else "Python threads"
-    print(f"gunicorn {args.workers} sync workers, {args.clients} connections ({client_name}), "
-          f"{args.seconds:.0f} s per step, SQLite")
-    rows = [(f"unit page ({page_bytes} bytes)", unit),
-            ("quiz submission (graded)", submit),
-            (f"bare Flask page ({bare_bytes} bytes)", bare)]
-    for label, (rps, p50, p99, errors) in rows:
-        print(f"{label:32} {rps:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-              f"errors {errors}")
-    print(f"result rows written: {results}, attempts graded twice: {duplicates}")
-    print(f"unit_rps={unit[0]:.0f} unit_p50_ms={unit[1]:.1f} unit_p99_ms={unit[2]:.1f} "
-          f"submit_rps={submit[0]:.0f} submit_p50_ms={submit[1]:.1f} "
-          f"submit_p99_ms={submit[2]:.1f} bare_rps={bare[0]:.0f} "
-          f"unit_ratio={unit[0] / bare[0]:.2f} submit_ratio={submit[0] / bare[0]:.2f} "
-          f"errors={unit[3] + submit[3] + bare[3]} duplicates={duplicates}")
+        measured.append(("sqlite", measure(args, Path(tmp) / "sqlite", None, use_wrk)))
+        if args.postgres:
+            url, drop = create_database(args.postgres)
+            try:
+                measured.append(("pg", measure(args, Path(tmp) / "pg", url, use_wrk)))
+            finally:
+                drop()
+    lines = [report(name, figures, args, client) for name, figures in measured]
+    print(" ".join(lines))
 
 
 if __name__ == "__main__":

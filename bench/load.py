@@ -11,7 +11,13 @@ on the real course in courses/. Prints per step: count, errors, throughput, p50/
 in-process under cProfile and the top functions are printed. Last line: name=value pairs.
 
 Users are created directly through the services, in a temporary instance with cheap password
-hashing (the load test measures the app, not argon2's deliberately slow parameters).
+hashing (the load test measures the app, not argon2's deliberately slow parameters). With
+--real-hashing the server uses the production argon2id parameters (web/config.py) and every
+learner's stored hash is one made with them (hashed once, so that setting up is quick); the
+report then adds what one password check costs (wall and CPU seconds, in-process) and whether
+the logins of the run alone need more CPU than the cores give within the ramp. The server's
+CPU seconds during the run (gunicorn and its workers, and the PostgreSQL backends of the
+database when the server runs on this machine; from /proc) are reported either way.
 Needs a PostgreSQL server (--server, default $LERNMODUL_TEST_POSTGRES); a scratch database
 is created there and dropped at the end.
 """
@@ -19,36 +25,35 @@ is created there and dropped at the end.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-# This file's folder must not shadow the standard library's `http` package.
+# This file's folder must not shadow the standard library's `http` package; the repository
+# folder is on the path for the bench modules (also when run as `python bench/load.py`).
 sys.path[:] = [p for p in sys.path if not p.endswith("bench")]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import cProfile
-import http.client
 import io
 import logging
 import os
 import pstats
 import random
-import re
-import secrets
 import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
-from pathlib import Path
-from urllib.parse import urlencode
+
+from bench.http_routes import create_database
+from bench.load_journey import CSRF, ERRORS, PASSWORD, STEPS, Learner, StepFailed, journey
 
 BIN = Path(sys.executable).parent
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-PASSWORD = "ruhige-Taube-fliegt-2026"
-STEPS = ("login", "unit", "start", "submit")
-CHEAP = ("SESSION_COOKIE_SECURE = False\nPASSWORD_HASH_TIME_COST = 1\n"
-         "PASSWORD_HASH_MEMORY_COST = 1024\nPASSWORD_HASH_PARALLELISM = 1\n"
-         "LOGIN_MAX_FAILURES_PER_IP = 100000\nPUBLIC_BASE_URL = \"https://lernen.example.de\"\n")
+BASE = ("SESSION_COOKIE_SECURE = False\nLOGIN_MAX_FAILURES_PER_IP = 100000\n"
+        "PUBLIC_BASE_URL = \"https://lernen.example.de\"\n")
+CHEAP = ("PASSWORD_HASH_TIME_COST = 1\nPASSWORD_HASH_MEMORY_COST = 1024\n"
+         "PASSWORD_HASH_PARALLELISM = 1\n")
 
 
 def free_port() -> int:
@@ -57,126 +62,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class StepFailed(Exception):
-    pass
-
-
-class Learner:
-    """One browser: its own keep-alive connection and cookies."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict[str, str] | None = None,
-                expect: int = 200) -> tuple[str, dict[str, str]]:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        for retry in (True, False):
-            try:
-                self.conn.request(method, path, body=body, headers=headers)
-                response = self.conn.getresponse()
-                text = response.read().decode("utf-8", "replace")
-                break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                self.conn.close()  # a keep-alive connection the server closed: once more
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                if not retry:
-                    raise
-        got = {k.lower(): v for k, v in response.getheaders()}
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                key, _, rest = value.partition("=")
-                self.cookies[key] = rest.split(";", 1)[0]
-        if response.status != expect:
-            raise StepFailed(f"{method} {path}: {response.status}")
-        return text, got
-
-    def token(self, html: str) -> str:
-        match = CSRF.search(html)
-        if match is None:
-            raise StepFailed("no CSRF token")
-        return match.group(1)
-
-
-def location_path(headers: dict[str, str]) -> str:
-    location = headers.get("location", "")
-    return "/" + location.split("://", 1)[-1].partition("/")[2] if "://" in location else location
-
-
-def journey(learner: Learner, email: str, course: str, unit: str) -> list[tuple[str, float, bool]]:
-    """The four steps; returns (step, seconds, ok) for each step reached."""
-    out: list[tuple[str, float, bool]] = []
-    state: dict[str, str] = {}
-
-    def login() -> None:
-        page, _ = learner.request("GET", "/login")
-        learner.request("POST", "/login", {"csrf_token": learner.token(page), "login": email,
-                                           "password": PASSWORD}, expect=302)
-        state["token"] = learner.token(learner.request("GET", "/accessibility")[0])
-
-    def open_unit() -> None:
-        learner.request("POST", f"/courses/{course}/start",
-                                     {"csrf_token": state["token"]}, expect=303)
-        learner.request("GET", f"/courses/{course}/units/{unit}")
-
-    def start_quiz() -> None:
-        _, headers = learner.request("POST", f"/courses/{course}/units/{unit}/quiz",
-                                     {"csrf_token": state["token"]}, expect=303)
-        state["attempt"] = location_path(headers)
-        page, _ = learner.request("GET", state["attempt"])
-        state["revision"] = re.search(r'name="revision"[^>]*value="(\d+)"', page).group(1)
-
-    def submit() -> None:
-        _, headers = learner.request("POST", state["attempt"], {
-            "csrf_token": state["token"], "revision": state["revision"], "action": "submit",
-            "confirm_incomplete": "1"}, expect=303)
-        learner.request("GET", location_path(headers))
-
-    for name, action in zip(STEPS, (login, open_unit, start_quiz, submit), strict=True):
-        began = time.perf_counter()
-        try:
-            action()
-        except (StepFailed, OSError, AttributeError) as error:
-            out.append((name, time.perf_counter() - began, False))
-            ERRORS.append(f"{name}: {error}")
-            return out
-        out.append((name, time.perf_counter() - began, True))
-    return out
-
-
-ERRORS: list[str] = []
-
-
-def create_database(server: str) -> tuple[str, callable]:  # type: ignore[valid-type]
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    name = f"lernmodul_load_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return make_url(server).set(database=name).render_as_string(hide_password=False), drop
-
-
-def prepare(learners: int) -> tuple[list[str], str, str]:
+def prepare(learners: int, real_hashing: bool) -> tuple[list[str], str, str]:
     """Migrates, imports the courses and creates the learners; returns their e-mails, the
-    course id and the first unit with a quiz."""
+    course id and the first unit with a quiz. With real hashing every learner gets one hash
+    made with the instance's (production) parameters."""
+    from sqlalchemy import update
+
     from lernmodul.db import migrate
     from lernmodul.db.engine import session_scope
-    from lernmodul.db.models import utcnow
+    from lernmodul.db.models import User, utcnow
     from lernmodul.services import accounts
     from lernmodul.services.courses import CompiledCourses, latest_versions
+    from lernmodul.services.passwords import HashParameters, hash_password, make_hasher
     from lernmodul.web import create_app
     from lernmodul.web.auth import auth_settings
     from lernmodul.web.commands import load_courses
@@ -193,10 +90,14 @@ def prepare(learners: int) -> tuple[list[str], str, str]:
         unit = next(u.id for u in course.units if u.quiz is not None)
         course_id = version.course_id
         hasher = auth_settings(app).hasher
+        cheap = make_hasher(HashParameters(time_cost=1, memory_cost=1024, parallelism=1))
         now = utcnow()
         for n, email in enumerate(emails):
-            accounts.create_user(session, hasher=hasher, email=email, name=f"Load {n}",
+            accounts.create_user(session, hasher=cheap, email=email, name=f"Load {n}",
                                  password=PASSWORD, roles=[("learner", None)], now=now)
+        if real_hashing:
+            session.execute(update(User).where(User.email.in_(emails))
+                            .values(password_hash=hash_password(hasher, PASSWORD)))
     database.engine.dispose()
     return emails, course_id, unit
 
@@ -267,18 +168,22 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true",
                         help="profile the slowest step in-process afterwards")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--real-hashing", action="store_true",
+                        help="production argon2id parameters for the learners' passwords")
     args = parser.parse_args()
     if not args.server:
         parser.error("give --server postgresql+psycopg://user@host/db or set LERNMODUL_TEST_POSTGRES")
 
-    url, drop = create_database(args.server)
+    url, drop = create_database(args.server, "lernmodul_load")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             instance = Path(tmp) / "instance"
             instance.mkdir()
-            (instance / "config.py").write_text(CHEAP + f"DATABASE_URL = {url!r}\n")
+            (instance / "config.py").write_text(
+                BASE + ("" if args.real_hashing else CHEAP) + f"DATABASE_URL = {url!r}\n")
             os.environ["LERNMODUL_INSTANCE_PATH"] = str(instance)
-            emails, course, unit = prepare(args.learners + (40 if args.profile else 0))
+            emails, course, unit = prepare(args.learners + (40 if args.profile else 0),
+                                           args.real_hashing)
             load_emails, profile_emails = emails[:args.learners], emails[args.learners:]
             port = free_port()
             server = subprocess.Popen(
@@ -298,20 +203,23 @@ def main() -> None:
                         time.sleep(0.2)
                 for _ in range(args.workers * 2):  # each worker compiles the course once
                     Learner(port).request("GET", "/login")
+                cpu_before, db_before = tree_cpu(server.pid), database_cpu(url)
                 results, elapsed = run(port, load_emails, course, unit, args)
+                server_cpu = tree_cpu(server.pid) - cpu_before
+                rss = worker_rss_mb(server.pid)
+                db_cpu = sum(cpu - db_before.get(pid, 0.0)
+                             for pid, cpu in database_cpu(url).items())
             finally:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    server.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+                stop_server(server)
             duplicates = count_duplicates(url)
-            report(results, elapsed, duplicates, args)
+            costs = {"server_cpu_s": server_cpu, "db_cpu_s": db_cpu, "worker_rss_mb": rss,
+                     **password_check_cost(args)}
+            report(results, elapsed, duplicates, args, costs)
             if args.profile:
                 slowest = max(STEPS, key=lambda s: pct([r[1] for r in results if r[0] == s], 0.99))
                 print(f"\nprofile of step '{slowest}' ({len(profile_emails)} learners, in-process):")
                 print(profile_step(slowest, profile_emails, course, unit, len(profile_emails)))
-                report(results, elapsed, duplicates, args, only_last=True)
+                report(results, elapsed, duplicates, args, costs, only_last=True)
     finally:
         drop()
 
@@ -343,6 +251,86 @@ def run(port: int, emails: list[str], course: str, unit: str, args: argparse.Nam
     return results, time.monotonic() - start_at
 
 
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its children."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return process_cpu(pid) + sum(tree_cpu(int(child)) for child in children)
+
+
+def worker_rss_mb(pid: int) -> float:
+    """The largest resident set (MB) among a gunicorn master's worker processes."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    sizes = [0.0]
+    for child in children:
+        for line in Path(f"/proc/{child}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return max(sizes)
+
+
+def database_cpu(url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving the database (when the server
+    runs on this machine; its processes' /proc entries are readable)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as c:
+        pids = c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = "
+                              "current_database() AND pid <> pg_backend_pid()")).scalars().all()
+    engine.dispose()
+    return {int(pid): process_cpu(int(pid)) for pid in pids}
+
+
+_CHECK_COST: dict[str, float] = {}
+
+
+def password_check_cost(args: argparse.Namespace, rounds: int = 10) -> dict[str, float]:
+    """Wall and CPU seconds of one password check with the server's parameters (in-process,
+    measured once), and the CPU the run's logins need against what the cores give."""
+    if not _CHECK_COST:
+        from lernmodul.services.passwords import (
+            HashParameters,
+            hash_password,
+            make_hasher,
+            verify_password,
+        )
+
+        params = HashParameters() if args.real_hashing else HashParameters(1, 1024, 1)
+        hasher = make_hasher(params)
+        stored = hash_password(hasher, PASSWORD)
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(rounds):
+            verify_password(hasher, stored, PASSWORD)
+        _CHECK_COST["check_ms"] = (time.perf_counter() - wall) / rounds * 1000
+        _CHECK_COST["check_cpu_ms"] = (time.process_time() - cpu) / rounds * 1000
+    cores = os.cpu_count() or 1
+    need = args.learners * _CHECK_COST["check_cpu_ms"] / 1000 / cores  # seconds of all cores
+    return {**_CHECK_COST, "login_hash_core_s": need, "login_hash_share": need / args.ramp}
+
+
 def count_duplicates(url: str) -> int:
     from sqlalchemy import create_engine, text
 
@@ -356,12 +344,14 @@ def count_duplicates(url: str) -> int:
 
 
 def report(results: list[tuple[str, float, bool]], elapsed: float, duplicates: int,
-           args: argparse.Namespace, only_last: bool = False) -> None:
+           args: argparse.Namespace, costs: dict[str, float], only_last: bool = False) -> None:
+    hashing = "real" if args.real_hashing else "cheap"
     pairs = [f"learners={args.learners}", f"ramp_s={args.ramp:.0f}", f"workers={args.workers}",
-             f"threads={args.threads}"]
+             f"threads={args.threads}", f"hashing={hashing}", f"load={os.getloadavg()[0]:.2f}"]
     if not only_last:
         print(f"{args.learners} learners starting within {args.ramp:.0f} s; lernmodul serve "
-              f"{args.workers} workers x {args.threads} threads; PostgreSQL; {elapsed:.1f} s")
+              f"{args.workers} workers x {args.threads} threads; PostgreSQL; {hashing} password "
+              f"hashing; {elapsed:.1f} s; load average {os.getloadavg()[0]:.2f}")
         print(f"{'step':8} {'count':>6} {'errors':>6} {'per s':>7} {'p50 ms':>8} {'p95 ms':>8} "
               f"{'p99 ms':>8}")
     total_errors = 0
@@ -380,7 +370,25 @@ def report(results: list[tuple[str, float, bool]], elapsed: float, duplicates: i
             print(f"  error: {line}")
         print(f"attempts graded twice: {duplicates}")
     completed = sum(1 for s, _, ok in results if s == "submit" and ok)
-    pairs += [f"completed={completed}", f"errors={total_errors}", f"duplicates={duplicates}"]
+    cpu_per_journey = costs["server_cpu_s"] / max(1, args.learners)
+    db_per_journey = costs["db_cpu_s"] / max(1, args.learners)
+    if not only_last:
+        print(f"server CPU: {costs['server_cpu_s']:.1f} s in all, {cpu_per_journey * 1000:.0f} ms "
+              f"per learner's journey (all four steps, 9 requests); PostgreSQL backends: "
+              f"{costs['db_cpu_s']:.1f} s, {db_per_journey * 1000:.0f} ms per journey; largest "
+              f"worker {costs['worker_rss_mb']:.0f} MB resident")
+        print(f"one password check ({hashing} parameters, in-process): "
+              f"{costs['check_ms']:.1f} ms wall, {costs['check_cpu_ms']:.1f} ms CPU; "
+              f"{args.learners} logins need {costs['login_hash_core_s']:.1f} s of all "
+              f"{os.cpu_count()} cores = {costs['login_hash_share'] * 100:.0f} % of the "
+              f"{args.ramp:.0f} s ramp")
+    pairs += [f"completed={completed}", f"errors={total_errors}", f"duplicates={duplicates}",
+              f"server_cpu_s={costs['server_cpu_s']:.1f}",
+              f"cpu_ms_per_journey={cpu_per_journey * 1000:.0f}",
+              f"db_cpu_ms_per_journey={db_per_journey * 1000:.0f}",
+              f"worker_rss_mb={costs['worker_rss_mb']:.0f}",
+              f"check_ms={costs['check_ms']:.1f}", f"check_cpu_ms={costs['check_cpu_ms']:.1f}",
+              f"login_hash_share={costs['login_hash_share']:.2f}"]
     print(" ".join(pairs))
 
 
