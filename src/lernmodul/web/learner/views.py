@@ -356,11 +356,10 @@ def start_exam(course_id: str) -> Response | tuple[str, int]:
 def _own_attempt(attempt_id: int) -> tuple[Attempt, Course, CourseVersion]:
     session = get_session()
     try:
-        attempt = learning.get_attempt(session, attempt_id, current_user.id)
+        attempt, version = learning.get_attempt_and_version(session, attempt_id,
+                                                            current_user.id)
     except LookupError:
         abort(404)
-    version = session.get(CourseVersion, attempt.course_version_id)
-    assert version is not None
     return attempt, compiled(version), version
 
 
