@@ -1,4 +1,4 @@
-"""SQL statements per learner page: at most 6, and the same for a small and a large course
+"""SQL statements per learner page: at most 6 (an attempt page 2), and the same for a small and a large course
 and for few or many other learners (no N+1)."""
 
 from __future__ import annotations
@@ -89,3 +89,15 @@ def test_learner_pages_need_few_statements_whatever_the_size(
     large = walk(app, client, import_course(REAL).course_id, 12, make_user, login)
     assert small == large, (small, large)
     assert max(small.values()) <= MAX_STATEMENTS, small
+
+
+def test_attempt_pages_read_the_attempt_and_its_version_in_one_statement(
+    app: Any, client: Any, make_user: Any, login: Any, import_course: Any
+) -> None:
+    make_user(("learner",), email="joined@example.org")
+    login(client, "joined@example.org")
+    counts = walk(app, client, import_course(SAMPLE).course_id, 0, make_user, login)
+    # the signed-in user with roles, then the attempt with its version
+    assert counts["attempt"] == 2, counts
+    # and the result and the enrolment (for the review rule)
+    assert counts["result"] == 4, counts

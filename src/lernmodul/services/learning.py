@@ -409,3 +409,16 @@ def _pass_mark(course: Course, attempt: Attempt) -> float:
 def _score_json(score: Any) -> dict[str, Any]:
     return {"points": score.points, "max": score.max_points,
             "marks": dict(score.marks)}
+
+
+def get_attempt_and_version(session: Session, attempt_id: int, user_id: int
+                            ) -> tuple[Attempt, CourseVersion]:
+    """The caller's own attempt and its course version, in one statement (every attempt page
+    needs both); another learner's attempt does not exist for them."""
+    row = session.execute(
+        select(Attempt, CourseVersion)
+        .join(CourseVersion, CourseVersion.id == Attempt.course_version_id)
+        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)).first()
+    if row is None:
+        raise LookupError("no such attempt")
+    return row[0], row[1]

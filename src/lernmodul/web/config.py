@@ -58,6 +58,8 @@ def default_instance_path() -> Path:
 class DefaultConfig:
     ENV = "production"  # development | production
     DATABASE_URL: str | None = None  # default: SQLite in the instance folder
+    # PostgreSQL: a pooled connection idle for longer is checked before use (db/engine.py)
+    DATABASE_PING_AFTER_IDLE_SECONDS = 10.0
     SECRET_KEY: str | None = None  # default: generated once into instance/secret_key
     TEMPLATES_PATH: str | None = None
     COURSES_PATH: str | None = None

@@ -50,6 +50,7 @@ from lernmodul.services import courses as course_service
 from lernmodul.services import learning, reviews
 from lernmodul.web.access import login_required_any, require_roles
 from lernmodul.web.database import get_session
+from lernmodul.web.learner.unit_text import unit_text
 from lernmodul.web.navigation import home_url
 from lernmodul.web.request_values import parse_int
 from lernmodul.web.security import media_response, render_error
@@ -214,9 +215,11 @@ def _render_unit(place: Place, unit: Unit, checked: dict[str, Any] | None = None
     progress = place.progress.get(unit.id)
     last_result = progress if progress is not None and progress.last_quiz_points is not None \
         else None
+    questions = {q.id: q for q in unit.questions}
+    text = None if checked else unit_text(place.course, unit, questions)
     return render_template(
         "learner/unit.html", place=place, course=place.course, unit=unit,
-        questions={q.id: q for q in unit.questions}, checked=checked or {},
+        questions=questions, checked=checked or {}, text=text,
         previous=units[index - 1] if index > 0 else None,
         next=units[index + 1] if index + 1 < len(units) else None,
         is_read=unit.id in place.state.read_units,
@@ -353,11 +356,10 @@ def start_exam(course_id: str) -> Response | tuple[str, int]:
 def _own_attempt(attempt_id: int) -> tuple[Attempt, Course, CourseVersion]:
     session = get_session()
     try:
-        attempt = learning.get_attempt(session, attempt_id, current_user.id)
+        attempt, version = learning.get_attempt_and_version(session, attempt_id,
+                                                            current_user.id)
     except LookupError:
         abort(404)
-    version = session.get(CourseVersion, attempt.course_version_id)
-    assert version is not None
     return attempt, compiled(version), version
 
 

@@ -1,0 +1,110 @@
+"""The unit's text is rendered once per version, unit and language and reused for every
+learner (web/learner/unit_text.py); each page still carries its own session's CSRF token."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import template_rendered
+
+from lernmodul.web.learner import unit_text
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+SAMPLE = Path(__file__).parents[1] / "core" / "fixtures" / "sample-course"
+UNIT = "/courses/beispielkurs/units/grundlagen"
+
+
+@pytest.fixture
+def learners(app: Any, client: Any, make_user: Any, login: Any, import_course: Any) -> list[Any]:
+    import_course(SAMPLE)
+    unit_text.clear()
+    clients = []
+    for n, name in enumerate(("lea", "ben")):
+        browser = client if n == 0 else app.test_client()
+        make_user(("learner",), email=f"{name}@example.org", name=name.title())
+        assert login(browser, f"{name}@example.org").status_code == 302
+        clients.append(browser)
+    return clients
+
+
+@pytest.fixture
+def rendered(app: Any) -> Iterator[list[str]]:
+    """The names of the templates rendered while the test runs."""
+    names: list[str] = []
+
+    def record(_sender: Any, template: Any, context: Any, **_extra: Any) -> None:
+        names.append(template.name)
+
+    with template_rendered.connected_to(record, app):
+        yield names
+
+
+def _self_check_tokens(html: str) -> set[str]:
+    forms = re.findall(r'<form method="post" action="[^"]*/check/[^"]*".*?</form>', html, re.S)
+    assert forms, "the unit has a self-check form"
+    return {CSRF.search(form).group(1) for form in forms}
+
+
+def test_the_text_is_rendered_once_for_every_learner(learners: list[Any],
+                                                     rendered: list[str]) -> None:
+    pages = [browser.get(UNIT) for browser in learners + learners]
+    assert [p.status_code for p in pages] == [200] * 4
+    assert rendered.count("learner/_unit_text.html") == 1
+    assert rendered.count("learner/unit.html") == 4
+    assert unit_text.cached_units() == 1
+
+
+def test_each_page_carries_its_own_sessions_token(learners: list[Any]) -> None:
+    lea, ben = learners
+    lea_page = lea.get(UNIT).get_data(as_text=True)
+    ben_page = ben.get(UNIT).get_data(as_text=True)
+    (lea_token,) = _self_check_tokens(lea_page)
+    (ben_token,) = _self_check_tokens(ben_page)
+    assert lea_token == CSRF.search(lea_page).group(1)  # the page's other forms: same token
+    assert lea_token != ben_token
+    assert unit_text._TOKEN_MARK not in lea_page  # no marker left over
+    # the token from the kept text works for the self-check
+    checked = lea.post(f"{UNIT}/check/gl-begriff",
+                       data={"csrf_token": lea_token, "q-gl-begriff": "leakage"})
+    assert checked.status_code == 200
+    assert "feedback-right" in checked.get_data(as_text=True)
+    # and another session's token does not
+    forged = ben.post(f"{UNIT}/check/gl-begriff",
+                      data={"csrf_token": lea_token, "q-gl-begriff": "leakage"})
+    assert forged.status_code == 400
+
+
+def test_the_kept_text_is_the_text_rendered_afresh(learners: list[Any]) -> None:
+    lea, _ = learners
+    first = lea.get(UNIT).get_data(as_text=True)  # renders and keeps it
+    again = lea.get(UNIT).get_data(as_text=True)  # from the kept text
+    unit_text.clear()
+    fresh = lea.get(UNIT).get_data(as_text=True)
+    assert first == again == fresh
+
+
+def test_each_language_has_its_own_text(learners: list[Any]) -> None:
+    lea, _ = learners
+    german = lea.get(UNIT).get_data(as_text=True)
+    token = CSRF.search(german).group(1)
+    lea.post("/language", data={"csrf_token": token, "language": "en", "next": UNIT})
+    english = lea.get(UNIT).get_data(as_text=True)
+    assert "Check yourself" in english and "Selbsttest" not in english
+    assert "Selbsttest" in german
+    assert "Check yourself" not in german
+    assert unit_text.cached_units() == 2
+
+
+def test_a_checked_self_check_is_not_taken_from_the_kept_text(learners: list[Any]) -> None:
+    lea, _ = learners
+    page = lea.get(UNIT).get_data(as_text=True)
+    token = CSRF.search(page).group(1)
+    checked = lea.post(f"{UNIT}/check/gl-begriff",
+                       data={"csrf_token": token, "q-gl-begriff": "falsch"})
+    html = checked.get_data(as_text=True)
+    assert "feedback-wrong" in html
+    assert "feedback-wrong" not in lea.get(UNIT).get_data(as_text=True)
