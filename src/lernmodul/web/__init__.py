@@ -11,7 +11,16 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import FileSystemLoader
 
-from lernmodul.web import access, database, i18n, outbox_edge, request_values, security, sessions
+from lernmodul.web import (
+    access,
+    database,
+    i18n,
+    outbox_edge,
+    report_database,
+    request_values,
+    security,
+    sessions,
+)
 from lernmodul.web import auth as auth_settings
 from lernmodul.web.config import default_instance_path, load_config
 
@@ -48,6 +57,7 @@ def create_app(
     request_values.init_app(app)
     outbox_edge.init_app(app)  # before the database: its after-request step follows the commit
     database.init_app(app)
+    report_database.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
     auth_settings.init_app(app)

@@ -60,6 +60,8 @@ class DefaultConfig:
     DATABASE_URL: str | None = None  # default: SQLite in the instance folder
     # PostgreSQL: a pooled connection idle for longer is checked before use (db/engine.py)
     DATABASE_PING_AFTER_IDLE_SECONDS = 10.0
+    # HR reports and exports read here (e.g. a streaming replica); default: DATABASE_URL
+    DATABASE_REPORT_URL: str | None = None
     SECRET_KEY: str | None = None  # default: generated once into instance/secret_key
     TEMPLATES_PATH: str | None = None
     COURSES_PATH: str | None = None

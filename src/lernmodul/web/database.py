@@ -66,12 +66,18 @@ def get_session() -> Session:
     if "db_session" not in g:
         database = get_database()
         if request.method in SAFE_METHODS:
-            g.db_session = database.read_sessions()
-            event.listen(g.db_session, "before_flush", _refuse_flush)
-            event.listen(g.db_session, "do_orm_execute", _refuse_statement)
+            g.db_session = refuse_writes(database.read_sessions())
         else:
             g.db_session = database.sessions()
     session: Session = g.db_session
+    return session
+
+
+def refuse_writes(session: Session) -> Session:
+    """Makes `session` raise `ReadRequestWrite` on any flush with changes and on any
+    INSERT, UPDATE or DELETE; returns it."""
+    event.listen(session, "before_flush", _refuse_flush)
+    event.listen(session, "do_orm_execute", _refuse_statement)
     return session
 
 

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
 from lernmodul.db.models import AuditLog, Role, User, utcnow
@@ -31,8 +32,9 @@ from lernmodul.services import assignments as assignment_service
 from lernmodul.services import exports, hr
 from lernmodul.services.org_units import role_scope
 from lernmodul.web.access import require_roles, roles_required
-from lernmodul.web.database import get_database, get_session, record_audit
+from lernmodul.web.database import get_session, record_audit
 from lernmodul.web.hr.forms import AssignmentForm, DeleteForm
+from lernmodul.web.report_database import get_report_session, report_sessions
 from lernmodul.web.request_values import MAX_ID, parse_int
 from lernmodul.web.security import render_error
 
@@ -115,8 +117,9 @@ def _out_of_scope(_error: hr.OutOfScope) -> tuple[str, int]:
     return render_error(403)
 
 
-def _choices(unit_scope: set[int] | None) -> dict[str, Any]:
-    session = get_session()
+def _choices(unit_scope: set[int] | None, session: Session | None = None) -> dict[str, Any]:
+    """The units and courses to filter or assign by (from `session`, else the request's)."""
+    session = session or get_session()
     paths = hr.unit_paths(hr.unit_tree(session))
     units = sorted(((uid, path) for uid, path in paths.items()
                     if unit_scope is None or uid in unit_scope), key=lambda p: p[1].casefold())
@@ -127,32 +130,32 @@ def _choices(unit_scope: set[int] | None) -> dict[str, Any]:
 
 @bp.route("/")
 def index() -> str:
-    session = get_session()
     unit_scope = scope()
     course = request.args.get("course", "").strip() or None
-    board = hr.dashboard(session, unit_scope, unit_id=_int_arg("unit"), course_id=course,
+    board = hr.dashboard(get_report_session(), unit_scope, unit_id=_int_arg("unit"), course_id=course,
                          clock=clock(),
                          min_group_size=int(current_app.config.get(
                              "HR_MIN_GROUP_SIZE", hr.DEFAULT_MIN_GROUP_SIZE)))
     return render_template("hr/index.html", board=board, course=course,
                            min_group_size=current_app.config.get("HR_MIN_GROUP_SIZE",
                                                                  hr.DEFAULT_MIN_GROUP_SIZE),
-                           expiring_days=clock().expiring_days, **_choices(unit_scope))
+                           expiring_days=clock().expiring_days,
+                           **_choices(unit_scope, get_report_session()))
 
 
 @bp.route("/people")
 def people() -> str:
-    session = get_session()
     unit_scope = scope()
     chosen = person_filter()
     page = _int_arg("page", maximum=MAX_PAGE) or 1
-    result = hr.person_page(session, unit_scope, chosen, clock(), page=page)
+    result = hr.person_page(get_report_session(), unit_scope, chosen, clock(), page=page)
     record_audit(action="hr.view_people", actor_id=current_user.id,
                  target="people", detail={"filter": chosen.as_detail(), "page": page,
                                           "user_ids": result.user_ids})
     return render_template("hr/people.html", result=result, chosen=chosen,
                            columns=COLUMN_LABELS, status_labels=STATUS_LABELS,
-                           statuses=hr.FILTER_STATUSES, **_choices(unit_scope))
+                           statuses=hr.FILTER_STATUSES,
+                           **_choices(unit_scope, get_report_session()))
 
 
 def _export(kind: str) -> Response:
@@ -166,12 +169,12 @@ def _export(kind: str) -> Response:
     header = [str(COLUMN_LABELS[name]) for name in hr.PERSON_FIELDS]
     labels = {key: str(value) for key, value in STATUS_LABELS.items()}
 
-    database = get_database()
+    readers = report_sessions()
 
     def rows() -> Iterator[hr.PersonRow]:
         # Its own session, closed when the last row is sent (or the client goes away): the
         # request's session has committed and closed before the body streams.
-        reader = database.read_sessions()
+        reader = readers()
         try:
             yield from hr.person_rows(reader, unit_scope, chosen, timing)
         finally:
