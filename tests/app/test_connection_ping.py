@@ -60,3 +60,21 @@ def test_a_connection_the_server_closed_while_idle_is_replaced(
     assert pings == [1]
     with engine.connect() as connection:
         assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+
+
+@pytest.mark.parametrize("threshold", [None, 5])
+def test_statements_are_prepared_on_the_server_only_if_allowed(
+        make_app: Any, threshold: int | None) -> None:
+    """DATABASE_PREPARE_THRESHOLD = None (for a PgBouncer before 1.21): nothing prepared."""
+    app = make_app(DATABASE_PREPARE_THRESHOLD=threshold)
+    assert app.test_client().get("/healthz").status_code == 200
+    engine = get_database(app).engine
+    if engine.dialect.name == "sqlite":
+        return  # a setting of the PostgreSQL driver; SQLite just works
+    with engine.connect() as connection:
+        for n in range(8):  # psycopg prepares after 5 runs of the same statement
+            assert connection.execute(text("SELECT CAST(:n AS integer)"), {"n": n}).scalar() == n
+        assert connection.connection.dbapi_connection.prepare_threshold == threshold
+        prepared = connection.execute(text("SELECT count(*) FROM pg_prepared_statements")
+                                      ).scalar_one()
+    assert (prepared > 0) is (threshold is not None)

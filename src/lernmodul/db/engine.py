@@ -22,12 +22,22 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_BEGIN_OPTION = "lernmodul_sqlite_begin"
 
 
-def make_engine(url: str, *, ping_after_idle: float | None = None, **kwargs: Any) -> Engine:
+PSYCOPG_PREPARE_THRESHOLD = 5  # psycopg's own default
+
+
+def make_engine(url: str, *, ping_after_idle: float | None = None,
+                prepare_threshold: int | None = PSYCOPG_PREPARE_THRESHOLD,
+                **kwargs: Any) -> Engine:
     """Creates an engine; for SQLite it installs the pragmas and the BEGIN IMMEDIATE rule.
 
     `ping_after_idle` (seconds, server databases only): a pooled connection that has been idle
     for longer is checked with a round trip before use and replaced if the server has closed
-    it. Unlike `pool_pre_ping`, a connection in steady use costs no extra round trip."""
+    it. Unlike `pool_pre_ping`, a connection in steady use costs no extra round trip.
+    `prepare_threshold` (PostgreSQL): psycopg prepares a statement on the server after that
+    many runs; None never prepares (a PgBouncer before 1.21 in transaction mode needs that)."""
+    if prepare_threshold != PSYCOPG_PREPARE_THRESHOLD and url.startswith("postgresql"):
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}),
+                                  "prepare_threshold": prepare_threshold}
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)

@@ -60,6 +60,9 @@ class DefaultConfig:
     DATABASE_URL: str | None = None  # default: SQLite in the instance folder
     # PostgreSQL: a pooled connection idle for longer is checked before use (db/engine.py)
     DATABASE_PING_AFTER_IDLE_SECONDS = 10.0
+    # PostgreSQL: statements prepared on the server after this many runs; None: never (PgBouncer
+    # before 1.21 in transaction mode)
+    DATABASE_PREPARE_THRESHOLD: int | None = 5
     # HR reports and exports read here (e.g. a streaming replica); default: DATABASE_URL
     DATABASE_REPORT_URL: str | None = None
     SECRET_KEY: str | None = None  # default: generated once into instance/secret_key

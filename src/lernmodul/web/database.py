@@ -46,7 +46,8 @@ class Database:
 
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"],
-                         ping_after_idle=app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
+                         ping_after_idle=app.config["DATABASE_PING_AFTER_IDLE_SECONDS"],
+                         prepare_threshold=app.config["DATABASE_PREPARE_THRESHOLD"])
     app.extensions[EXTENSION_KEY] = Database(
         engine=engine,
         sessions=make_session_factory(engine),

@@ -23,7 +23,8 @@ def init_app(app: Flask) -> None:
     url = app.config.get("DATABASE_REPORT_URL")
     factory = None
     if url:
-        engine = make_engine(url, ping_after_idle=app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
+        engine = make_engine(url, ping_after_idle=app.config["DATABASE_PING_AFTER_IDLE_SECONDS"],
+                             prepare_threshold=app.config["DATABASE_PREPARE_THRESHOLD"])
         factory = make_session_factory(read_only_engine(engine))
     app.extensions[EXTENSION_KEY] = factory
     app.teardown_appcontext(_close_report_session)
