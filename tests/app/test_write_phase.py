@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from lernmodul.db.learning import Attempt, AttemptResult
+from lernmodul.services import accounts, learning
 from lernmodul.services import courses as course_service
-from lernmodul.services import learning
 from lernmodul.web.database import get_database
 from lernmodul.web.learner import views as learner_views
 
@@ -51,6 +51,50 @@ def _open_quiz(client: Any) -> tuple[str, dict[str, str]]:
                  "revision": REVISION.search(page).group(1), "confirm_incomplete": "1"}
 
 
+class Recorder:
+    """The statements this thread runs on the engine, the commits, and marks of the work
+    between them (("sql", text), ("commit", ""), (mark, ""))."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine, self.log, self.me = engine, [], threading.get_ident()
+
+    def mark(self, name: str, work: Any) -> Any:
+        def marked(*args: Any, **kwargs: Any) -> Any:
+            self.log.append((name, ""))
+            return work(*args, **kwargs)
+        return marked
+
+    def _statement(self, _conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if threading.get_ident() == self.me:
+            self.log.append(("sql", " ".join(sql.split())))
+
+    def _commit(self, _conn: Any) -> None:
+        if threading.get_ident() == self.me:
+            self.log.append(("commit", ""))
+
+    def __enter__(self) -> Recorder:
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._commit)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
+
+    def write_start(self) -> int:
+        """Where the write transaction begins: BEGIN IMMEDIATE on SQLite, else the first
+        write statement (PostgreSQL's row locks)."""
+        sqls = [sql for _kind, sql in self.log]
+        if self.engine.dialect.name == "sqlite":
+            assert sqls[0] == "BEGIN DEFERRED"  # the read phase takes no lock
+            assert sqls.count("BEGIN IMMEDIATE") == 1
+            start = sqls.index("BEGIN IMMEDIATE")
+            assert not any(WRITE.match(sql) for sql in sqls[:start])
+            assert WRITE.match(sqls[start + 1])  # the lock is taken for the write, not before
+            return start
+        return next(n for n, sql in enumerate(sqls) if WRITE.match(sql))
+
+
 def _tables(statement: str) -> set[str]:
     return {name.lower() for name in re.findall(
         r"\b(?:FROM|JOIN|INTO|UPDATE)\s+\"?(\w+)", statement, re.IGNORECASE)}
@@ -62,64 +106,54 @@ def test_a_graded_submission_reads_compiles_and_grades_before_its_write_transact
     import_course(SAMPLE)
     client = _signed_in(app, make_user, login, "lea@example.org")
     url, form = _open_quiz(client)
-    engine = get_database(app).engine
-    sqlite = engine.dialect.name == "sqlite"
-    log: list[tuple[str, str]] = []
-    me = threading.get_ident()
-
-    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        if threading.get_ident() == me:
-            log.append(("sql", " ".join(sql.split())))
-
-    def committed(_conn: Any) -> None:
-        if threading.get_ident() == me:
-            log.append(("commit", ""))
-
-    grade = learning.grade_attempt
-    compile_version = course_service.compile_version
-
-    def grading(*args: Any, **kwargs: Any) -> Any:
-        log.append(("grade", ""))
-        return grade(*args, **kwargs)
-
-    def compiling(*args: Any, **kwargs: Any) -> Any:
-        log.append(("compile", ""))
-        return compile_version(*args, **kwargs)
-
-    monkeypatch.setattr(learning, "grade_attempt", grading)
-    monkeypatch.setattr(course_service, "compile_version", compiling)
-    # a fresh cache: this worker has not compiled the course yet
-    monkeypatch.setattr(learner_views, "COMPILED", course_service.CompiledCourses())
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", committed)
-    try:
+    sqlite = get_database(app).engine.dialect.name == "sqlite"
+    with Recorder(get_database(app).engine) as recorder:
+        monkeypatch.setattr(learning, "grade_attempt",
+                            recorder.mark("grade", learning.grade_attempt))
+        monkeypatch.setattr(course_service, "compile_version",
+                            recorder.mark("compile", course_service.compile_version))
+        # a fresh cache: this worker has not compiled the course yet
+        monkeypatch.setattr(learner_views, "COMPILED", course_service.CompiledCourses())
         response = client.post(url, data=form)
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", committed)
     assert response.status_code == 303 and "/result" in response.headers["Location"]
 
+    log = recorder.log
+    start = recorder.write_start()
     kinds = [kind for kind, _sql in log]
-    sqls = [sql for _kind, sql in log]
-    if sqlite:
-        assert sqls[0] == "BEGIN DEFERRED"  # the read phase takes no lock
-        assert sqls.count("BEGIN IMMEDIATE") == 1
-        start = sqls.index("BEGIN IMMEDIATE")
-        assert not any(WRITE.match(sql) for sql in sqls[:start])
-        assert WRITE.match(sqls[start + 1])  # the lock is taken for the write, not before
-    else:
-        start = next(n for n, sql in enumerate(sqls) if WRITE.match(sql))
     read, write = log[:start], log[start:]
     assert ("compile", "") in read and ("grade", "") in read
     assert any("users" in _tables(sql) for kind, sql in read if kind == "sql")  # session
     assert any("attempts" in _tables(sql) for kind, sql in read if kind == "sql")
     assert kinds.count("commit") == 1 and kinds[-1] == "commit"  # the write ends the request
     inside = [sql for kind, sql in write[1 if sqlite else 0:-1] if kind == "sql"]
-    assert kinds[start:].count("grade") == 0 and kinds[start:].count("compile") == 0
+    assert len(inside) == len(write) - (2 if sqlite else 1)  # no work but statements inside
     assert inside[0].startswith("UPDATE attempts")  # the conditional UPDATE comes first
     assert any(sql.startswith("INSERT INTO attempt_results") for sql in inside)
     for sql in inside:
         assert _tables(sql) <= WRITE_TABLES or sql.startswith(("SAVEPOINT", "RELEASE")), sql
+
+
+def test_a_sign_in_checks_the_password_before_it_locks_the_throttle_counters(
+    app: Any, make_user: Any, monkeypatch: Any
+) -> None:
+    make_user(("learner",), email="lea@example.org")
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    form = {"csrf_token": CSRF.search(page).group(1), "login": "lea@example.org",
+            "password": "not the password"}
+    with Recorder(get_database(app).engine) as recorder:
+        monkeypatch.setattr(accounts, "verify_password",
+                            recorder.mark("verify", accounts.verify_password))
+        assert client.post("/login", data=form).status_code == 200  # refused: wrong password
+    start = recorder.write_start()
+    read, write = recorder.log[:start], recorder.log[start:]
+    assert ("verify", "") in read
+    assert any("login_throttles" in _tables(sql) for kind, sql in read if kind == "sql")
+    kinds = [kind for kind, _sql in write]
+    assert "verify" not in kinds and kinds[-1] == "commit"  # the failure is counted
+    inside = [sql for kind, sql in write if kind == "sql" and not sql.startswith("BEGIN")]
+    assert inside[0].startswith("INSERT INTO login_throttles")  # the counters, then locked
+    assert "login_throttles" in _tables(inside[1])
 
 
 def test_a_request_holding_the_write_lock_does_not_hold_up_another_requests_read_phase(
