@@ -88,7 +88,7 @@ def _begin_write(conn: Connection) -> None:
     the same connection: BEGIN IMMEDIATE, which waits for the write lock (busy timeout). The
     session's loaded objects stay as they are. If the lock cannot be had, the error is raised
     and the next write tries again."""
-    conn.info[PHASE_KEY] = None  # the two statements below are no writes of the phase
+    conn.info[PHASE_KEY] = None  # the listeners do not take the two statements below for writes
     try:
         if conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
             conn.exec_driver_sql("COMMIT")  # a read transaction: nothing to keep or lose
