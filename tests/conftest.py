@@ -203,6 +203,16 @@ def sessions(app: Any) -> Callable[[], Any]:
 
 
 @pytest.fixture
+def request_sessions(app: Any) -> Callable[[], Any]:
+    """A factory of sessions like a write request's: a read phase without locks, then the
+    write transaction from the first write on (`lernmodul.db.engine.phased_engine`)."""
+    from lernmodul.web.database import get_database
+
+    database = get_database(app)
+    return lambda: database.sessions(bind=database.request_engine)
+
+
+@pytest.fixture
 def session(sessions: Callable[[], Any]) -> Iterator[Any]:
     s = sessions()
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 from datetime import UTC, datetime, timedelta, timezone
@@ -12,12 +11,17 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from lernmodul.db import migrate
-from lernmodul.db.engine import make_engine, make_session_factory, read_only_engine
+from lernmodul.db.engine import (
+    make_engine,
+    make_session_factory,
+    phased_engine,
+    read_only_engine,
+)
 from lernmodul.db.models import AuditLog, Base, OrgUnit, User, UserRole
 
 
@@ -30,18 +34,24 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path
     engine.dispose()
 
 
-def _read_then_write_concurrently(engine_for_writes, url: str) -> list[BaseException]:
-    """Two transactions that both read, wait for each other, then write."""
+def _read_then_write_concurrently(engine_for_writes, url: str,
+                                  waits: list[bool] | None = None) -> list[BaseException]:
+    """Two transactions that both read, wait for each other, then write. `waits` gets
+    whether each one met the other after reading."""
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
+    waits = [] if waits is None else waits
 
     def worker(n: int) -> None:
         try:
             with Session(engine_for_writes) as session, session.begin():
                 session.scalar(select(func.count(OrgUnit.id)))
                 # Under BEGIN IMMEDIATE the other one waits for us: the barrier breaks.
-                with contextlib.suppress(threading.BrokenBarrierError):
+                try:
                     barrier.wait(timeout=1)
+                    waits.append(True)
+                except threading.BrokenBarrierError:
+                    waits.append(False)
                 session.add(OrgUnit(name=f"unit {n}"))
         except BaseException as error:
             errors.append(error)
@@ -67,6 +77,39 @@ def test_sqlite_write_transactions_begin_immediate_so_read_then_write_does_not_f
     # this is why writes begin IMMEDIATE.
     errors = _read_then_write_concurrently(read_only_engine(engine), url)
     assert any(isinstance(e, OperationalError) and "locked" in str(e) for e in errors)
+    engine.dispose()
+
+
+def test_sqlite_phased_transactions_read_together_and_write_one_after_the_other(
+    tmp_path: Path,
+) -> None:
+    """A write request's transaction: both read at once (the barrier holds: no lock yet),
+    then each takes the write lock at its write (BEGIN IMMEDIATE waits), and none fails."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    Base.metadata.create_all(engine)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, *_a: statements.append(sql))
+    waits: list[bool] = []
+    assert _read_then_write_concurrently(phased_engine(engine), "", waits) == []
+    assert waits == [True, True]
+    assert statements.count("BEGIN DEFERRED") == 2 and statements.count("BEGIN IMMEDIATE") == 2
+    with Session(engine) as session:
+        assert session.scalar(select(func.count(OrgUnit.id))) == 2
+    engine.dispose()
+
+
+def test_sqlite_phased_transaction_takes_the_lock_for_a_locking_read(tmp_path: Path) -> None:
+    """SQLite has no FOR UPDATE: a locking read begins the write transaction instead."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'f.sqlite'}")
+    Base.metadata.create_all(engine)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, *_a: statements.append(sql.split()[0]))
+    with Session(phased_engine(engine)) as session, session.begin():
+        session.scalar(select(func.count(OrgUnit.id)))
+        session.scalars(select(OrgUnit).with_for_update()).all()
+    assert statements == ["BEGIN", "SELECT", "COMMIT", "BEGIN", "SELECT"]
     engine.dispose()
 
 

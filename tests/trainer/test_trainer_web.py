@@ -401,8 +401,8 @@ def test_discarding_needs_the_confirmation(editor, db_session):
 
 def test_the_live_preview_compiles_outside_the_write_transaction(app, editor, monkeypatch,
                                                                  db_session):
-    """On SQLite a POST holds the write lock until it ends: a learner's write made while the
-    preview compiles must not have to wait for it."""
+    """A POST takes the write lock only at its first write, and the preview writes nothing:
+    a learner's write made while the preview compiles does not wait for it."""
     from lernmodul.db.models import utcnow
     from lernmodul.services import authoring
     from lernmodul.services.audit import record_event

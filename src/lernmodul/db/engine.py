@@ -1,15 +1,17 @@
-"""Engines and sessions: SQLite (WAL, busy timeout, foreign keys, BEGIN IMMEDIATE), PostgreSQL."""
+"""Engines and sessions: SQLite (WAL, busy timeout, foreign keys, BEGIN IMMEDIATE, phased
+transactions), PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExecutionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +22,16 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # start with BEGIN IMMEDIATE; read-only requests (GET) may opt into DEFERRED so that
 # readers do not queue behind each other.
 SQLITE_BEGIN_OPTION = "lernmodul_sqlite_begin"
+# The begin mode of a phased transaction (see `phased_engine`).
+PHASED = "PHASED"
+# Connection.info key: "read" while a phased transaction is in its read phase, "write" after.
+PHASE_KEY = "lernmodul.phase"
+READ_PHASE = "read"
+WRITE_PHASE = "write"
+# Statements that end the read phase. SAVEPOINT too: every savepoint here guards a write (an
+# insert that may meet a unique key), and a savepoint cannot outlive the read transaction.
+_WRITE_FLAGS = ("isinsert", "isupdate", "isdelete")  # of a compiled statement (also WITH …)
+_WRITE_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT)\b", re.IGNORECASE)
 
 
 PSYCOPG_PREPARE_THRESHOLD = 5  # psycopg's own default
@@ -84,9 +96,45 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
-        if mode not in {"IMMEDIATE", "DEFERRED", "EXCLUSIVE"}:
+        if mode not in {"IMMEDIATE", "DEFERRED", "EXCLUSIVE", PHASED}:
             raise ValueError(f"unknown SQLite begin mode {mode!r}")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == PHASED else mode}")
+        conn.info[PHASE_KEY] = READ_PHASE if mode == PHASED else None
+
+    @event.listens_for(engine, "before_execute")
+    def _on_execute(conn: Connection, clause: Any, _multi: Any, _params: Any,
+                    _options: Any) -> None:
+        # SQLite renders no FOR UPDATE: a locking read is a write's first step, so it takes
+        # the write lock instead
+        if (conn.info.get(PHASE_KEY) == READ_PHASE and isinstance(clause, Select)
+                and clause._for_update_arg is not None):
+            _begin_write(conn)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_cursor_execute(conn: Connection, _cursor: Any, statement: str, _parameters: Any,
+                           context: ExecutionContext | None, _executemany: bool) -> None:
+        if conn.info.get(PHASE_KEY) != READ_PHASE:
+            return
+        compiled = getattr(context, "compiled", None)
+        if any(getattr(compiled, flag, False) for flag in _WRITE_FLAGS) or _WRITE_SQL.match(
+                statement):
+            _begin_write(conn)
+
+
+def _begin_write(conn: Connection) -> None:
+    """Ends the read phase of a phased SQLite transaction and begins its write transaction on
+    the same connection: BEGIN IMMEDIATE, which waits for the write lock (busy timeout). The
+    session's loaded objects stay as they are. If the lock cannot be had, the error is raised
+    and the next write tries again."""
+    conn.info[PHASE_KEY] = None  # the listeners do not take the two statements below for writes
+    try:
+        if conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            conn.exec_driver_sql("COMMIT")  # a read transaction: nothing to keep or lose
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        conn.info[PHASE_KEY] = READ_PHASE
+        raise
+    conn.info[PHASE_KEY] = WRITE_PHASE
 
 
 def read_only_engine(engine: Engine) -> Engine:
@@ -94,6 +142,19 @@ def read_only_engine(engine: Engine) -> Engine:
     if engine.dialect.name != "sqlite":
         return engine
     return engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+
+
+def phased_engine(engine: Engine) -> Engine:
+    """The same engine (and pool) whose SQLite transactions begin with a read phase
+    (DEFERRED: no lock, readers and one writer at once) and turn into a write transaction at
+    their first write — INSERT, UPDATE, DELETE, a SAVEPOINT or a locking read — by ending the
+    read transaction and beginning IMMEDIATE on the same connection. What was read before
+    may have changed by then: whatever a write depends on is checked again in the write (a
+    conditional UPDATE, a unique key, a count after the insert). PostgreSQL needs no phases:
+    its reads take no locks, and a write's row locks are taken at the write."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{SQLITE_BEGIN_OPTION: PHASED})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

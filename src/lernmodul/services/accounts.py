@@ -133,7 +133,8 @@ def authenticate(
     limits: login_throttle.ThrottleLimits,
     allow_demo: bool,
 ) -> LoginResult:
-    """Checks the throttle, then the password; records the outcome in the same transaction.
+    """Checks the throttle, then the password (no lock held), then the throttle again on the
+    locked counters; records the outcome in the same transaction.
 
     Unknown account, wrong password, inactive account and (in production) demo account all
     give the same INVALID outcome and take the same time. Failures count per account
@@ -144,15 +145,19 @@ def authenticate(
     user = find_user_by_login(session, login)
     account = login_throttle.user_key(user.id) if user else login_throttle.account_key(login)
     keys = [account, login_throttle.pair_key(account, ip), login_throttle.ip_key(ip)]
-    rows = login_throttle.lock_throttles(session, keys, now)
-    state = login_throttle.check_throttles(rows, now, limits)
+    state = login_throttle.precheck(session, keys, now, limits)
     if state.is_blocked:
-        return LoginResult(LoginOutcome.THROTTLED, retry_after_seconds=state.retry_after_seconds,
-                           throttle_reason=state.reason)
+        return _throttled(state)
     if len(password) > 128:
         ok = False  # never hash megabytes; still counts as a failure
-    else:
+    else:  # the slow part, before any lock
         ok = verify_password(hasher, user.password_hash if user else None, password)
+    rehashed = (hash_password(hasher, password) if ok and user and user.password_hash
+                and needs_rehash(hasher, user.password_hash) else None)
+    rows = login_throttle.lock_throttles(session, keys, now)
+    state = login_throttle.check_throttles(rows, now, limits)  # again, on the locked rows
+    if state.is_blocked:
+        return _throttled(state)
     if user is None or not ok or not user.is_active or (user.is_demo and not allow_demo):
         login_throttle.record_failure(session, rows, now, limits)
         record_event(
@@ -165,10 +170,15 @@ def authenticate(
         )
         return LoginResult(LoginOutcome.INVALID)
     login_throttle.record_success(session, rows)
-    if user.password_hash and needs_rehash(hasher, user.password_hash):
-        user.password_hash = hash_password(hasher, password)
+    if rehashed is not None:
+        user.password_hash = rehashed
     record_event(session, action="login.success", at=now, actor_id=user.id, detail={"ip": ip})
     return LoginResult(LoginOutcome.OK, user=user)
+
+
+def _throttled(state: login_throttle.ThrottleState) -> LoginResult:
+    return LoginResult(LoginOutcome.THROTTLED, retry_after_seconds=state.retry_after_seconds,
+                       throttle_reason=state.reason)
 
 
 def end_sessions(session: Session, user: User) -> None:
@@ -205,11 +215,16 @@ def change_password(
     account and address (the same limit and window, shared by all workers), on a counter of
     their own: only the signed-in session can fail here, so it does not lock the account's
     sign-in."""
-    rows = login_throttle.lock_throttles(session, [login_throttle.password_key(user.id)], now)
-    state = login_throttle.check_throttles(rows, now, limits)
+    keys = [login_throttle.password_key(user.id)]
+    early = login_throttle.precheck(session, keys, now, limits)
+    if early.is_blocked:
+        raise PasswordChangeThrottled(early.retry_after_seconds)
+    ok = verify_password(hasher, user.password_hash, current_password[:128])  # before the lock
+    rows = login_throttle.lock_throttles(session, keys, now)
+    state = login_throttle.check_throttles(rows, now, limits)  # again, on the locked row
     if state.is_blocked:
         raise PasswordChangeThrottled(state.retry_after_seconds)
-    if not verify_password(hasher, user.password_hash, current_password[:128]):
+    if not ok:
         login_throttle.record_failure(session, rows, now, limits)
         record_event(session, action="password.change_failure", at=now, actor_id=user.id)
         raise AccountError("wrong_password")

@@ -2,7 +2,14 @@
 
 Every function takes the Session and the time; none commits. Submissions are idempotent: a
 conditional UPDATE moves an attempt out of `in_progress` exactly once, and a unique key allows
-one result per attempt, so double clicks, second tabs and concurrent workers grade once."""
+one result per attempt, so double clicks, second tabs and concurrent workers grade once.
+
+The request edge reads without a lock and takes the write lock at the first write (see
+`lernmodul.web.database`), so what was read before a write may have changed by the time it
+runs. Each write therefore checks again what it depends on: the attempt's state and revision
+(conditional UPDATE), the course's start and completion (conditional UPDATE on the column
+still being empty), one open attempt (a partial unique key) and the exam's attempt limit (a
+count after the insert)."""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lernmodul.core import attempts as rules
 from lernmodul.core.grading import (
@@ -111,14 +119,27 @@ def start_course(session: Session, user_id: int, version: CourseVersion,
         except IntegrityError:  # a second tab enrolled at the same moment
             enrolment = find_enrolment(session, user_id, version.course_id)
             assert enrolment is not None
-    started = enrolment.course_version_id is None
-    if started:
-        enrolment.course_version_id = version.id
-        enrolment.started_at = now
-    session.flush()
-    if started:
-        note_event(session, COURSE_STARTED, enrolment.id)
+    if enrolment.course_version_id is None:
+        # only if nobody (a second tab) started it since it was read
+        started = _set_if_empty(session, enrolment, Enrolment.course_version_id,
+                                course_version_id=version.id, started_at=now)
+        if started:
+            note_event(session, COURSE_STARTED, enrolment.id)
     return enrolment
+
+
+def _set_if_empty(session: Session, enrolment: Enrolment, column: Any, **values: Any) -> bool:
+    """UPDATE enrolments SET values WHERE id = … AND column IS NULL. Whether this transaction
+    set them; if another one did first, the enrolment is read again."""
+    changed = session.execute(update(Enrolment).where(
+        Enrolment.id == enrolment.id, column.is_(None)).values(**values).execution_options(
+        synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    if changed != 1:
+        session.refresh(enrolment)
+        return False
+    for name, value in values.items():
+        set_committed_value(enrolment, name, value)
+    return True
 
 
 # --- progress ------------------------------------------------------------------------------
@@ -181,8 +202,8 @@ def refresh_completion(session: Session, enrolment: Enrolment, course: Course,
         return True
     state = course_state(enrolment, progress_by_unit(session, enrolment.id))
     if course_is_complete(course, state):
-        enrolment.completed_at = now
-        session.flush()
+        if not _set_if_empty(session, enrolment, Enrolment.completed_at, completed_at=now):
+            return enrolment.completed_at is not None  # another request completed it
         # tells the caller's edge that this transaction completed a course (certificates)
         session.info.setdefault(COMPLETED_KEY, set()).add(enrolment.id)
         note_event(session, COURSE_COMPLETED, enrolment.id)
@@ -279,12 +300,24 @@ def start_attempt(session: Session, *, enrolment: Enrolment, course: Course,
     try:
         with session.begin_nested():
             session.add(attempt)
+            session.flush()
+            # counted again in the write: an attempt opened and closed since the count above
+            if kind == EXAM and course.exam is not None and course.exam.max_attempts and (
+                    count_attempts(session, enrolment.id, EXAM, "", since=enrolment.started_at)
+                    > course.exam.max_attempts):
+                raise _OverLimit()
     except IntegrityError:  # another request opened one in the same moment: use that one
         existing = find_open_attempt(session, enrolment.id, kind, unit_key)
         if existing is None:
             raise
         return existing
+    except _OverLimit:
+        raise LearningError("no_attempts_left") from None
     return attempt
+
+
+class _OverLimit(Exception):
+    """The attempt just inserted is one too many: its savepoint is rolled back."""
 
 
 def get_attempt(session: Session, attempt_id: int, user_id: int) -> Attempt:

@@ -18,9 +18,13 @@ from one address, and guessing stays slow from many:
 "password:<user id>" counts wrong current passwords on the password change page, in a
 window like a pair (only the signed-in session can fail there).
 
-The counter rows are locked (SELECT … FOR UPDATE on PostgreSQL; SQLite write transactions
-start with BEGIN IMMEDIATE) from the check until the outcome is recorded, so concurrent
-attempts cannot slip past a limit or a delay. Attempts refused by a limit do not count.
+A sign-in reads its counters without a lock first (`precheck`: an attempt over a limit is
+refused before any password is hashed or any directory asked), checks the password, and only
+then locks the counter rows (`lock_throttles`: SELECT … FOR UPDATE on PostgreSQL; on SQLite
+its INSERT begins the request's write transaction) to check the limits again and record the
+outcome. So concurrent attempts cannot slip past a limit or a delay — an attempt that another
+one pushed over the limit meanwhile is answered THROTTLED whatever its password — and the
+slow password check holds no lock. Attempts refused by a limit do not count.
 """
 
 from __future__ import annotations
@@ -115,6 +119,14 @@ def _consecutive_failures(row: LoginThrottle, now: datetime, limits: ThrottleLim
     if row.last_failure_at is None or now >= row.last_failure_at + limits.block:
         return 0
     return row.failures
+
+
+def precheck(session: Session, keys: list[str], now: datetime,
+             limits: ThrottleLimits) -> ThrottleState:
+    """The limits on the counter rows as they are now, read without a lock and without
+    creating rows: the early refusal. The decision is made again on `lock_throttles`' rows."""
+    rows = session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(sorted(set(keys)))))
+    return check_throttles(list(rows), now, limits)
 
 
 def lock_throttles(session: Session, keys: list[str], now: datetime) -> list[LoginThrottle]:

@@ -2,15 +2,24 @@
 
 Views and helpers call `get_session()`. The transaction is committed once, after the
 view returned a response below 400, and rolled back otherwise (an error page, an
-exception). GET/HEAD requests change nothing, so on SQLite they begin DEFERRED and do
-not queue behind writers; every other method begins IMMEDIATE.
+exception).
 
-A read transaction cannot become a write one on SQLite: the first write of a DEFERRED
-transaction fails at once with "database is locked" when another connection writes, whatever
-the busy timeout. So a read request's session refuses writes outright (in tests and in
-production alike, on both databases), and the one thing a read request does write, the audit
-row of a person-level view or download, goes through `record_audit`: its own short write
-transaction, committed before the data is sent.
+GET/HEAD requests change nothing, so on SQLite they begin DEFERRED and do not queue behind
+writers. A read transaction cannot become a write one on SQLite: the first write of a
+DEFERRED transaction fails at once with "database is locked" when another connection writes,
+whatever the busy timeout. So a read request's session refuses writes outright (in tests and
+in production alike, on both databases), and the one thing a read request does write, the
+audit row of a person-level view or download, goes through `record_audit`: its own short
+write transaction, committed before the data is sent.
+
+Every other request's transaction is phased (`db.engine.phased_engine`): it reads first
+without any lock — the session and user look-ups, the course, the form, grading — and at its
+first write (an INSERT, UPDATE or DELETE, a flush, a savepoint, a locking read) the read
+transaction ends and a write transaction begins on the same connection: BEGIN IMMEDIATE on
+SQLite, which waits for the write lock; PostgreSQL takes its row locks at the write. So the
+write lock is held only from the first write to the commit. Whatever a write depends on is
+checked again inside it (conditional UPDATEs on the state as read, unique keys, counts after
+the insert); the services say where.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from lernmodul.db.engine import (
     make_engine,
     make_session_factory,
+    phased_engine,
     read_only_engine,
     session_scope,
 )
@@ -40,8 +50,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 @dataclass
 class Database:
     engine: Engine
+    #: write sessions (commands, own short transactions): on SQLite BEGIN IMMEDIATE at once
     sessions: sessionmaker[Session]
     read_sessions: sessionmaker[Session]
+    #: the engine of a write request's session: a read phase, then the write (phased_engine)
+    request_engine: Engine
 
 
 def init_app(app: Flask) -> None:
@@ -52,6 +65,7 @@ def init_app(app: Flask) -> None:
         engine=engine,
         sessions=make_session_factory(engine),
         read_sessions=make_session_factory(read_only_engine(engine)),
+        request_engine=phased_engine(engine),
     )
     app.after_request(_finish_transaction)
     app.teardown_appcontext(_close_session)
@@ -69,7 +83,8 @@ def get_session() -> Session:
         if request.method in SAFE_METHODS:
             g.db_session = refuse_writes(database.read_sessions())
         else:
-            g.db_session = database.sessions()
+            # the write session factory (its listeners apply), on the phased engine
+            g.db_session = database.sessions(bind=database.request_engine)
     session: Session = g.db_session
     return session
 

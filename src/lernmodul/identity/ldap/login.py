@@ -66,12 +66,14 @@ def authenticate_with_directory(session: Session, settings: DirectorySettings, *
         account = login_throttle.account_key(login)
     # the same counters as the password login: the account, the account at this address, the address
     keys = [account, login_throttle.pair_key(account, ip), login_throttle.ip_key(ip)]
-    rows = login_throttle.lock_throttles(session, keys, now)
-    state = login_throttle.check_throttles(rows, now, limits)
+    state = login_throttle.precheck(session, keys, now, limits)
     if state.is_blocked:
-        return DirectoryLoginResult(DirectoryLogin.THROTTLED,
-                                    retry_after_seconds=int(state.retry_after.total_seconds()) + 1)
-    check = check_password(settings, entry.dn, password)
+        return _throttled(state)
+    check = check_password(settings, entry.dn, password)  # the directory's bind: before any lock
+    rows = login_throttle.lock_throttles(session, keys, now)
+    state = login_throttle.check_throttles(rows, now, limits)  # again, on the locked rows
+    if state.is_blocked:
+        return _throttled(state)
     if check is PasswordCheck.RIGHT and disabled:
         check = PasswordCheck.DISABLED
     user_id = link.user_id if link is not None else (local.id if local is not None else None)
@@ -94,6 +96,11 @@ def authenticate_with_directory(session: Session, settings: DirectorySettings, *
     record_event(session, action="login.success", at=now, actor_id=result.user.id,
                  detail={"ip": ip, "source": "ldap"})
     return DirectoryLoginResult(DirectoryLogin.OK, user=result.user)
+
+
+def _throttled(state: login_throttle.ThrottleState) -> DirectoryLoginResult:
+    return DirectoryLoginResult(DirectoryLogin.THROTTLED,
+                                retry_after_seconds=int(state.retry_after.total_seconds()) + 1)
 
 
 def _failure(session: Session, rows: list[LoginThrottle], now: datetime,

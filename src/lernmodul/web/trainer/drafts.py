@@ -170,9 +170,8 @@ def live_preview(draft_id: int) -> tuple[str, int]:
     if name not in draft.files:
         abort(404)
     media = authoring.media_paths(session, draft)
-    # nothing is written: end the transaction (on SQLite a POST holds the write lock) before
-    # the compiler runs, so that learners' writes do not wait for it
-    session.commit()
+    # nothing is written, so the request stays in its read phase: no write lock while the
+    # compiler runs
     texts = {**draft.files, name: authoring.normalise_text(request.form.get("text", ""))}
     result = authoring.compile_files(texts, media, media_base(draft.id))
     return render_template("trainer/_preview.html", draft=draft,
