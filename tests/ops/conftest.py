@@ -11,9 +11,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import create_engine, text
 
 SAMPLE = Path(__file__).parents[1] / "core" / "fixtures" / "sample-course"
 ISSUER_KEY = Ed25519PrivateKey.generate()
+
+
+def scalar(url: str, sql: str) -> int:
+    """The one number `sql` selects from the database at `url` (its own short connection)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text(sql)).scalar_one())
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
+from tests.ops.conftest import scalar
 
 from lernmodul.cli import main
 from lernmodul.db import migrate
@@ -21,15 +22,6 @@ def counts(url: str) -> dict[str, int]:
     engine = create_engine(url)
     try:
         return backups.table_counts(engine)
-    finally:
-        engine.dispose()
-
-
-def scalar(url: str, sql: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return int(connection.execute(text(sql)).scalar_one())
     finally:
         engine.dispose()
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import create_engine, text
 from tests.conftest import POSTGRES_ENV, SAMPLE_COURSE, create_postgres_database
+from tests.ops.conftest import scalar
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NAME = "lernen.example.de"
@@ -233,15 +233,6 @@ def journey(port: int, email: str) -> None:
         learner.conn.close()
 
 
-def count(url: str, sql: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return int(connection.execute(text(sql)).scalar_one())
-    finally:
-        engine.dispose()
-
-
 def test_two_servers_behind_nginx_serve_a_class_starting_together(site: Site) -> None:
     failures: list[str] = []
     lock = threading.Lock()
@@ -260,10 +251,10 @@ def test_two_servers_behind_nginx_serve_a_class_starting_together(site: Site) ->
         thread.join()
     assert failures == []
 
-    assert count(site.url, "SELECT count(*) FROM attempts WHERE state = 'submitted'") == LEARNERS
-    assert count(site.url, "SELECT count(*) FROM attempt_results") == LEARNERS
-    assert count(site.url, "SELECT count(DISTINCT attempt_id) FROM attempt_results") == LEARNERS
-    assert count(site.url, "SELECT count(DISTINCT enrolment_id) FROM attempts") == LEARNERS
+    assert scalar(site.url, "SELECT count(*) FROM attempts WHERE state = 'submitted'") == LEARNERS
+    assert scalar(site.url, "SELECT count(*) FROM attempt_results") == LEARNERS
+    assert scalar(site.url, "SELECT count(DISTINCT attempt_id) FROM attempt_results") == LEARNERS
+    assert scalar(site.url, "SELECT count(DISTINCT enrolment_id) FROM attempts") == LEARNERS
 
     served = [len(ACCESS_LINE.findall(log.read_text("utf-8", "replace"))) for log in site.logs]
     assert all(n > 0 for n in served), served  # nginx spread the requests over both

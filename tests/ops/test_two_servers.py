@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import create_engine, text
+from tests.ops.conftest import scalar
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ATTEMPT = re.compile(r"/attempts/(\d+)")
@@ -107,15 +107,6 @@ def two_servers(app, database_url, tmp_path: Path):
             server.wait(timeout=20)
 
 
-def count(url: str, sql: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return int(connection.execute(text(sql)).scalar_one())
-    finally:
-        engine.dispose()
-
-
 def test_a_learner_alternating_between_two_servers_sees_one_state(
         two_servers, learning_data, make_user, database_url):
     a, b = two_servers
@@ -149,7 +140,7 @@ def test_a_learner_alternating_between_two_servers_sees_one_state(
     status, _, _ = browser.request(b, "POST", f"/courses/{COURSE}/units/{unit_id}/read",
                                    {"csrf_token": browser.token(a)})
     assert status == 303
-    assert count(database_url, "SELECT count(*) FROM unit_progress WHERE read_at IS NOT NULL") == 1
+    assert scalar(database_url, "SELECT count(*) FROM unit_progress WHERE read_at IS NOT NULL") == 1
 
     # the quiz started on B is the learner's open attempt on A too (one open attempt per quiz)
     starts = [browser.request(port, "POST", f"/courses/{COURSE}/units/{unit_id}/quiz",
@@ -177,8 +168,8 @@ def test_a_learner_alternating_between_two_servers_sees_one_state(
     for t in threads:
         t.join()
     assert set(statuses) <= {303}, statuses  # each one sees the (same) result
-    assert count(database_url, f"SELECT count(*) FROM attempt_results WHERE attempt_id = {attempt_id}") == 1
-    assert count(database_url, "SELECT count(*) FROM attempts WHERE state = 'submitted'") == 1
+    assert scalar(database_url, f"SELECT count(*) FROM attempt_results WHERE attempt_id = {attempt_id}") == 1
+    assert scalar(database_url, "SELECT count(*) FROM attempts WHERE state = 'submitted'") == 1
     status, page, _ = browser.request(b, "GET", f"/attempts/{attempt_id}/result")
     assert status == 200
 
