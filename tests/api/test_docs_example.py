@@ -140,10 +140,20 @@ def test_an_empty_form_fails_and_a_forged_one_is_refused(site: str,
     attempt_id, _, _ = start(site, unit.id)
     status, result = request(f"{site}/attempts/{attempt_id}", b"")
     assert status == 200 and "Nicht bestanden" in result
-    attempt_id, _, drawn = start(site, unit.id)
-    plain = next(d["id"] for d in drawn["questions"]  # a cloze has a field per gap
-                 if course.questions()[d["id"]].type is not lernmodul.QuestionType.CLOZE)
-    forged = {f"q-{plain}": ["99"]}
+    # a question answered by ticking options (a typed number or text may well be "99"; a
+    # cloze, an order or a match has fields of its own); the draw is random, so start again
+    # until one is drawn
+    ticked = {lernmodul.QuestionType.SINGLE, lernmodul.QuestionType.MULTIPLE,
+              lernmodul.QuestionType.TRUEFALSE}
+    for _ in range(50):
+        attempt_id, _, drawn = start(site, unit.id)
+        chosen = [d["id"] for d in drawn["questions"]
+                  if course.questions()[d["id"]].type in ticked]
+        if chosen:
+            break
+    else:
+        raise AssertionError("no question answered by choosing was drawn in 50 attempts")
+    forged = {f"q-{chosen[0]}": ["99"]}
     status, _ = request(f"{site}/attempts/{attempt_id}", urllib.parse.urlencode(forged).encode())
     assert status == 400
     assert request(f"{site}/units/no-such-unit/quiz")[0] == 404
