@@ -103,7 +103,7 @@ class AttemptMachine(RuleBasedStateMachine):
         if attempts:
             attempt = attempts[pick % len(attempts)]
             with pytest.raises(LookupError):
-                learning.get_attempt(self.session, attempt.id, self.other.id)
+                learning.get_attempt_and_version(self.session, attempt.id, self.other.id)[0]
 
     @invariant()
     def states_only_move_forward(self) -> None:

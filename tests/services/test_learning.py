@@ -163,9 +163,9 @@ def test_other_learners_attempts_do_not_exist_for_them(session, make_user, sampl
     enrolment, course = enrolled(session, owner, sample_version)
     attempt = learning.start_attempt(session, enrolment=enrolment, course=course,
                                      unit_id="grundlagen", seed=5, now=NOW)
-    assert learning.get_attempt(session, attempt.id, owner.id) is attempt
+    assert learning.get_attempt_and_version(session, attempt.id, owner.id)[0] is attempt
     with pytest.raises(LookupError):
-        learning.get_attempt(session, attempt.id, other.id)
+        learning.get_attempt_and_version(session, attempt.id, other.id)[0]
 
 
 def test_concurrent_submits_grade_each_attempt_once(sessions, make_user, sample_version):

@@ -320,12 +320,17 @@ class _OverLimit(Exception):
     """The attempt just inserted is one too many: its savepoint is rolled back."""
 
 
-def get_attempt(session: Session, attempt_id: int, user_id: int) -> Attempt:
-    """The caller's own attempt; another learner's attempt does not exist for them."""
-    attempt = session.get(Attempt, attempt_id)
-    if attempt is None or attempt.user_id != user_id:
+def get_attempt_and_version(session: Session, attempt_id: int, user_id: int
+                            ) -> tuple[Attempt, CourseVersion]:
+    """The caller's own attempt and its course version, in one statement (every attempt page
+    needs both); another learner's attempt does not exist for them."""
+    row = session.execute(
+        select(Attempt, CourseVersion)
+        .join(CourseVersion, CourseVersion.id == Attempt.course_version_id)
+        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)).first()
+    if row is None:
         raise LookupError("no such attempt")
-    return attempt
+    return row[0], row[1]
 
 
 def find_result(session: Session, attempt_id: int) -> AttemptResult | None:
@@ -443,15 +448,3 @@ def _score_json(score: Any) -> dict[str, Any]:
     return {"points": score.points, "max": score.max_points,
             "marks": dict(score.marks)}
 
-
-def get_attempt_and_version(session: Session, attempt_id: int, user_id: int
-                            ) -> tuple[Attempt, CourseVersion]:
-    """The caller's own attempt and its course version, in one statement (every attempt page
-    needs both); another learner's attempt does not exist for them."""
-    row = session.execute(
-        select(Attempt, CourseVersion)
-        .join(CourseVersion, CourseVersion.id == Attempt.course_version_id)
-        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)).first()
-    if row is None:
-        raise LookupError("no such attempt")
-    return row[0], row[1]
