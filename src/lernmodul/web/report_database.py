@@ -11,22 +11,24 @@ own session. The report session refuses writes like every read session.
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from lernmodul.db.engine import make_engine, make_session_factory, read_only_engine
 from lernmodul.web.database import get_database, get_session, refuse_writes
 
 EXTENSION_KEY = "lernmodul.report_db"
+ENGINE_KEY = "lernmodul.report_db.engine"
 
 
 def init_app(app: Flask) -> None:
     url = app.config.get("DATABASE_REPORT_URL")
-    factory = None
-    if url:
-        engine = make_engine(url, ping_after_idle=app.config["DATABASE_PING_AFTER_IDLE_SECONDS"],
-                             prepare_threshold=app.config["DATABASE_PREPARE_THRESHOLD"])
-        factory = make_session_factory(read_only_engine(engine))
-    app.extensions[EXTENSION_KEY] = factory
+    engine = None if not url else make_engine(
+        url, ping_after_idle=app.config["DATABASE_PING_AFTER_IDLE_SECONDS"],
+        prepare_threshold=app.config["DATABASE_PREPARE_THRESHOLD"])
+    app.extensions[ENGINE_KEY] = engine
+    app.extensions[EXTENSION_KEY] = (None if engine is None
+                                     else make_session_factory(read_only_engine(engine)))
     app.teardown_appcontext(_close_report_session)
 
 
@@ -50,9 +52,9 @@ def get_report_session() -> Session:
 
 def dispose(app: Flask) -> None:
     """Closes the report database's pooled connections (tests, shutdown)."""
-    factory: sessionmaker[Session] | None = app.extensions.get(EXTENSION_KEY)
-    if factory is not None and factory.kw.get("bind") is not None:
-        factory.kw["bind"].dispose()
+    engine: Engine | None = app.extensions.get(ENGINE_KEY)
+    if engine is not None:
+        engine.dispose()
 
 
 def _close_report_session(_exc: BaseException | None) -> None:
