@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +17,28 @@ from sqlalchemy import create_engine, text
 
 SAMPLE = Path(__file__).parents[1] / "core" / "fixtures" / "sample-course"
 ISSUER_KEY = Ed25519PrivateKey.generate()
+
+
+def exchange(conn: http.client.HTTPConnection, cookies: dict[str, str], method: str, path: str,
+             form: dict[str, str] | None = None, headers: dict[str, str] | None = None
+             ) -> tuple[int, str, dict[str, str]]:
+    """One request on `conn` sending `cookies` (kept up to date from Set-Cookie); redirects
+    are not followed. Returns the status, the page and the headers (lower-case names)."""
+    headers = dict(headers or {})
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    body = None
+    if form is not None:
+        body = urlencode(form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    page = response.read().decode("utf-8", "replace")
+    for name, value in response.getheaders():
+        if name.lower() == "set-cookie":
+            key, _, rest = value.partition("=")
+            cookies[key] = rest.split(";", 1)[0]
+    return response.status, page, {k.lower(): v for k, v in response.getheaders()}
 
 
 def scalar(url: str, sql: str) -> int:

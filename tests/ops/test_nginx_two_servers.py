@@ -18,11 +18,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from tests.conftest import POSTGRES_ENV, SAMPLE_COURSE, create_postgres_database
-from tests.ops.conftest import scalar
+from tests.ops.conftest import exchange, scalar
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NAME = "lernen.example.de"
@@ -179,22 +178,10 @@ class Learner:
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None,
                 expect: int = 200) -> tuple[str, dict[str, str]]:
-        headers = {"Host": NAME}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        page = response.read().decode("utf-8", "replace")
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                key, _, rest = value.partition("=")
-                self.cookies[key] = rest.split(";", 1)[0]
-        assert response.status == expect, f"{method} {path}: {response.status}"
-        return page, {k.lower(): v for k, v in response.getheaders()}
+        status, page, headers = exchange(self.conn, self.cookies, method, path, form,
+                                         {"Host": NAME})
+        assert status == expect, f"{method} {path}: {status}"
+        return page, headers
 
     def token(self, page: str) -> str:
         match = CSRF.search(page)

@@ -15,10 +15,9 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
-from tests.ops.conftest import scalar
+from tests.ops.conftest import exchange, scalar
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ATTEMPT = re.compile(r"/attempts/(\d+)")
@@ -42,22 +41,8 @@ class Browser:
     def request(self, port: int, method: str, path: str,
                 form: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            page = response.read().decode("utf-8", "replace")
-            for name, value in response.getheaders():
-                if name.lower() == "set-cookie":
-                    key, _, rest = value.partition("=")
-                    self.cookies[key] = rest.split(";", 1)[0]
-            return response.status, page, {k.lower(): v for k, v in response.getheaders()}
+            return exchange(conn, self.cookies, method, path, form)
         finally:
             conn.close()
 
