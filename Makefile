@@ -34,17 +34,21 @@ $(RALPH_STAMP):
 
 # The Node counterparts of the tests (node/README.md), when npm exists; without them the
 # tests that need them skip and say how to install.
-node:
+NODE_STAMP := node/node_modules/.installed
+
+$(NODE_STAMP): node/package.json node/package-lock.json
 	@if command -v $(NPM) >/dev/null 2>&1; then \
-	  cd node && $(NPM) ci --ignore-scripts --no-audit --no-fund; \
+	  cd node && $(NPM) ci --ignore-scripts --no-audit --no-fund && touch node_modules/.installed; \
 	else \
 	  echo "npm not found: tests that need node/ will skip (install npm, then: cd node && npm ci)"; \
 	fi
 
+node: $(NODE_STAMP)
+
 run: $(STAMP)
 	$(BIN)/lernmodul run-dev
 
-test: $(STAMP) $(RALPH_STAMP)
+test: $(STAMP) $(RALPH_STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
