@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lernmodul.core.attempts import GRACE
-from lernmodul.db.learning import Attempt, AttemptResult
+from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment
 from lernmodul.services import learning
 from lernmodul.services.courses import CompiledCourses
@@ -95,6 +95,25 @@ def test_quiz_attempt_grades_once_and_double_submit_returns_the_same_result(
     assert session.scalar(select(func.count()).select_from(AttemptResult)) == 1
     progress = learning.progress_by_unit(session, enrolment.id)
     assert progress["grundlagen"].quiz_passed_at == NOW
+
+
+def test_unit_progress_keeps_the_first_pass_and_read_and_the_newest_score(
+        session, learner, sample_version):
+    enrolment, course = enrolled(session, learner, sample_version)
+    passed = learning.start_attempt(session, enrolment=enrolment, course=course,
+                                    unit_id="grundlagen", seed=5, now=NOW)
+    learning.submit_attempt(session, passed, course, right_answers(course, passed), 0, NOW)
+    later = NOW + timedelta(hours=1)
+    failed = learning.start_attempt(session, enrolment=enrolment, course=course,
+                                    unit_id="grundlagen", seed=6, now=later)
+    outcome = learning.submit_attempt(session, failed, course, {}, 0, later)
+    assert not outcome.result.is_passed
+    learning.mark_unit_read(session, enrolment, course, "grundlagen", NOW)
+    learning.mark_unit_read(session, enrolment, course, "grundlagen", later)
+    row = learning.progress_by_unit(session, enrolment.id)["grundlagen"]
+    assert row.quiz_passed_at == NOW and row.read_at == NOW  # the first time stays
+    assert row.last_quiz_points == 0 and row.last_quiz_max_points == outcome.result.max_points
+    assert session.scalar(select(func.count()).select_from(UnitProgress)) == 1
 
 
 def test_stale_form_cannot_overwrite_newer_answers(session, learner, sample_version):

@@ -35,6 +35,7 @@ from lernmodul.core.grading import (
 from lernmodul.core.model import Course, Question
 from lernmodul.core.progress import CourseState, course_is_complete, exam_is_open
 from lernmodul.core.responses import describe, from_json, to_json
+from lernmodul.db.engine import on_conflict_insert
 from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment
 from lernmodul.services.score_return import queue_completion_score, queue_scores
@@ -87,7 +88,9 @@ _ENROLMENT_VERSION_PROGRESS = (
     .outerjoin(UnitProgress, UnitProgress.enrolment_id == Enrolment.id)
     .where(Enrolment.user_id == bindparam("user_id"),
            Enrolment.course_id == bindparam("course_id")))
-_PROGRESS = select(UnitProgress).where(UnitProgress.enrolment_id == bindparam("enrolment_id"))
+# populate_existing: rows written by _record_progress's upsert are read as they are now
+_PROGRESS = (select(UnitProgress).where(UnitProgress.enrolment_id == bindparam("enrolment_id"))
+             .execution_options(populate_existing=True))
 
 
 def find_enrolment_and_version(
@@ -168,29 +171,28 @@ def course_state(enrolment: Enrolment, rows: list[UnitProgress] | Mapping[str, U
         exam_passed=enrolment.exam_passed_at is not None)
 
 
-def _progress_row(session: Session, enrolment_id: int, unit_id: str) -> UnitProgress:
-    row = session.scalars(select(UnitProgress).where(
-        UnitProgress.enrolment_id == enrolment_id, UnitProgress.unit_id == unit_id)).first()
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            row = UnitProgress(enrolment_id=enrolment_id, unit_id=unit_id)
-            session.add(row)
-    except IntegrityError:
-        row = session.scalars(select(UnitProgress).where(
-            UnitProgress.enrolment_id == enrolment_id, UnitProgress.unit_id == unit_id)).one()
-    return row
+def _record_progress(session: Session, enrolment_id: int, unit_id: str, *,
+                     keep_first: Mapping[str, datetime | None] = {},
+                     replace: Mapping[str, float | None] = {}) -> None:
+    """One statement for a unit's progress row, whether it exists or not (INSERT … ON
+    CONFLICT DO UPDATE, atomic against a second tab): the columns of `keep_first` (read_at,
+    quiz_passed_at) keep the first time set, those of `replace` take the new values."""
+    insert = on_conflict_insert(session, UnitProgress)
+    table = UnitProgress.__table__
+    values: dict[str, Any] = {**keep_first, **replace}
+    set_: dict[str, Any] = {name: func.coalesce(table.c[name], insert.excluded[name])
+                            for name in keep_first}
+    set_.update({name: insert.excluded[name] for name in replace})
+    session.execute(insert.values(enrolment_id=enrolment_id, unit_id=unit_id, **values)
+                    .on_conflict_do_update(index_elements=["enrolment_id", "unit_id"],
+                                           set_=set_))
 
 
 def mark_unit_read(session: Session, enrolment: Enrolment, course: Course, unit_id: str,
                    now: datetime) -> None:
     if course.unit(unit_id) is None:
         raise LearningError("no_unit")
-    row = _progress_row(session, enrolment.id, unit_id)
-    if row.read_at is None:
-        row.read_at = now
-    session.flush()
+    _record_progress(session, enrolment.id, unit_id, keep_first={"read_at": now})
     refresh_completion(session, enrolment, course, now)
 
 
@@ -370,11 +372,13 @@ def save_responses(session: Session, attempt: Attempt, responses: Mapping[str, R
         Attempt.revision == expected_revision,
     ).values(responses=values, revision=expected_revision + 1).execution_options(
         synchronize_session=False)).rowcount  # type: ignore[attr-defined]
-    session.refresh(attempt)
     if changed != 1:
+        session.refresh(attempt)
         if attempt.state != rules.AttemptState.IN_PROGRESS:
             return _final_outcome(session, attempt)
         raise StaleAttempt()
+    set_committed_value(attempt, "responses", values)
+    set_committed_value(attempt, "revision", expected_revision + 1)
     return Outcome("saved")
 
 
@@ -392,18 +396,23 @@ def submit_attempt(session: Session, attempt: Attempt, course: Course,
     merged: dict[str, Response] = {**stored_responses(attempt, questions), **responses}
     pass_mark = _pass_mark(course, attempt)
     graded: Result = grade_attempt(questions, drawn, merged, pass_mark)
+    responses_json = {qid: to_json(r) for qid, r in merged.items() if r is not None}
     changed = session.execute(update(Attempt).where(
         Attempt.id == attempt.id, Attempt.state == rules.AttemptState.IN_PROGRESS,
         Attempt.revision == expected_revision,
     ).values(
         state=rules.AttemptState.SUBMITTED, submitted_at=now, revision=expected_revision + 1,
-        responses={qid: to_json(r) for qid, r in merged.items() if r is not None},
+        responses=responses_json,
     ).execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
-    session.refresh(attempt)
     if changed != 1:
+        session.refresh(attempt)
         if attempt.state != rules.AttemptState.IN_PROGRESS:
             return _final_outcome(session, attempt)  # the other click won; same result
         raise StaleAttempt()
+    # this UPDATE made the row what these values say: no need to read it back
+    for name, value in (("state", rules.AttemptState.SUBMITTED), ("submitted_at", now),
+                        ("revision", expected_revision + 1), ("responses", responses_json)):
+        set_committed_value(attempt, name, value)
     result = AttemptResult(
         attempt_id=attempt.id, points=graded.points, max_points=graded.max_points,
         is_passed=graded.passed, graded_at=now,
@@ -412,20 +421,19 @@ def submit_attempt(session: Session, attempt: Attempt, course: Course,
     session.flush()
     if attempt.kind == EXAM:
         note_event(session, EXAM_GRADED, attempt.id)
+    else:
+        _record_progress(session, attempt.enrolment_id, attempt.unit_key,
+                         keep_first={"quiz_passed_at": now if graded.passed else None},
+                         replace={"last_quiz_points": graded.points,
+                                  "last_quiz_max_points": graded.max_points})
+    if not graded.passed and attempt.kind != EXAM:
+        return Outcome(rules.AttemptState.SUBMITTED, result)  # the enrolment is as it was
     enrolment = session.get(Enrolment, attempt.enrolment_id)
     assert enrolment is not None
-    if attempt.kind == QUIZ:
-        row = _progress_row(session, enrolment.id, attempt.unit_key)
-        row.last_quiz_points, row.last_quiz_max_points = graded.points, graded.max_points
-        session.flush()
     if graded.passed:
-        if attempt.kind == QUIZ:
-            row = _progress_row(session, enrolment.id, attempt.unit_key)
-            if row.quiz_passed_at is None:
-                row.quiz_passed_at = now
-        elif enrolment.exam_passed_at is None:
+        if attempt.kind == EXAM and enrolment.exam_passed_at is None:
             enrolment.exam_passed_at = now
-        session.flush()
+            session.flush()
         refresh_completion(session, enrolment, course, now, queue_score=attempt.kind != EXAM)
     if attempt.kind == EXAM:  # passed or failed: the platform's gradebook gets the attempt
         queue_scores(session, user_id=enrolment.user_id, course_id=enrolment.course_id,
