@@ -1,8 +1,8 @@
 """The ceilings for bench/http.py: bare Flask routes under the same gunicorn settings.
 
-- GET /page renders a template of a given size (BARE_PAGE_BYTES): what Flask + Jinja +
-  gunicorn cost on this machine without any of lernmodul's work (no database, no session,
-  no course).
+- GET /page renders a template of a given size (BARE_PAGE_BYTES) with Flask's
+  render_template (compiled once and cached): what Flask + Jinja + gunicorn cost on this
+  machine without any of lernmodul's work (no database, no session, no course).
 - POST /write does one small transaction in lernmodul's database (BARE_DATABASE_URL, the
   same engine settings as the app: SQLite's BEGIN IMMEDIATE, WAL and busy timeout, or
   PostgreSQL): read a row, update it, insert a row. The floor of any write request.
@@ -14,7 +14,8 @@ import os
 import random
 from datetime import UTC, datetime
 
-from flask import Flask, render_template_string
+from flask import Flask, render_template
+from jinja2 import DictLoader
 from sqlalchemy import (
     Column,
     DateTime,
@@ -71,13 +72,16 @@ def count_events(url: str) -> int:
 def create_app() -> Flask:
     """The bare app; the write route only when BARE_DATABASE_URL is set."""
     app = Flask(__name__)
+    # Flask's render_template with a loader: compiled once, then cached, as an app's templates
+    # are (render_template_string would compile the template on every request)
+    app.jinja_loader = DictLoader({"page.html": PAGE})  # type: ignore[assignment]
     size = int(os.environ.get("BARE_PAGE_BYTES", "20000"))
     paragraph = "Bedrohungsmanagement schützt Menschen, bevor etwas passiert. " * 4
     paragraphs = [paragraph] * max(1, size // (len(paragraph.encode()) + 7))
 
     @app.route("/page")
     def page() -> str:
-        return render_template_string(PAGE, title="Einheit", paragraphs=paragraphs)
+        return render_template("page.html", title="Einheit", paragraphs=paragraphs)
 
     url = os.environ.get("BARE_DATABASE_URL")
     if url:

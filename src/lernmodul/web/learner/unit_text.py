@@ -1,4 +1,5 @@
-"""A unit's rendered text, cached per compiled course, unit, language and site root.
+"""A unit's rendered text and whole unit pages, cached per compiled course, unit, language
+and site root.
 
 The text of a unit (title, objectives, body with its self-check forms) is the same for every
 learner of a version: only the CSRF token inside the self-check forms differs. It is rendered
@@ -6,6 +7,12 @@ once with a marker in place of the token and kept; each page puts the session's 
 Versions never change once published, and each process keeps one compiled course per
 version (services.courses.CompiledCourses), so the compiled course object itself names the
 version: an entry keeps that object and is used only for the very same one.
+
+The whole unit page (`cached_page`) is kept the same way under a key that holds everything
+else the page shows (the learner's state in the unit, which menus their roles give, the
+address): it differs between learners only in the CSRF token and the signed-in name, both
+rendered as markers and put in per request. Pages with anything more personal (a message to
+show once, a self-check answered, a query string) are rendered each time.
 """
 
 from __future__ import annotations
@@ -13,18 +20,20 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
 
-from flask import render_template, request
+from flask import render_template, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from lernmodul.core.model import Course, Question, Unit
 
 MAX_ENTRIES = 512
 # hex digits only: HTML escaping leaves it as it is, so it can be found in the output
 _TOKEN_MARK = f"csrf{secrets.token_hex(16)}"
+_NAME_MARK = f"name{secrets.token_hex(16)}"
 
 _lock = threading.Lock()
 _entries: OrderedDict[tuple[int, str, str, str], tuple[Course, str]] = OrderedDict()
@@ -50,6 +59,48 @@ def unit_text(course: Course, unit: Unit, questions: Mapping[str, Question]) -> 
     return Markup(html.replace(_TOKEN_MARK, generate_csrf()))  # noqa: S704  # nosec B704
 
 
+_pages: OrderedDict[tuple[Hashable, ...], tuple[Course, str]] = OrderedDict()
+
+
+class _NamedByMarker:
+    """The signed-in user as a kept page sees them: every attribute theirs, the name a marker."""
+
+    name = _NAME_MARK
+
+    def __init__(self, user: Any) -> None:
+        self._user = user
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._user, attribute)
+
+
+def page_is_cacheable() -> bool:
+    """Whether this request's page may come from the cache: a plain GET with no query string
+    and no message waiting to be shown once."""
+    return request.method == "GET" and not request.query_string and "_flashes" not in session
+
+
+def cached_page(course: Course, key: tuple[Hashable, ...], user: Any,
+                render: Callable[..., str]) -> str:
+    """The page under `key` (the caller's key: everything the page shows but the CSRF token
+    and the user's name), rendered by `render(csrf_token=…, current_user=…)` on a miss;
+    returned with this session's token and the user's name in place."""
+    full_key = (id(course), str(get_locale()), request.script_root, request.path, *key)
+    html = None
+    with _lock:
+        entry = _pages.get(full_key)
+        if entry is not None and entry[0] is course:
+            html = entry[1]
+            _pages.move_to_end(full_key)
+    if html is None:
+        html = render(csrf_token=lambda: _TOKEN_MARK, current_user=_NamedByMarker(user))
+        with _lock:
+            _pages[full_key] = (course, html)
+            while len(_pages) > MAX_ENTRIES:
+                _pages.popitem(last=False)
+    return html.replace(_TOKEN_MARK, generate_csrf()).replace(_NAME_MARK, str(escape(user.name)))
+
+
 def cached_units() -> int:
     """How many unit texts are kept (for tests and diagnostics)."""
     with _lock:
@@ -57,6 +108,13 @@ def cached_units() -> int:
 
 
 def clear() -> None:
-    """Forgets every kept text (tests)."""
+    """Forgets every kept text and page (tests)."""
     with _lock:
         _entries.clear()
+        _pages.clear()
+
+
+def cached_pages() -> int:
+    """How many unit pages are kept (for tests and diagnostics)."""
+    with _lock:
+        return len(_pages)

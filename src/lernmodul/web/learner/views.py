@@ -50,7 +50,7 @@ from lernmodul.services import courses as course_service
 from lernmodul.services import learning, reviews
 from lernmodul.web.access import login_required_any, require_roles
 from lernmodul.web.database import get_session
-from lernmodul.web.learner.unit_text import unit_text
+from lernmodul.web.learner.unit_text import cached_page, page_is_cacheable, unit_text
 from lernmodul.web.navigation import home_url
 from lernmodul.web.request_values import parse_int
 from lernmodul.web.security import media_response, render_error
@@ -216,15 +216,26 @@ def _render_unit(place: Place, unit: Unit, checked: dict[str, Any] | None = None
     last_result = progress if progress is not None and progress.last_quiz_points is not None \
         else None
     questions = {q.id: q for q in unit.questions}
-    text = None if checked else unit_text(place.course, unit, questions)
-    return render_template(
-        "learner/unit.html", place=place, course=place.course, unit=unit,
-        questions=questions, checked=checked or {}, text=text,
+    context: dict[str, Any] = dict(
+        place=place, course=place.course, unit=unit, questions=questions,
+        checked=checked or {},
         previous=units[index - 1] if index > 0 else None,
         next=units[index + 1] if index + 1 < len(units) else None,
         is_read=unit.id in place.state.read_units,
         quiz_passed=unit.id in place.state.passed_quizzes, last_result=last_result,
-        position=index + 1), status
+        position=index + 1)
+    if not checked and page_is_cacheable():
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        key = ("unit", unit.id, bool(place.enrolment and place.enrolment.course_version_id),
+               context["is_read"], context["quiz_passed"],
+               None if last_result is None else (last_result.last_quiz_points,
+                                                 last_result.last_quiz_max_points),
+               user.has_role("learner"), user.has_role("trainer", "admin"),
+               user.has_role("hr"), user.has_role("admin"))
+        return cached_page(place.course, key, user, lambda **marks: render_template(
+            "learner/unit.html", text=None, **context, **marks)), status
+    text = None if checked else unit_text(place.course, unit, questions)
+    return render_template("learner/unit.html", text=text, **context), status
 
 
 @bp.app_template_filter("self_check_order")
