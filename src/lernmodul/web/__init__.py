@@ -13,6 +13,7 @@ from jinja2 import FileSystemLoader
 
 from lernmodul.web import (
     access,
+    chrome,
     database,
     i18n,
     outbox_edge,
@@ -60,6 +61,7 @@ def create_app(
     report_database.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
+    chrome.init_app(app)
     auth_settings.init_app(app)
     sessions.init_app(app)
     access.init_app(app)

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, current_app, g, request
+from flask import Flask, Response, abort, current_app, g, has_request_context, request
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
@@ -44,6 +44,7 @@ from lernmodul.db.models import utcnow
 from lernmodul.services.audit import record_event
 
 EXTENSION_KEY = "lernmodul.db"
+_Refusing = TypeVar("_Refusing", Session, "sessionmaker[Session]")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -55,17 +56,21 @@ class Database:
     read_sessions: sessionmaker[Session]
     #: the engine of a write request's session: a read phase, then the write (phased_engine)
     request_engine: Engine
+    #: read sessions of GET/HEAD requests: they refuse writes (listeners set once, here)
+    request_read_sessions: sessionmaker[Session]
 
 
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"],
                          ping_after_idle=app.config["DATABASE_PING_AFTER_IDLE_SECONDS"],
                          prepare_threshold=app.config["DATABASE_PREPARE_THRESHOLD"])
+    reading = read_only_engine(engine)
     app.extensions[EXTENSION_KEY] = Database(
         engine=engine,
         sessions=make_session_factory(engine),
-        read_sessions=make_session_factory(read_only_engine(engine)),
+        read_sessions=make_session_factory(reading),
         request_engine=phased_engine(engine),
+        request_read_sessions=refuse_writes(make_session_factory(reading)),
     )
     app.after_request(_finish_transaction)
     app.teardown_appcontext(_close_session)
@@ -81,7 +86,7 @@ def get_session() -> Session:
     if "db_session" not in g:
         database = get_database()
         if request.method in SAFE_METHODS:
-            g.db_session = refuse_writes(database.read_sessions())
+            g.db_session = database.request_read_sessions()
         else:
             # the write session factory (its listeners apply), on the phased engine
             g.db_session = database.sessions(bind=database.request_engine)
@@ -89,12 +94,12 @@ def get_session() -> Session:
     return session
 
 
-def refuse_writes(session: Session) -> Session:
-    """Makes `session` raise `ReadRequestWrite` on any flush with changes and on any
-    INSERT, UPDATE or DELETE; returns it."""
-    event.listen(session, "before_flush", _refuse_flush)
-    event.listen(session, "do_orm_execute", _refuse_statement)
-    return session
+def refuse_writes(target: _Refusing) -> _Refusing:
+    """Makes the session (or every session of the factory) `target` raise `ReadRequestWrite`
+    on any flush with changes and on any INSERT, UPDATE or DELETE; returns it."""
+    event.listen(target, "before_flush", _refuse_flush)
+    event.listen(target, "do_orm_execute", _refuse_statement)
+    return target
 
 
 class ReadRequestWrite(RuntimeError):
@@ -102,8 +107,8 @@ class ReadRequestWrite(RuntimeError):
 
 
 def _refuse_write() -> None:
-    raise ReadRequestWrite(f"{request.method} {request.path} tried to write in its read "
-                           "transaction")
+    where = f"{request.method} {request.path}" if has_request_context() else "a read session"
+    raise ReadRequestWrite(f"{where} tried to write in its read transaction")
 
 
 def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:

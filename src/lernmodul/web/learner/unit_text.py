@@ -17,7 +17,6 @@ show once, a self-check answered, a query string) are rendered each time.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
@@ -26,14 +25,15 @@ from typing import Any
 from flask import render_template, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from lernmodul.core.model import Course, Question, Unit
+from lernmodul.web.chrome import NAME_MARK, TOKEN_MARK, NamedByMarker, personalise
 
 MAX_ENTRIES = 512
-# hex digits only: HTML escaping leaves it as it is, so it can be found in the output
-_TOKEN_MARK = f"csrf{secrets.token_hex(16)}"
-_NAME_MARK = f"name{secrets.token_hex(16)}"
+# the site header's markers (web/chrome.py): a kept page holds a kept header unchanged
+_TOKEN_MARK = TOKEN_MARK
+_NAME_MARK = NAME_MARK
 
 _lock = threading.Lock()
 _entries: OrderedDict[tuple[int, str, str, str], tuple[Course, str]] = OrderedDict()
@@ -62,18 +62,6 @@ def unit_text(course: Course, unit: Unit, questions: Mapping[str, Question]) -> 
 _pages: OrderedDict[tuple[Hashable, ...], tuple[Course, str]] = OrderedDict()
 
 
-class _NamedByMarker:
-    """The signed-in user as a kept page sees them: every attribute theirs, the name a marker."""
-
-    name = _NAME_MARK
-
-    def __init__(self, user: Any) -> None:
-        self._user = user
-
-    def __getattr__(self, attribute: str) -> Any:
-        return getattr(self._user, attribute)
-
-
 def page_is_cacheable() -> bool:
     """Whether this request's page may come from the cache: a plain GET with no query string
     and no message waiting to be shown once."""
@@ -93,12 +81,12 @@ def cached_page(course: Course, key: tuple[Hashable, ...], user: Any,
             html = entry[1]
             _pages.move_to_end(full_key)
     if html is None:
-        html = render(csrf_token=lambda: _TOKEN_MARK, current_user=_NamedByMarker(user))
+        html = render(csrf_token=lambda: _TOKEN_MARK, current_user=NamedByMarker(user))
         with _lock:
             _pages[full_key] = (course, html)
             while len(_pages) > MAX_ENTRIES:
                 _pages.popitem(last=False)
-    return html.replace(_TOKEN_MARK, generate_csrf()).replace(_NAME_MARK, str(escape(user.name)))
+    return personalise(html, generate_csrf(), user.name)
 
 
 def cached_units() -> int:
