@@ -144,7 +144,8 @@ def authenticate(
     """
     user = find_user_by_login(session, login)
     account = login_throttle.user_key(user.id) if user else login_throttle.account_key(login)
-    keys = [account, login_throttle.pair_key(account, ip), login_throttle.ip_key(ip)]
+    address = login_throttle.ip_key(ip)
+    keys = [account, login_throttle.pair_key(account, ip), address]
     state = login_throttle.precheck(session, keys, now, limits)
     if state.is_blocked:
         return _throttled(state)
@@ -154,11 +155,13 @@ def authenticate(
         ok = verify_password(hasher, user.password_hash if user else None, password)
     rehashed = (hash_password(hasher, password) if ok and user and user.password_hash
                 and needs_rehash(hasher, user.password_hash) else None)
-    rows = login_throttle.lock_throttles(session, keys, now)
+    succeeds = bool(user and ok and user.is_active and (allow_demo or not user.is_demo))
+    # a sign-in that succeeds leaves the address's counter as it is: it only reads it
+    rows = login_throttle.lock_throttles(session, keys, now, shared=(address,) if succeeds else ())
     state = login_throttle.check_throttles(rows, now, limits)  # again, on the locked rows
     if state.is_blocked:
         return _throttled(state)
-    if user is None or not ok or not user.is_active or (user.is_demo and not allow_demo):
+    if not succeeds:
         login_throttle.record_failure(session, rows, now, limits)
         record_event(
             session,
@@ -169,6 +172,7 @@ def authenticate(
             detail={"ip": ip},
         )
         return LoginResult(LoginOutcome.INVALID)
+    assert user is not None  # succeeds
     login_throttle.record_success(session, rows)
     if rehashed is not None:
         user.password_hash = rehashed

@@ -22,7 +22,9 @@ A sign-in reads its counters without a lock first (`precheck`: an attempt over a
 refused before any password is hashed or any directory asked), checks the password, and only
 then locks the counter rows (`lock_throttles`: SELECT … FOR UPDATE on PostgreSQL; on SQLite
 its INSERT begins the request's write transaction) to check the limits again and record the
-outcome. So concurrent attempts cannot slip past a limit or a delay — an attempt that another
+outcome (a right password reads the address's row FOR SHARE: it does not change it, and
+sign-ins of one office behind one address do not queue behind each other). So concurrent
+attempts cannot slip past a limit or a delay — an attempt that another
 one pushed over the limit meanwhile is answered THROTTLED whatever its password — and the
 slow password check holds no lock. Attempts refused by a limit do not count.
 """
@@ -31,8 +33,10 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -129,20 +133,33 @@ def precheck(session: Session, keys: list[str], now: datetime,
     return check_throttles(list(rows), now, limits)
 
 
-def lock_throttles(session: Session, keys: list[str], now: datetime) -> list[LoginThrottle]:
-    """Creates missing counter rows and locks them, in a fixed order (no deadlocks)."""
+def lock_throttles(session: Session, keys: list[str], now: datetime, *,
+                   shared: Collection[str] = ()) -> list[LoginThrottle]:
+    """Creates missing counter rows and locks them, in a fixed order (no deadlocks).
+
+    The rows of `shared` are locked FOR SHARE on PostgreSQL, the others FOR UPDATE: a
+    sign-in whose password was right only reads the address's counter (`record_success`
+    leaves it as it is), so right passwords from one address — a whole office behind one
+    NAT or proxy address — do not wait for each other, while a failure from there (which
+    counts on the address, FOR UPDATE) still waits for them and they for it. Only rows
+    that the transaction will not change may be in `shared`."""
     keys = sorted(set(keys))
     values = [{"key": k, "failures": 0, "window_started_at": now} for k in keys]
     session.execute(on_conflict_insert(session, LoginThrottle).values(values)
                     .on_conflict_do_nothing())
-    rows = session.scalars(
-        select(LoginThrottle)
-        .where(LoginThrottle.key.in_(keys))
-        .order_by(LoginThrottle.key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    return list(rows)
+    if session.get_bind().dialect.name != "postgresql":
+        shared = ()  # SQLite: the write transaction itself is the lock
+    rows: list[LoginThrottle] = []
+    # consecutive keys of the same lock mode, in key order: one statement per run
+    for is_shared, run in groupby(keys, key=lambda k: k in shared):
+        rows.extend(session.scalars(
+            select(LoginThrottle)
+            .where(LoginThrottle.key.in_(list(run)))
+            .order_by(LoginThrottle.key)
+            .with_for_update(read=is_shared)
+            .execution_options(populate_existing=True)
+        ))
+    return rows
 
 
 def _row_state(row: LoginThrottle, now: datetime, limits: ThrottleLimits) -> ThrottleState:
