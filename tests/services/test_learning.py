@@ -266,6 +266,37 @@ def test_concurrent_starts_at_the_limit_open_exactly_one(sessions, learner, samp
     check.close()
 
 
+def test_concurrent_quiz_starts_open_one_attempt_and_a_later_visit_gets_it(
+        sessions, learner, sample_version):
+    """A quiz's open attempt is opened by one INSERT … ON CONFLICT DO NOTHING: 8 tabs at the
+    same moment open exactly one, all of them get it, and so does the next visit (with a
+    different seed: the questions drawn first stay)."""
+    setup = sessions()
+    enrolment, course = enrolled(setup, learner, sample_version)
+    setup.commit()
+    enrolment_id, unit_id = enrolment.id, next(u.id for u in course.units if u.quiz)
+    setup.close()
+    opened = []
+
+    def start(index, seed=None):
+        s = sessions()
+        try:
+            attempt = learning.start_attempt(s, enrolment=s.get(Enrolment, enrolment_id),
+                                             course=load(s, sample_version)[1],
+                                             unit_id=unit_id, seed=seed or 100 + index, now=NOW)
+            s.commit()
+            opened.append((attempt.id, attempt.seed))
+        finally:
+            s.close()
+
+    assert run_concurrently(8, start) == []
+    start(0, seed=999)
+    assert len(set(opened)) == 1
+    check = sessions()
+    assert check.scalar(select(func.count()).select_from(Attempt)) == 1
+    check.close()
+
+
 def test_a_start_that_races_the_last_attempt_gets_that_attempt(
         request_sessions, sessions, learner, sample_version):
     """Start B looks for an open attempt (none), then start A opens and commits the last

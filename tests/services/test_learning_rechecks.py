@@ -50,6 +50,41 @@ def test_a_course_started_meanwhile_is_not_started_again(
     assert events == []  # and is reported once
 
 
+def test_a_self_enrolment_made_meanwhile_is_taken_not_made_again(
+        request_sessions, sessions, learner, sample_version):
+    late = request_sessions()
+    assert learning.find_enrolment(late, learner.id, "beispielkurs") is None  # read: none
+    first = sessions()
+    learning.start_course(first, learner.id, load(first, sample_version)[0], NOW)
+    first.commit()
+    first.close()
+
+    later = NOW + timedelta(minutes=5)
+    enrolment = learning.start_course(late, learner.id, load(late, sample_version)[0], later,
+                                      enrolment=None)
+    events = list(_events(late))
+    late.commit()
+    assert enrolment.started_at == NOW and enrolment.course_version_id is not None
+    assert events == []
+    assert late.scalar(select(func.count()).select_from(Enrolment)
+                       .where(Enrolment.user_id == learner.id)) == 1
+    late.close()
+
+
+def test_a_first_start_enrols_and_starts_in_one_statement(sessions, learner, sample_version):
+    session = sessions()
+    version = load(session, sample_version)[0]
+    statements: list[str] = []
+    event.listen(session.get_bind(), "before_cursor_execute",
+                 lambda _c, _cur, sql, *_a: statements.append(sql.split()[0]))
+    enrolment = learning.start_course(session, learner.id, version, NOW, enrolment=None)
+    assert statements == ["INSERT"]
+    assert (enrolment.course_version_id, enrolment.started_at) == (version.id, NOW)
+    assert _events(session) == [(learning.COURSE_STARTED, enrolment.id)]
+    session.commit()
+    session.close()
+
+
 def test_a_course_completed_meanwhile_is_not_completed_again(
         request_sessions, sessions, learner, sample_version):
     setup = sessions()

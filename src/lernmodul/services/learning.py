@@ -1,4 +1,6 @@
-"""The learner's use cases: enrol, read units, take quizzes and the exam, complete a course.
+"""The learner's use cases: enrol, read units, take quizzes and the exam, complete a course
+(enrolments, progress and completion live in services/progress.py; this module offers its
+names too).
 
 Every function takes the Session and the time; none commits. Submissions are idempotent: a
 conditional UPDATE moves an attempt out of `in_progress` exactly once, and a unique key allows
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -33,37 +35,71 @@ from lernmodul.core.grading import (
     grade_attempt,
 )
 from lernmodul.core.model import Course, Question
-from lernmodul.core.progress import CourseState, course_is_complete, exam_is_open
+from lernmodul.core.progress import exam_is_open
 from lernmodul.core.responses import describe, from_json, to_json
 from lernmodul.db.engine import on_conflict_insert
-from lernmodul.db.learning import Attempt, AttemptResult, UnitProgress
+from lernmodul.db.learning import Attempt, AttemptResult
 from lernmodul.db.models import CourseVersion, Enrolment
-from lernmodul.services.score_return import queue_completion_score, queue_scores
+from lernmodul.services.progress import (
+    COMPLETED_KEY,
+    COURSE_COMPLETED,
+    COURSE_STARTED,
+    EVENTS_KEY,
+    EXAM_GRADED,
+    UNREAD,
+    LearningError,
+    course_state,
+    find_enrolment,
+    find_enrolment_and_version,
+    list_enrolments,
+    mark_unit_read,
+    note_event,
+    progress_by_unit,
+    progress_for,
+    record_progress,
+    refresh_completion,
+    start_course,
+)
+from lernmodul.services.score_return import queue_scores
+
+# this module's names and those of services/progress.py it offers (one import for the edge)
+__all__ = [
+    "COMPLETED_KEY",
+    "COURSE_COMPLETED",
+    "COURSE_STARTED",
+    "EVENTS_KEY",
+    "EXAM",
+    "EXAM_GRADED",
+    "OPEN_ATTEMPTS",
+    "QUIZ",
+    "UNREAD",
+    "LearningError",
+    "Outcome",
+    "StaleAttempt",
+    "count_attempts",
+    "course_state",
+    "drawn_questions",
+    "find_enrolment",
+    "find_enrolment_and_version",
+    "find_open_attempt",
+    "find_result",
+    "get_attempt_and_version",
+    "list_enrolments",
+    "mark_unit_read",
+    "note_event",
+    "open_attempt_data",
+    "progress_by_unit",
+    "progress_for",
+    "refresh_completion",
+    "save_responses",
+    "start_attempt",
+    "start_course",
+    "stored_responses",
+    "submit_attempt",
+]
 
 QUIZ = "quiz"
 EXAM = "exam"
-#: Session.info key: ids of the enrolments completed in the session's transaction.
-COMPLETED_KEY = "lernmodul.completed_enrolments"
-#: Session.info key: the learning events of the session's transaction, in order, as
-#: (event, id) pairs — ("course_started", enrolment id), ("course_completed", enrolment id),
-#: ("exam_graded", attempt id). Read before the commit (learning records, lernmodul.xapi).
-EVENTS_KEY = "lernmodul.learning_events"
-COURSE_STARTED = "course_started"
-COURSE_COMPLETED = "course_completed"
-EXAM_GRADED = "exam_graded"
-
-
-def note_event(session: Session, event: str, row_id: int) -> None:
-    """Records a learning event of this transaction for whoever reads EVENTS_KEY at commit."""
-    session.info.setdefault(EVENTS_KEY, []).append((event, row_id))
-
-
-class LearningError(Exception):
-    """A refusal with a code the edge turns into a message (and a 4xx)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 class StaleAttempt(LearningError):
@@ -71,148 +107,6 @@ class StaleAttempt(LearningError):
 
     def __init__(self) -> None:
         super().__init__("stale")
-
-
-# --- enrolments ----------------------------------------------------------------------------
-
-
-def find_enrolment(session: Session, user_id: int, course_id: str) -> Enrolment | None:
-    return session.scalars(select(Enrolment).where(
-        Enrolment.user_id == user_id, Enrolment.course_id == course_id)).first()
-
-
-# Statements of every learner page, built once: building one costs about as much as running it.
-_ENROLMENT_VERSION_PROGRESS = (
-    select(Enrolment, CourseVersion, UnitProgress)
-    .outerjoin(CourseVersion, CourseVersion.id == Enrolment.course_version_id)
-    .outerjoin(UnitProgress, UnitProgress.enrolment_id == Enrolment.id)
-    .where(Enrolment.user_id == bindparam("user_id"),
-           Enrolment.course_id == bindparam("course_id")))
-# populate_existing: rows written by _record_progress's upsert are read as they are now
-_PROGRESS = (select(UnitProgress).where(UnitProgress.enrolment_id == bindparam("enrolment_id"))
-             .execution_options(populate_existing=True))
-
-
-def find_enrolment_and_version(
-        session: Session, user_id: int, course_id: str
-) -> tuple[Enrolment | None, CourseVersion | None, dict[str, UnitProgress]]:
-    """The learner's enrolment, the version they take and their progress by unit: one query."""
-    rows = session.execute(_ENROLMENT_VERSION_PROGRESS,
-                           {"user_id": user_id, "course_id": course_id}).all()
-    if not rows:
-        return None, None, {}
-    progress = {row[2].unit_id: row[2] for row in rows if row[2] is not None}
-    return rows[0][0], rows[0][1], progress
-
-
-def list_enrolments(session: Session, user_id: int) -> list[Enrolment]:
-    return list(session.scalars(select(Enrolment).where(Enrolment.user_id == user_id)))
-
-
-def start_course(session: Session, user_id: int, version: CourseVersion,
-                 now: datetime) -> Enrolment:
-    """Enrols (if not assigned already) and fixes the version the learner will take."""
-    enrolment = find_enrolment(session, user_id, version.course_id)
-    if enrolment is None:
-        try:
-            with session.begin_nested():
-                enrolment = Enrolment(user_id=user_id, course_id=version.course_id,
-                                      assigned_at=now, is_mandatory=False)
-                session.add(enrolment)
-        except IntegrityError:  # a second tab enrolled at the same moment
-            enrolment = find_enrolment(session, user_id, version.course_id)
-            assert enrolment is not None
-    if enrolment.course_version_id is None:
-        # only if nobody (a second tab) started it since it was read
-        started = _set_if_empty(session, enrolment, Enrolment.course_version_id,
-                                course_version_id=version.id, started_at=now)
-        if started:
-            note_event(session, COURSE_STARTED, enrolment.id)
-    return enrolment
-
-
-def _set_if_empty(session: Session, enrolment: Enrolment, column: Any, **values: Any) -> bool:
-    """UPDATE enrolments SET values WHERE id = … AND column IS NULL. Whether this transaction
-    set them; if another one did first, the enrolment is read again."""
-    changed = session.execute(update(Enrolment).where(
-        Enrolment.id == enrolment.id, column.is_(None)).values(**values).execution_options(
-        synchronize_session=False)).rowcount  # type: ignore[attr-defined]
-    if changed != 1:
-        session.refresh(enrolment)
-        return False
-    for name, value in values.items():
-        set_committed_value(enrolment, name, value)
-    return True
-
-
-# --- progress ------------------------------------------------------------------------------
-
-
-def progress_by_unit(session: Session, enrolment_id: int) -> dict[str, UnitProgress]:
-    rows = session.scalars(_PROGRESS, {"enrolment_id": enrolment_id})
-    return {row.unit_id: row for row in rows}
-
-
-def progress_for(session: Session, enrolment_ids: list[int]) -> dict[int, list[UnitProgress]]:
-    found: dict[int, list[UnitProgress]] = {i: [] for i in enrolment_ids}
-    if enrolment_ids:
-        for row in session.scalars(select(UnitProgress).where(
-                UnitProgress.enrolment_id.in_(enrolment_ids))):
-            found[row.enrolment_id].append(row)
-    return found
-
-
-def course_state(enrolment: Enrolment, rows: list[UnitProgress] | Mapping[str, UnitProgress]
-                 ) -> CourseState:
-    values = list(rows.values()) if isinstance(rows, Mapping) else rows
-    return CourseState(
-        read_units=frozenset(r.unit_id for r in values if r.read_at is not None),
-        passed_quizzes=frozenset(r.unit_id for r in values if r.quiz_passed_at is not None),
-        exam_passed=enrolment.exam_passed_at is not None)
-
-
-def _record_progress(session: Session, enrolment_id: int, unit_id: str, *,
-                     keep_first: Mapping[str, datetime | None] = {},
-                     replace: Mapping[str, float | None] = {}) -> None:
-    """One statement for a unit's progress row, whether it exists or not (INSERT … ON
-    CONFLICT DO UPDATE, atomic against a second tab): the columns of `keep_first` (read_at,
-    quiz_passed_at) keep the first time set, those of `replace` take the new values."""
-    insert = on_conflict_insert(session, UnitProgress)
-    table = UnitProgress.__table__
-    values: dict[str, Any] = {**keep_first, **replace}
-    set_: dict[str, Any] = {name: func.coalesce(table.c[name], insert.excluded[name])
-                            for name in keep_first}
-    set_.update({name: insert.excluded[name] for name in replace})
-    session.execute(insert.values(enrolment_id=enrolment_id, unit_id=unit_id, **values)
-                    .on_conflict_do_update(index_elements=["enrolment_id", "unit_id"],
-                                           set_=set_))
-
-
-def mark_unit_read(session: Session, enrolment: Enrolment, course: Course, unit_id: str,
-                   now: datetime) -> None:
-    if course.unit(unit_id) is None:
-        raise LearningError("no_unit")
-    _record_progress(session, enrolment.id, unit_id, keep_first={"read_at": now})
-    refresh_completion(session, enrolment, course, now)
-
-
-def refresh_completion(session: Session, enrolment: Enrolment, course: Course,
-                       now: datetime, *, queue_score: bool = True) -> bool:
-    """Records the completion once the course's rules are met, and queues its score for the
-    learner's LTI platforms (unless the caller queues its own). Returns whether complete."""
-    if enrolment.completed_at is not None:
-        return True
-    state = course_state(enrolment, progress_by_unit(session, enrolment.id))
-    if course_is_complete(course, state):
-        if not _set_if_empty(session, enrolment, Enrolment.completed_at, completed_at=now):
-            return enrolment.completed_at is not None  # another request completed it
-        # tells the caller's edge that this transaction completed a course (certificates)
-        session.info.setdefault(COMPLETED_KEY, set()).add(enrolment.id)
-        note_event(session, COURSE_COMPLETED, enrolment.id)
-        if queue_score:
-            queue_completion_score(session, enrolment, now)
-        return True
-    return False
 
 
 # --- attempts ------------------------------------------------------------------------------
@@ -265,7 +159,9 @@ def start_attempt(session: Session, *, enrolment: Enrolment, course: Course,
         raise LearningError("not_started")
     kind = QUIZ if unit_id else EXAM
     unit_key = unit_id or ""
-    open_attempt = find_open_attempt(session, enrolment.id, kind, unit_key)
+    # a quiz's open attempt is found by its INSERT below (one statement when there is none)
+    open_attempt = None if kind == QUIZ else find_open_attempt(session, enrolment.id, kind,
+                                                              unit_key)
     if open_attempt is not None:
         return open_attempt
     deadline_at = None
@@ -293,12 +189,28 @@ def start_attempt(session: Session, *, enrolment: Enrolment, course: Course,
             raise LearningError("no_attempts_left")
         drawn = assemble_exam(course, seed)
         deadline_at = rules.deadline(now, course.exam.time_limit, extra_time_percent)
-    attempt = Attempt(
+    values = dict(
         user_id=enrolment.user_id, enrolment_id=enrolment.id,
         course_version_id=enrolment.course_version_id, kind=kind, unit_key=unit_key, seed=seed,
         questions=[[d.question_id, list(d.option_order)] for d in drawn], responses={},
         revision=0, state=rules.AttemptState.IN_PROGRESS, started_at=now,
         deadline_at=deadline_at)
+    if kind == QUIZ:
+        # one statement: the new open attempt, unless one is open already (the partial
+        # unique index of open attempts: an earlier visit, or another tab in the same
+        # moment), which is then the learner's
+        inserted = session.scalars(
+            on_conflict_insert(session, Attempt).values(**values)
+            .on_conflict_do_nothing(index_elements=["enrolment_id", "kind", "unit_key"],
+                                    index_where=OPEN_ATTEMPTS)
+            .returning(Attempt)).first()
+        if inserted is not None:
+            return inserted
+        existing = find_open_attempt(session, enrolment.id, kind, unit_key)
+        if existing is None:
+            raise LearningError("stale")  # submitted meanwhile in another tab: try once more
+        return existing
+    attempt = Attempt(**values)
     try:
         with session.begin_nested():
             session.add(attempt)
@@ -316,6 +228,11 @@ def start_attempt(session: Session, *, enrolment: Enrolment, course: Course,
     except _OverLimit:
         raise LearningError("no_attempts_left") from None
     return attempt
+
+
+# the predicate of the partial unique index of open attempts (db/learning.py), as it is written
+# there: the database matches ON CONFLICT … WHERE against it literally
+OPEN_ATTEMPTS = text("state = 'in_progress'")
 
 
 class _OverLimit(Exception):
@@ -422,7 +339,7 @@ def submit_attempt(session: Session, attempt: Attempt, course: Course,
     if attempt.kind == EXAM:
         note_event(session, EXAM_GRADED, attempt.id)
     else:
-        _record_progress(session, attempt.enrolment_id, attempt.unit_key,
+        record_progress(session, attempt.enrolment_id, attempt.unit_key,
                          keep_first={"quiz_passed_at": now if graded.passed else None},
                          replace={"last_quiz_points": graded.points,
                                   "last_quiz_max_points": graded.max_points})

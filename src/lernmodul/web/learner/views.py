@@ -196,7 +196,8 @@ def _resume_unit(place: Place) -> Unit | None:
 def start_course(course_id: str) -> Response:
     session = get_session()
     place = load_place(course_id)
-    learning.start_course(session, current_user.id, place.version, utcnow())
+    learning.start_course(session, current_user.id, place.version, utcnow(),
+                          enrolment=place.enrolment)
     unit = _resume_unit(place) or place.course.units[0]
     return redirect(url_for("learner.unit_page", course_id=course_id, unit_id=unit.id), 303)
 
