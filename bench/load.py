@@ -17,7 +17,8 @@ learner's stored hash is one made with them (hashed once, so that setting up is 
 report then adds what one password check costs (wall and CPU seconds, in-process) and whether
 the logins of the run alone need more CPU than the cores give within the ramp. The server's
 CPU seconds during the run (gunicorn and its workers, and the PostgreSQL backends of the
-database when the server runs on this machine; from /proc) are reported either way.
+database when the server runs on this machine; from /proc) and the load client's own CPU
+seconds (it runs on the same cores) are reported either way.
 Needs a PostgreSQL server (--server, default $LERNMODUL_TEST_POSTGRES); a scratch database
 is created there and dropped at the end.
 """
@@ -204,8 +205,10 @@ def main() -> None:
                 for _ in range(args.workers * 2):  # each worker compiles the course once
                     Learner(port).request("GET", "/login")
                 cpu_before, db_before = tree_cpu(server.pid), database_cpu(url)
+                client_before = time.process_time()
                 results, elapsed = run(port, load_emails, course, unit, args)
                 server_cpu = tree_cpu(server.pid) - cpu_before
+                client_cpu = time.process_time() - client_before
                 rss = worker_rss_mb(server.pid)
                 db_cpu = sum(cpu - db_before.get(pid, 0.0)
                              for pid, cpu in database_cpu(url).items())
@@ -213,6 +216,7 @@ def main() -> None:
                 stop_server(server)
             duplicates = count_duplicates(url)
             costs = {"server_cpu_s": server_cpu, "db_cpu_s": db_cpu, "worker_rss_mb": rss,
+                     "client_cpu_s": client_cpu,
                      **password_check_cost(args)}
             report(results, elapsed, duplicates, args, costs)
             if args.profile:
@@ -372,11 +376,13 @@ def report(results: list[tuple[str, float, bool]], elapsed: float, duplicates: i
     completed = sum(1 for s, _, ok in results if s == "submit" and ok)
     cpu_per_journey = costs["server_cpu_s"] / max(1, args.learners)
     db_per_journey = costs["db_cpu_s"] / max(1, args.learners)
+    client_per_journey = costs["client_cpu_s"] / max(1, args.learners)
     if not only_last:
         print(f"server CPU: {costs['server_cpu_s']:.1f} s in all, {cpu_per_journey * 1000:.0f} ms "
               f"per learner's journey (all four steps, 9 requests); PostgreSQL backends: "
-              f"{costs['db_cpu_s']:.1f} s, {db_per_journey * 1000:.0f} ms per journey; largest "
-              f"worker {costs['worker_rss_mb']:.0f} MB resident")
+              f"{costs['db_cpu_s']:.1f} s, {db_per_journey * 1000:.0f} ms per journey; the load "
+              f"client: {client_per_journey * 1000:.0f} ms per journey; largest worker "
+              f"{costs['worker_rss_mb']:.0f} MB resident")
         print(f"one password check ({hashing} parameters, in-process): "
               f"{costs['check_ms']:.1f} ms wall, {costs['check_cpu_ms']:.1f} ms CPU; "
               f"{args.learners} logins need {costs['login_hash_core_s']:.1f} s of all "
@@ -386,6 +392,7 @@ def report(results: list[tuple[str, float, bool]], elapsed: float, duplicates: i
               f"server_cpu_s={costs['server_cpu_s']:.1f}",
               f"cpu_ms_per_journey={cpu_per_journey * 1000:.0f}",
               f"db_cpu_ms_per_journey={db_per_journey * 1000:.0f}",
+              f"client_cpu_ms_per_journey={client_per_journey * 1000:.0f}",
               f"worker_rss_mb={costs['worker_rss_mb']:.0f}",
               f"check_ms={costs['check_ms']:.1f}", f"check_cpu_ms={costs['check_cpu_ms']:.1f}",
               f"login_hash_share={costs['login_hash_share']:.2f}"]
