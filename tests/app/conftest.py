@@ -12,10 +12,12 @@ argument with a NUL byte (the other arguments keep their sample values).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from flask import template_rendered
 
 SAMPLE_ARGUMENTS: dict[str, Any] = {"filename": "style.css"}
 # label -> (converter kind it replaces, value): ids past PostgreSQL's integer and SQLite's
@@ -144,3 +146,15 @@ def admin(app: Any, make_user: Any, login: Any) -> Any:
     assert login(client, ADMIN_EMAIL).status_code == 302
     client.user = user
     return client
+
+
+@pytest.fixture
+def rendered(app: Any) -> Iterator[list[str]]:
+    """The names of the templates rendered while the test runs."""
+    names: list[str] = []
+
+    def record(_sender: Any, template: Any, context: Any, **_extra: Any) -> None:
+        names.append(template.name)
+
+    with template_rendered.connected_to(record, app):
+        yield names

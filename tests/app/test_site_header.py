@@ -5,27 +5,12 @@ CSRF token, and nobody sees another role's menu."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
-from flask import template_rendered
 
 from lernmodul.web import chrome
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 HEADER = re.compile(r'<header class="site-header">.*?</header>', re.S)
-
-
-@pytest.fixture
-def rendered(app: Any) -> Iterator[list[str]]:
-    names: list[str] = []
-
-    def record(_sender: Any, template: Any, context: Any, **_extra: Any) -> None:
-        names.append(template.name)
-
-    with template_rendered.connected_to(record, app):
-        yield names
 
 
 def _browser(app: Any, make_user: Any, login: Any, name: str, roles: tuple[str, ...]) -> Any:

@@ -6,13 +6,12 @@ query string) still take the unit's text from its own cache."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import template_rendered
 
+from lernmodul.web import chrome
 from lernmodul.web.learner import unit_text
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -33,18 +32,6 @@ def learners(app: Any, client: Any, make_user: Any, login: Any, import_course: A
     return clients
 
 
-@pytest.fixture
-def rendered(app: Any) -> Iterator[list[str]]:
-    """The names of the templates rendered while the test runs."""
-    names: list[str] = []
-
-    def record(_sender: Any, template: Any, context: Any, **_extra: Any) -> None:
-        names.append(template.name)
-
-    with template_rendered.connected_to(record, app):
-        yield names
-
-
 def _self_check_tokens(html: str) -> set[str]:
     forms = re.findall(r'<form method="post" action="[^"]*/check/[^"]*".*?</form>', html, re.S)
     assert forms, "the unit has a self-check form"
@@ -60,7 +47,7 @@ def test_the_page_is_rendered_once_for_every_learner(learners: list[Any],
     lea_page, ben_page = (p.get_data(as_text=True) for p in pages[:2])
     assert "Angemeldet als Lea" in lea_page and "Ben" not in lea_page
     assert "Angemeldet als Ben" in ben_page and "Lea" not in ben_page
-    assert unit_text._NAME_MARK not in lea_page + ben_page
+    assert chrome.NAME_MARK not in lea_page + ben_page
 
 
 def test_a_page_with_a_query_string_takes_the_text_from_its_cache(
@@ -107,7 +94,7 @@ def test_each_page_carries_its_own_sessions_token(learners: list[Any]) -> None:
     (ben_token,) = _self_check_tokens(ben_page)
     assert lea_token == CSRF.search(lea_page).group(1)  # the page's other forms: same token
     assert lea_token != ben_token
-    assert unit_text._TOKEN_MARK not in lea_page  # no marker left over
+    assert chrome.TOKEN_MARK not in lea_page  # no marker left over
     # the token from the kept text works for the self-check
     checked = lea.post(f"{UNIT}/check/gl-begriff",
                        data={"csrf_token": lea_token, "q-gl-begriff": "leakage"})

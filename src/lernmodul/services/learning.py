@@ -340,9 +340,9 @@ def submit_attempt(session: Session, attempt: Attempt, course: Course,
         note_event(session, EXAM_GRADED, attempt.id)
     else:
         record_progress(session, attempt.enrolment_id, attempt.unit_key,
-                         keep_first={"quiz_passed_at": now if graded.passed else None},
-                         replace={"last_quiz_points": graded.points,
-                                  "last_quiz_max_points": graded.max_points})
+                        keep_first={"quiz_passed_at": now if graded.passed else None},
+                        replace={"last_quiz_points": graded.points,
+                                 "last_quiz_max_points": graded.max_points})
     if not graded.passed and attempt.kind != EXAM:
         return Outcome(rules.AttemptState.SUBMITTED, result)  # the enrolment is as it was
     enrolment = session.get(Enrolment, attempt.enrolment_id)

@@ -119,7 +119,7 @@ def start_course(session: Session, user_id: int, version: CourseVersion, now: da
     if enrolment.course_version_id is None:
         # only if nobody (a second tab) started it since it was read
         started = set_if_empty(session, enrolment, Enrolment.course_version_id,
-                                course_version_id=version.id, started_at=now)
+                               course_version_id=version.id, started_at=now)
         if started:
             note_event(session, COURSE_STARTED, enrolment.id)
     return enrolment
@@ -169,8 +169,8 @@ def course_state(enrolment: Enrolment, rows: list[UnitProgress] | Mapping[str, U
 
 
 def record_progress(session: Session, enrolment_id: int, unit_id: str, *,
-                     keep_first: Mapping[str, datetime | None] = {},
-                     replace: Mapping[str, float | None] = {}) -> None:
+                    keep_first: Mapping[str, datetime | None] = {},
+                    replace: Mapping[str, float | None] = {}) -> None:
     """One statement for a unit's progress row, whether it exists or not (INSERT … ON
     CONFLICT DO UPDATE, atomic against a second tab): the columns of `keep_first` (read_at,
     quiz_passed_at) keep the first time set, those of `replace` take the new values."""

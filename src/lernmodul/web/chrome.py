@@ -53,14 +53,42 @@ def personalise(html: str, token: str, name: str | None) -> str:
     return html if name is None else html.replace(NAME_MARK, str(escape(name)))
 
 
-class _Kept:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.entries: OrderedDict[tuple[Hashable, ...], str] = OrderedDict()
+class Kept:
+    """Renderings kept under a key, the least recently used dropped beyond `limit`; safe to
+    share between a worker's threads."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any | None:
+        """The value kept under `key` (now the most recently used), or None."""
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Keeps `value` under `key`."""
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.limit:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forgets everything kept."""
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION_KEY] = _Kept()
+    app.extensions[EXTENSION_KEY] = Kept(MAX_ENTRIES)
     app.jinja_env.globals["site_header"] = site_header
 
 
@@ -78,24 +106,16 @@ def site_header(context: Context) -> Markup:
     key = (context.get("current_locale"), request.script_root, request.endpoint,
            request.blueprint, back, signed_in,
            tuple(user.has_role(*menu) for menu in ROLE_MENUS) if signed_in else ())
-    kept: _Kept = current_app.extensions[EXTENSION_KEY]
-    with kept.lock:
-        html = kept.entries.get(key)
-        if html is not None:
-            kept.entries.move_to_end(key)
+    kept: Kept = current_app.extensions[EXTENSION_KEY]
+    html = kept.get(key)
     if html is None:
         html = render_template("_site_header.html", csrf_token=lambda: TOKEN_MARK,
                                current_user=NamedByMarker(user) if signed_in else user)
-        with kept.lock:
-            kept.entries[key] = html
-            while len(kept.entries) > MAX_ENTRIES:
-                kept.entries.popitem(last=False)
+        kept.put(key, html)
     # rendered (escaped) by Jinja; the token is URL-safe base64 and dots, the name escaped
     return Markup(personalise(html, token, name))  # noqa: S704  # nosec B704
 
 
 def kept_headers(app: Flask) -> int:
     """How many headers are kept (tests and diagnostics)."""
-    kept: _Kept = app.extensions[EXTENSION_KEY]
-    with kept.lock:
-        return len(kept.entries)
+    return len(app.extensions[EXTENSION_KEY])

@@ -17,8 +17,6 @@ show once, a self-check answered, a query string) are rendered each time.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
@@ -28,38 +26,31 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from lernmodul.core.model import Course, Question, Unit
-from lernmodul.web.chrome import NAME_MARK, TOKEN_MARK, NamedByMarker, personalise
+
+# the site header's markers (web/chrome.py): a kept page holds a kept header unchanged
+from lernmodul.web.chrome import TOKEN_MARK, Kept, NamedByMarker, personalise
 
 MAX_ENTRIES = 512
-# the site header's markers (web/chrome.py): a kept page holds a kept header unchanged
-_TOKEN_MARK = TOKEN_MARK
-_NAME_MARK = NAME_MARK
-
-_lock = threading.Lock()
-_entries: OrderedDict[tuple[int, str, str, str], tuple[Course, str]] = OrderedDict()
+# entries are (compiled course, html): used only for the very same course object
+_texts = Kept(MAX_ENTRIES)
+_pages = Kept(MAX_ENTRIES)
 
 
 def unit_text(course: Course, unit: Unit, questions: Mapping[str, Question]) -> Markup:
     """The unit's article with no self-check answered, the request's CSRF token in its forms."""
     key = (id(course), unit.id, str(get_locale()), request.script_root)
-    html = None
-    with _lock:
-        entry = _entries.get(key)
-        if entry is not None and entry[0] is course:
-            html = entry[1]
-            _entries.move_to_end(key)
+    html = _kept_for(_texts, key, course)
     if html is None:
         html = render_template("learner/_unit_text.html", course=course, unit=unit,
-                               questions=questions, csrf_token=lambda: _TOKEN_MARK)
-        with _lock:
-            _entries[key] = (course, html)
-            while len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
+                               questions=questions, csrf_token=lambda: TOKEN_MARK)
+        _texts.put(key, (course, html))
     # the kept text was rendered (escaped) by Jinja; the token is URL-safe base64 and dots
-    return Markup(html.replace(_TOKEN_MARK, generate_csrf()))  # noqa: S704  # nosec B704
+    return Markup(html.replace(TOKEN_MARK, generate_csrf()))  # noqa: S704  # nosec B704
 
 
-_pages: OrderedDict[tuple[Hashable, ...], tuple[Course, str]] = OrderedDict()
+def _kept_for(kept: Kept, key: Hashable, course: Course) -> str | None:
+    entry = kept.get(key)
+    return entry[1] if entry is not None and entry[0] is course else None
 
 
 def page_is_cacheable() -> bool:
@@ -74,35 +65,24 @@ def cached_page(course: Course, key: tuple[Hashable, ...], user: Any,
     and the user's name), rendered by `render(csrf_token=…, current_user=…)` on a miss;
     returned with this session's token and the user's name in place."""
     full_key = (id(course), str(get_locale()), request.script_root, request.path, *key)
-    html = None
-    with _lock:
-        entry = _pages.get(full_key)
-        if entry is not None and entry[0] is course:
-            html = entry[1]
-            _pages.move_to_end(full_key)
+    html = _kept_for(_pages, full_key, course)
     if html is None:
-        html = render(csrf_token=lambda: _TOKEN_MARK, current_user=NamedByMarker(user))
-        with _lock:
-            _pages[full_key] = (course, html)
-            while len(_pages) > MAX_ENTRIES:
-                _pages.popitem(last=False)
+        html = render(csrf_token=lambda: TOKEN_MARK, current_user=NamedByMarker(user))
+        _pages.put(full_key, (course, html))
     return personalise(html, generate_csrf(), user.name)
 
 
 def cached_units() -> int:
     """How many unit texts are kept (for tests and diagnostics)."""
-    with _lock:
-        return len(_entries)
+    return len(_texts)
 
 
 def clear() -> None:
     """Forgets every kept text and page (tests)."""
-    with _lock:
-        _entries.clear()
-        _pages.clear()
+    _texts.clear()
+    _pages.clear()
 
 
 def cached_pages() -> int:
     """How many unit pages are kept (for tests and diagnostics)."""
-    with _lock:
-        return len(_pages)
+    return len(_pages)
