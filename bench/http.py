@@ -230,14 +230,15 @@ def report(name: str, figures: dict[str, object], args: argparse.Namespace, clie
     print(f"result rows written: {figures['results']}, attempts graded twice: "
           f"{figures['duplicates']}, bare write rows: {figures['writes']}")
     if figures["ran_out"]:
-        print("note: fewer results than submissions: the open attempts ran out "
-              "(give more --learners)")
+        print("note: fewer results than submissions: the open attempts ran out, so the "
+              "submission figures include re-submissions and are not valid (give more --learners)")
     errors = sum(f[3] for f in (unit, submit, bare, write))  # type: ignore[index]
     pairs = []
     for key, (rps, p50, p99, _errors) in ((k, figures[k]) for k in
                                            ("unit", "submit", "bare_page", "bare_write")):
         pairs += [f"{key}_rps={rps:.0f}", f"{key}_p50_ms={p50:.1f}", f"{key}_p99_ms={p99:.1f}"]
     pairs += [f"unit_ratio={unit_ratio:.2f}", f"submit_ratio={submit_ratio:.2f}",
+              f"submit_valid={0 if figures['ran_out'] else 1}",
               f"errors={errors}", f"duplicates={figures['duplicates']}",
               f"load={max(loads.values()):.2f}"]  # type: ignore[attr-defined]
     return " ".join(f"{name}_{pair}" for pair in pairs)
@@ -247,7 +248,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
-    parser.add_argument("--learners", type=int, default=40, help="learners per connection")
+    parser.add_argument("--learners", type=int, default=120,
+                        help="learners per connection (each with one open attempt per quiz: enough "
+                             "that no connection runs out within --seconds)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
