@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-PASSWORD = "ruhige-Taube-fliegt-2026"
+PASSWORD = "ruhige-Taube-fliegt-abends"  # no digits: a learner name "Load <n>" must not share a part
 
 
 def free_port() -> int:

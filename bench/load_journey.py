@@ -9,7 +9,7 @@ import time
 from urllib.parse import urlencode
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-PASSWORD = "ruhige-Taube-fliegt-2026"
+PASSWORD = "ruhige-Taube-fliegt-abends"  # no digits: a learner name "Load <n>" must not share a part
 STEPS = ("login", "unit", "start", "submit")
 
 
