@@ -179,7 +179,12 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 def on_conflict_insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
     """An INSERT of the session's database that takes ON CONFLICT clauses (SQLite and
     PostgreSQL spell them alike)."""
-    dialect = session.get_bind().dialect.name
+    return on_conflict_insert_for(session.get_bind().dialect.name, table)
+
+
+def on_conflict_insert_for(dialect: str, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """on_conflict_insert for a database kind by its dialect name (for statements built once
+    and kept)."""
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":

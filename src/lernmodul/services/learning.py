@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -239,14 +239,30 @@ class _OverLimit(Exception):
     """The attempt just inserted is one too many: its savepoint is rolled back."""
 
 
+# built once, as the statements of every submission: building one costs about as much as
+# running it
+_ATTEMPT_AND_VERSION = (
+    select(Attempt, CourseVersion)
+    .join(CourseVersion, CourseVersion.id == Attempt.course_version_id)
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id")))
+_ATTEMPTS = cast(Table, Attempt.__table__)
+_SUBMIT = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("attempt_id"),
+           _ATTEMPTS.c.state == rules.AttemptState.IN_PROGRESS,
+           _ATTEMPTS.c.revision == bindparam("expected_revision"))
+    .values(state=rules.AttemptState.SUBMITTED,
+            submitted_at=bindparam("now", type_=_ATTEMPTS.c.submitted_at.type),
+            revision=bindparam("next_revision", type_=_ATTEMPTS.c.revision.type),
+            responses=bindparam("new_responses", type_=_ATTEMPTS.c.responses.type)))
+
+
 def get_attempt_and_version(session: Session, attempt_id: int, user_id: int
                             ) -> tuple[Attempt, CourseVersion]:
     """The caller's own attempt and its course version, in one statement (every attempt page
     needs both); another learner's attempt does not exist for them."""
-    row = session.execute(
-        select(Attempt, CourseVersion)
-        .join(CourseVersion, CourseVersion.id == Attempt.course_version_id)
-        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)).first()
+    row = session.execute(_ATTEMPT_AND_VERSION, {"attempt_id": attempt_id,
+                                                 "user_id": user_id}).first()
     if row is None:
         raise LookupError("no such attempt")
     return row[0], row[1]
@@ -314,13 +330,10 @@ def submit_attempt(session: Session, attempt: Attempt, course: Course,
     pass_mark = _pass_mark(course, attempt)
     graded: Result = grade_attempt(questions, drawn, merged, pass_mark)
     responses_json = {qid: to_json(r) for qid, r in merged.items() if r is not None}
-    changed = session.execute(update(Attempt).where(
-        Attempt.id == attempt.id, Attempt.state == rules.AttemptState.IN_PROGRESS,
-        Attempt.revision == expected_revision,
-    ).values(
-        state=rules.AttemptState.SUBMITTED, submitted_at=now, revision=expected_revision + 1,
-        responses=responses_json,
-    ).execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    changed = session.execute(_SUBMIT, {
+        "attempt_id": attempt.id, "expected_revision": expected_revision, "now": now,
+        "next_revision": expected_revision + 1, "new_responses": responses_json,
+    }).rowcount  # type: ignore[attr-defined]
     if changed != 1:
         session.refresh(attempt)
         if attempt.state != rules.AttemptState.IN_PROGRESS:

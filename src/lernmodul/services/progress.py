@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Executable, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lernmodul.core.model import Course
 from lernmodul.core.progress import CourseState, course_is_complete
-from lernmodul.db.engine import on_conflict_insert
+from lernmodul.db.engine import on_conflict_insert, on_conflict_insert_for
 from lernmodul.db.learning import UnitProgress
 from lernmodul.db.models import CourseVersion, Enrolment
 from lernmodul.services.score_return import queue_completion_score
@@ -174,15 +175,27 @@ def record_progress(session: Session, enrolment_id: int, unit_id: str, *,
     """One statement for a unit's progress row, whether it exists or not (INSERT … ON
     CONFLICT DO UPDATE, atomic against a second tab): the columns of `keep_first` (read_at,
     quiz_passed_at) keep the first time set, those of `replace` take the new values."""
-    insert = on_conflict_insert(session, UnitProgress)
+    statement = _progress_upsert(session.get_bind().dialect.name, tuple(keep_first),
+                                 tuple(replace))
+    session.execute(statement, {"p_enrolment_id": enrolment_id, "p_unit_id": unit_id,
+                                **{f"p_{name}": value for name, value in keep_first.items()},
+                                **{f"p_{name}": value for name, value in replace.items()}})
+
+
+@lru_cache(maxsize=16)
+def _progress_upsert(dialect: str, keep_first: tuple[str, ...], replace: tuple[str, ...]
+                     ) -> Executable:
+    """record_progress's statement for these columns, built once per database kind (building
+    it costs more than running it); the values are bound parameters p_<column>."""
     table = UnitProgress.__table__
-    values: dict[str, Any] = {**keep_first, **replace}
+    insert = on_conflict_insert_for(dialect, table)
+    names = ("enrolment_id", "unit_id", *keep_first, *replace)
     set_: dict[str, Any] = {name: func.coalesce(table.c[name], insert.excluded[name])
                             for name in keep_first}
     set_.update({name: insert.excluded[name] for name in replace})
-    session.execute(insert.values(enrolment_id=enrolment_id, unit_id=unit_id, **values)
-                    .on_conflict_do_update(index_elements=["enrolment_id", "unit_id"],
-                                           set_=set_))
+    return (insert.values({name: bindparam(f"p_{name}", type_=table.c[name].type)
+                           for name in names})
+            .on_conflict_do_update(index_elements=["enrolment_id", "unit_id"], set_=set_))
 
 
 def mark_unit_read(session: Session, enrolment: Enrolment, course: Course, unit_id: str,
