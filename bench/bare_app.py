@@ -6,6 +6,10 @@
 - POST /write does one small transaction in lernmodul's database (BARE_DATABASE_URL, the
   same engine settings as the app: SQLite's BEGIN IMMEDIATE, WAL and busy timeout, or
   PostgreSQL): read a row, update it, insert a row. The floor of any write request.
+- GET /signed-in renders the same page for a signed-in visitor: Flask's signed session cookie
+  names a row, which is read by its primary key (what any page must do at least to check a
+  session against the database, as lernmodul does for logout and deactivation to take
+  effect at once). The floor of any signed-in page; GET /sign-in sets the cookie.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import os
 import random
 from datetime import UTC, datetime
 
-from flask import Flask, render_template
+from flask import Flask, abort, render_template, session
 from jinja2 import DictLoader
 from sqlalchemy import (
     Column,
@@ -72,6 +76,8 @@ def count_events(url: str) -> int:
 def create_app() -> Flask:
     """The bare app; the write route only when BARE_DATABASE_URL is set."""
     app = Flask(__name__)
+    app.secret_key = "bench-only"  # nosec B105 - a loopback benchmark's own cookie
+    app.config["SESSION_COOKIE_NAME"] = "lernmodul_session"  # the name the client keeps
     # Flask's render_template with a loader: compiled once, then cached, as an app's templates
     # are (render_template_string would compile the template on every request)
     app.jinja_loader = DictLoader({"page.html": PAGE})  # type: ignore[assignment]
@@ -98,5 +104,22 @@ def create_app() -> Flask:
                 conn.execute(insert(events).values(counter_id=key, value=value + 1,
                                                    at=datetime.now(UTC)))
             return "ok"
+
+        @app.route("/sign-in")
+        def sign_in() -> str:
+            session["row"] = random.randint(1, ROWS)  # nosec B311 - no secret
+            return "ok"
+
+        @app.route("/signed-in")
+        def signed_in() -> str:
+            key = session.get("row")
+            if not isinstance(key, int):
+                abort(401)
+            with engine.connect() as conn:
+                value = conn.execute(select(counters.c.value)
+                                     .where(counters.c.id == key)).scalar_one_or_none()
+            if value is None:
+                abort(401)
+            return render_template("page.html", title="Einheit", paragraphs=paragraphs)
 
     return app

@@ -6,10 +6,14 @@ Measures, in one run per database and with the same load client and gunicorn set
   one result row written),
 - a bare Flask route rendering a template of the same size as the unit page (the ceiling of
   a page),
+- the same bare page for a signed-in visitor: a signed session cookie and one primary-key
+  read of a row in the same database (the floor of any page that checks its session
+  against the database, as every lernmodul page does),
 - a bare Flask route doing one small transaction in the same database: read a row, update
   it, insert a row (the ceiling of a write request; bench/bare_app.py).
 Prints requests/s, p50 and p99 per route, the ratios unit page / bare page and graded
-submission / bare write, and the 1-minute load average before each route (the machine may
+submission / bare write (and signed-in bare page / bare page: how far below the bare page
+even the floor of a signed-in page lies), and the 1-minute load average before each route (the machine may
 be shared). SQLite always; with --postgres URL also a fresh PostgreSQL database on that
 server (dropped at the end). Last line: figures, prefixed sqlite_ and pg_.
 
@@ -184,12 +188,22 @@ def measure(args: argparse.Namespace, folder: Path, database_url: str | None,
         def post_bare(_i: int, _step: int, client: Client) -> bool:
             return client.request("POST", "/write", {})[0] == 200
 
+        def get_signed_in(_i: int, _step: int, client: Client) -> bool:
+            return client.request("GET", "/signed-in")[0] == 200
+
+        for client in bare_clients:
+            assert client.request("GET", "/sign-in")[0] == 200
+        run_load(bare_port, bare_clients, 1.0, get_signed_in)
+
         run_load(bare_port, bare_clients, 1.0, get_bare)
         run_load(bare_port, bare_clients, 1.0, post_bare)
         warm_events = count_events(url)
         if use_wrk:
             loads["bare_page"] = os.getloadavg()[0]
             bare = wrk(f"http://127.0.0.1:{bare_port}/page", args.seconds, args.clients)
+            loads["bare_signed_in"] = os.getloadavg()[0]
+            signed_in = wrk(f"http://127.0.0.1:{bare_port}/signed-in", args.seconds,
+                            args.clients, {"Cookie": bare_clients[0].cookies[""]})
             script = folder / "write.lua"
             post_script(script)
             loads["bare_write"] = os.getloadavg()[0]
@@ -198,11 +212,15 @@ def measure(args: argparse.Namespace, folder: Path, database_url: str | None,
         else:
             loads["bare_page"] = os.getloadavg()[0]
             bare = summary(*run_load(bare_port, bare_clients, args.seconds, get_bare))
+            loads["bare_signed_in"] = os.getloadavg()[0]
+            signed_in = summary(*run_load(bare_port, bare_clients, args.seconds,
+                                          get_signed_in))
             loads["bare_write"] = os.getloadavg()[0]
             write = summary(*run_load(bare_port, bare_clients, args.seconds, post_bare))
     finally:
         stop(bare_server)
-    return {"unit": unit, "submit": submit, "bare_page": bare, "bare_write": write,
+    return {"unit": unit, "submit": submit, "bare_page": bare,
+            "bare_signed_in": signed_in, "bare_write": write,
             "page_bytes": page_bytes, "bare_bytes": bare_bytes, "results": results,
             "duplicates": duplicates, "writes": count_events(url) - warm_events, "loads": loads,
             # wrk sends the first attempt again when a thread's share is used up (the Python
@@ -219,25 +237,30 @@ def report(name: str, figures: dict[str, object], args: argparse.Namespace, clie
     rows = [("unit", f"unit page ({figures['page_bytes']} bytes)", unit),
             ("submit", "quiz submission (graded)", submit),
             ("bare_page", f"bare Flask page ({figures['bare_bytes']} bytes)", bare),
+            ("bare_signed_in", "bare page, signed in (1 read)", figures["bare_signed_in"]),
             ("bare_write", "bare write (read+update+insert)", write)]
     for key, label, (rps, p50, p99, errors) in rows:  # type: ignore[misc]
         print(f"{label:34} {rps:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
               f"errors {errors}  load {loads[key]:.2f}")  # type: ignore[index]
     unit_ratio = unit[0] / bare[0]  # type: ignore[index]
     submit_ratio = submit[0] / write[0]  # type: ignore[index]
+    floor_ratio = figures["bare_signed_in"][0] / bare[0]  # type: ignore[index]
     print(f"unit page / bare page {unit_ratio:.2f}; graded submission / bare write "
-          f"{submit_ratio:.2f}")
+          f"{submit_ratio:.2f}; bare signed-in page / bare page {floor_ratio:.2f}")
     print(f"result rows written: {figures['results']}, attempts graded twice: "
           f"{figures['duplicates']}, bare write rows: {figures['writes']}")
     if figures["ran_out"]:
         print("note: fewer results than submissions: the open attempts ran out, so the "
               "submission figures include re-submissions and are not valid (give more --learners)")
-    errors = sum(f[3] for f in (unit, submit, bare, write))  # type: ignore[index]
+    errors = sum(f[3] for f in (unit, submit, bare, write,  # type: ignore[index]
+                                figures["bare_signed_in"]))
     pairs = []
     for key, (rps, p50, p99, _errors) in ((k, figures[k]) for k in
-                                           ("unit", "submit", "bare_page", "bare_write")):
+                                           ("unit", "submit", "bare_page", "bare_signed_in",
+                                            "bare_write")):
         pairs += [f"{key}_rps={rps:.0f}", f"{key}_p50_ms={p50:.1f}", f"{key}_p99_ms={p99:.1f}"]
     pairs += [f"unit_ratio={unit_ratio:.2f}", f"submit_ratio={submit_ratio:.2f}",
+              f"signed_in_floor_ratio={floor_ratio:.2f}",
               f"submit_valid={0 if figures['ran_out'] else 1}",
               f"errors={errors}", f"duplicates={figures['duplicates']}",
               f"load={max(loads.values()):.2f}"]  # type: ignore[attr-defined]

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lernmodul.core import attempts as rules
@@ -255,6 +255,18 @@ _SUBMIT = (
             submitted_at=bindparam("now", type_=_ATTEMPTS.c.submitted_at.type),
             revision=bindparam("next_revision", type_=_ATTEMPTS.c.revision.type),
             responses=bindparam("new_responses", type_=_ATTEMPTS.c.responses.type)))
+_RESULTS = cast(Table, AttemptResult.__table__)
+_RESULT_COLUMNS = ("points", "max_points", "is_passed", "scores", "graded_at")
+_INSERT_RESULT = insert(_RESULTS).returning(_RESULTS.c.id)
+# PostgreSQL: the conditional UPDATE and the result INSERT in one statement (one round trip
+# less); the INSERT takes its attempt id from the UPDATE's row, so no row, no result
+_SUBMITTED = _SUBMIT.returning(_ATTEMPTS.c.id).cte("submitted")
+_SUBMIT_AND_RECORD = (
+    insert(_RESULTS)
+    .from_select(["attempt_id", *_RESULT_COLUMNS], select(
+        _SUBMITTED.c.id,
+        *(bindparam(f"result_{name}", type_=_RESULTS.c[name].type) for name in _RESULT_COLUMNS)))
+    .returning(_RESULTS.c.id))
 
 
 def get_attempt_and_version(session: Session, attempt_id: int, user_id: int
@@ -330,11 +342,13 @@ def submit_attempt(session: Session, attempt: Attempt, course: Course,
     pass_mark = _pass_mark(course, attempt)
     graded: Result = grade_attempt(questions, drawn, merged, pass_mark)
     responses_json = {qid: to_json(r) for qid, r in merged.items() if r is not None}
-    changed = session.execute(_SUBMIT, {
+    row: dict[str, Any] = {
+        "points": graded.points, "max_points": graded.max_points, "is_passed": graded.passed,
+        "scores": {qid: _score_json(score) for qid, score in graded.scores}, "graded_at": now}
+    result_id = _submit_and_record(session, {
         "attempt_id": attempt.id, "expected_revision": expected_revision, "now": now,
-        "next_revision": expected_revision + 1, "new_responses": responses_json,
-    }).rowcount  # type: ignore[attr-defined]
-    if changed != 1:
+        "next_revision": expected_revision + 1, "new_responses": responses_json}, row)
+    if result_id is None:
         session.refresh(attempt)
         if attempt.state != rules.AttemptState.IN_PROGRESS:
             return _final_outcome(session, attempt)  # the other click won; same result
@@ -343,12 +357,9 @@ def submit_attempt(session: Session, attempt: Attempt, course: Course,
     for name, value in (("state", rules.AttemptState.SUBMITTED), ("submitted_at", now),
                         ("revision", expected_revision + 1), ("responses", responses_json)):
         set_committed_value(attempt, name, value)
-    result = AttemptResult(
-        attempt_id=attempt.id, points=graded.points, max_points=graded.max_points,
-        is_passed=graded.passed, graded_at=now,
-        scores={qid: _score_json(score) for qid, score in graded.scores})
+    result = AttemptResult(id=result_id, attempt_id=attempt.id, **row)
+    make_transient_to_detached(result)  # the row just inserted, without a flush
     session.add(result)
-    session.flush()
     if attempt.kind == EXAM:
         note_event(session, EXAM_GRADED, attempt.id)
     else:
@@ -370,6 +381,21 @@ def submit_attempt(session: Session, attempt: Attempt, course: Course,
                      result_key=f"attempt:{attempt.id}", given=graded.points,
                      maximum=graded.max_points, completed=enrolment.completed_at is not None, at=now)
     return Outcome(rules.AttemptState.SUBMITTED, result)
+
+
+def _submit_and_record(session: Session, submit: dict[str, Any],
+                       row: dict[str, Any]) -> int | None:
+    """Moves the attempt out of `in_progress` (if it is still there at the expected
+    revision) and inserts its result; the new result's id, or None when the UPDATE matched
+    no row. PostgreSQL: one statement; SQLite (no UPDATE in a WITH clause): two."""
+    if session.get_bind().dialect.name == "postgresql":
+        params = {**submit, **{f"result_{name}": value for name, value in row.items()}}
+        return session.execute(_SUBMIT_AND_RECORD, params).scalar()
+    if session.execute(_SUBMIT, submit).rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    result_id: int = session.execute(
+        _INSERT_RESULT, {"attempt_id": submit["attempt_id"], **row}).scalar_one()
+    return result_id
 
 
 def _pass_mark(course: Course, attempt: Attempt) -> float:
