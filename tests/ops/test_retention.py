@@ -1,5 +1,5 @@
-"""Privacy 8: attempts and answers are deleted after RETENTION_DAYS; completions, unit
-progress and certificates stay; a second run deletes nothing."""
+"""Privacy 8: attempts and answers are deleted after RETENTION_DAYS, with the outbox's finished
+deliveries; completions, unit progress and certificates stay; a second run deletes nothing."""
 
 from __future__ import annotations
 
@@ -103,6 +103,7 @@ def test_cli_dry_run_changes_nothing_then_the_run_deletes(
         real = runner.invoke(main, ["retention", "run"])
         assert real.exit_code == 0, real.output
         assert "deleted 2 attempt(s) and 2 result(s)" in real.output
+        assert "0 finished delivery(ies)" in real.output
         assert count(db_session, Attempt) == 2
         assert "deleted 0 attempt(s)" in runner.invoke(main, ["retention", "run"]).output
         # a shorter period from the environment, and a longer one on the command line
@@ -125,3 +126,44 @@ def test_cli_rejects_a_bad_period_without_a_traceback(app, database_url, tmp_pat
     assert bad.exit_code == 1
     assert "RETENTION_DAYS must be a whole number of at least 1" in bad.output
     assert "Traceback" not in bad.output
+
+
+def _delivery(session, key: str, at, status: str):
+    from lernmodul.db.outbox import DELIVERED, Delivery
+    from lernmodul.outbox import enqueue
+
+    assert enqueue(session, kind="xapi", key=key, payload={"result": {"score": {"raw": 7}}}, now=at)
+    row = session.scalars(select(Delivery).where(Delivery.key == key)).one()
+    row.status = status
+    row.delivered_at = at if status == DELIVERED else None
+    return row
+
+
+def test_retention_deletes_finished_deliveries_and_keeps_pending_ones(app, learning_data, db_session):
+    """The outbox's payloads carry scores: delivered and given-up rows from before the cutoff
+    go with the attempts; a pending row stays whatever its age; a second run deletes nothing."""
+    from lernmodul.db.outbox import DELIVERED, FAILED, PENDING, Delivery
+
+    with learning_data.sessions() as session:
+        _delivery(session, "old-delivered", OLD, DELIVERED)
+        _delivery(session, "old-given-up", OLD, FAILED)
+        _delivery(session, "old-pending", OLD, PENDING)
+        _delivery(session, "recent-delivered", RECENT, DELIVERED)
+        session.commit()
+    with learning_data.sessions() as session:
+        dry = maintenance.delete_expired_attempts(session, now=NOW, days=365, dry_run=True)
+        session.commit()
+    assert dry.deliveries == 2 and count(db_session, Delivery) == 4
+    with learning_data.sessions() as session:
+        report = maintenance.delete_expired_attempts(session, now=NOW, days=365)
+        session.commit()
+    assert (report.attempts, report.deliveries) == (0, 2)
+    db_session.rollback()
+    assert set(db_session.scalars(select(Delivery.key))) == {"old-pending", "recent-delivered"}
+    audit = db_session.scalars(select(AuditLog).where(
+        AuditLog.action == maintenance.RETENTION_ACTION)).one()
+    assert (audit.detail["attempts"], audit.detail["deliveries"]) == (0, 2)
+    with learning_data.sessions() as session:
+        again = maintenance.delete_expired_attempts(session, now=NOW, days=365)
+        session.commit()
+    assert again.deliveries == 0 and count(db_session, Delivery) == 2

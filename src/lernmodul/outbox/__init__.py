@@ -26,6 +26,7 @@ from lernmodul.outbox.queue import (
     enqueue,
     give_up,
     list_deliveries,
+    purge_finished,
     retry_now,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "enqueue",
     "give_up",
     "list_deliveries",
+    "purge_finished",
     "register_sender",
     "registered_kinds",
     "retry_now",

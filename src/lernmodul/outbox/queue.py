@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from lernmodul.db.engine import on_conflict_insert
@@ -79,4 +79,23 @@ def give_up(session: Session, delivery_id: int, *, now: datetime,
     return bool(changed == 1)
 
 
-__all__ = ["DELIVERED", "ENQUEUED_KEY", "enqueue", "give_up", "list_deliveries", "retry_now"]
+def _finished_before(cutoff: datetime) -> ColumnElement[bool]:
+    # delivered: when it was delivered; given up: its last scheduled attempt
+    return and_(Delivery.status.in_((DELIVERED, FAILED)),
+                func.coalesce(Delivery.delivered_at, Delivery.next_attempt_at) < cutoff)
+
+
+def purge_finished(session: Session, *, before: datetime, dry_run: bool = False) -> int:
+    """Deletes the delivered and given-up deliveries (their payloads carry scores) finished
+    before `before`; pending ones stay, they are still to be sent. Returns how many rows
+    were (with `dry_run`: would be) deleted. A result is reported once, when it is written,
+    so a deleted row is never queued again."""
+    finished = _finished_before(before)
+    rows = session.scalar(select(func.count()).select_from(Delivery).where(finished)) or 0
+    if rows and not dry_run:
+        session.execute(delete(Delivery).where(finished).execution_options(synchronize_session=False))
+    return int(rows)
+
+
+__all__ = ["DELIVERED", "ENQUEUED_KEY", "enqueue", "give_up", "list_deliveries", "purge_finished",
+           "retry_now"]

@@ -4,6 +4,10 @@ What stays is what the proof duty needs: the enrolment's completion (`completed_
 `exam_passed_at`), unit progress (read, quiz passed) and certificates. An attempt counts
 from when it ended (`submitted_at`), or from its start when it never ended. Running the
 deletion twice deletes nothing the second time.
+
+The delivery outbox goes with them: delivered and given-up deliveries (LTI scores and xAPI
+statements, which carry scores too) finished before the same cutoff are deleted; pending
+ones stay until they are sent or given up.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from lernmodul.db.learning import Attempt, AttemptResult
+from lernmodul.outbox import purge_finished
 from lernmodul.services.audit import record_event
 
 RETENTION_ACTION = "retention.attempts_deleted"
@@ -26,6 +31,7 @@ class RetentionReport:
     attempts: int
     results: int
     dry_run: bool
+    deliveries: int = 0
 
 
 def retention_cutoff(now: datetime, days: int) -> datetime:
@@ -41,10 +47,11 @@ def _expired_attempts(cutoff: datetime) -> Select[int]:
 
 def delete_expired_attempts(session: Session, *, now: datetime, days: int,
                             dry_run: bool = False) -> RetentionReport:
-    """Deletes attempts that ended more than `days` before `now`, with their results.
+    """Deletes attempts that ended more than `days` before `now`, with their results, and
+    the finished deliveries of the outbox from before the same cutoff.
 
     The answers live in the attempt row, so they go with it. With `dry_run` nothing is
-    deleted and the report says what would be. A real run leaves an audit entry."""
+    deleted and the report says what would be. A run that deletes leaves an audit entry."""
     cutoff = retention_cutoff(now, days)
     expired = _expired_attempts(cutoff)
     attempts = session.scalar(select(func.count()).select_from(expired.subquery())) or 0
@@ -56,8 +63,11 @@ def delete_expired_attempts(session: Session, *, now: datetime, days: int,
                         .execution_options(synchronize_session=False))
         session.execute(delete(Attempt).where(Attempt.id.in_(_expired_attempts(cutoff)))
                         .execution_options(synchronize_session=False))
+    deliveries = purge_finished(session, before=cutoff, dry_run=dry_run)
+    if not dry_run and (attempts or deliveries):
         record_event(session, action=RETENTION_ACTION, at=now,
                      detail={"cutoff": cutoff.isoformat(), "attempts": attempts,
-                             "results": results, "days": days})
+                             "results": results, "deliveries": deliveries, "days": days})
     session.flush()
-    return RetentionReport(cutoff=cutoff, attempts=attempts, results=results, dry_run=dry_run)
+    return RetentionReport(cutoff=cutoff, attempts=attempts, results=results, dry_run=dry_run,
+                           deliveries=deliveries)

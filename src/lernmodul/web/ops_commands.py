@@ -80,7 +80,8 @@ def retention() -> None:
               help="Override RETENTION_DAYS for this run.")
 def retention_run(dry_run: bool, days: int | None) -> None:
     """Deletes quiz and exam attempts (answers, scores) that ended more than RETENTION_DAYS
-    ago. Completions, unit progress and certificates are kept. Safe to run repeatedly."""
+    ago, and the outbox's finished deliveries (scores sent to other systems) from before then.
+    Completions, unit progress and certificates are kept. Safe to run repeatedly."""
     from lernmodul.web.database import get_database
 
     app = make_app()
@@ -90,7 +91,8 @@ def retention_run(dry_run: bool, days: int | None) -> None:
                                                      dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
     click.echo(f"{verb} {report.attempts} attempt(s) and {report.results} result(s) that ended "
-               f"before {report.cutoff:%Y-%m-%d %H:%M} UTC ({period} days)")
+               f"before {report.cutoff:%Y-%m-%d %H:%M} UTC ({period} days), and "
+               f"{report.deliveries} finished delivery(ies) to other systems")
 
 
 @click.command("check")
