@@ -16,7 +16,7 @@ from .numbers import parse_gift_number as _number
 from .reader import Span
 from .state import Converter, feedback_text, one_line, percent, short
 from .text import as_inline, escape_line, split_format
-from .writer import answer_item, option_item
+from .writer import answer_item, number_answer, option_item
 
 TRUE_FALSE = {"de": ("Wahr", "Falsch"), "en": ("True", "False")}
 TRUE = ("T", "TRUE")
@@ -153,8 +153,7 @@ def numeric(conv: Converter, answers: Span, fmt: str) -> tuple[QuestionType, lis
     if len(values) > 1:
         raise conv.error(DiagCode.GIFT_SEVERAL_NUMBERS, answers, got=len(values))
     number, tolerance = values[0]
-    line = f"= {number}" + (f" ± {tolerance}" if tolerance != "0" else "")
-    return qtype, [answer_item(line, feedbacks[0])]
+    return qtype, [answer_item(number_answer(number, tolerance), feedbacks[0])]
 
 
 def matching(conv: Converter, answers: Span, fmt: str) -> tuple[QuestionType, list[str]]:

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 from ..diagnostics import DiagCode
 from ..model import QuestionType
-from .answers import leave_out, numeric, read_weight, short_answer
+from .answers import FALSE, TRUE, leave_out, numeric, read_weight, short_answer
 from .numbers import parse_gift_number as _number
 from .reader import Span
-from .state import Converter, Unit
+from .state import Converter, Unit, one_line, percent, short
 from .text import RAW_TAG, as_block, split_format
-from .writer import quote
+from .writer import number_answer, quote
 
 #: where a gap stands in the stem while the text around it becomes Markdown
 GAP = "\ue011"
@@ -36,17 +36,13 @@ def _plain(conv: Converter, span: Span) -> str:
     if RAW_TAG.search(text):
         conv.had_html = True
         text = RAW_TAG.sub(" ", text)
-    return re.sub(r"\s+", " ", text.replace("\ue008", " ")).strip()
+    return one_line(text)
 
 
 def _feedback_dropped(conv: Converter, feedback: Span | None, answer: str) -> None:
     if feedback is not None and feedback:
-        conv.warn(DiagCode.GIFT_GAP_FEEDBACK, feedback, text=_short(_plain(conv, feedback)),
-                  answer=_short(answer))
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 60 else text[:57] + "..."
+        conv.warn(DiagCode.GIFT_GAP_FEEDBACK, feedback, text=short(_plain(conv, feedback)),
+                  answer=short(answer))
 
 
 def choice_gap(conv: Converter, answers: Span, *, lossless: bool = False) -> str | None:
@@ -70,8 +66,8 @@ def choice_gap(conv: Converter, answers: Span, *, lossless: bool = False) -> str
         if lossless and (partial or (feedback is not None and feedback)):
             return None
         if partial:
-            conv.warn(DiagCode.GIFT_PARTIAL_CREDIT, part, text=_short(label),
-                      weight=f"{round(weight or 0, 2):g}", type=QuestionType.CLOZE.value)
+            conv.warn(DiagCode.GIFT_PARTIAL_CREDIT, part, text=short(label),
+                      weight=percent(weight or 0), type=QuestionType.CLOZE.value)
         _feedback_dropped(conv, feedback, label)
         has_right = has_right or right
         options.append((label, right))
@@ -112,7 +108,7 @@ def missing_word_gap(conv: Converter, answers: Span, fmt: str) -> str | None:
         return choice_gap(conv, answers, lossless=True)
     if "=" in raw and "->" in raw:
         return None
-    if raw.split("#", 1)[0].strip() in ("T", "TRUE", "F", "FALSE"):
+    if raw.split("#", 1)[0].strip() in TRUE + FALSE:
         return None
     _kind, items = short_answer(conv, answers, fmt)
     return _from_items(items, number=False)
@@ -124,11 +120,7 @@ def missing_word_question(conv: Converter, source: str, gap: str, general: Span 
     stem_text, fmt = split_format(source.strip(), "moodle")
     stem = as_block(conv.markdown(stem_text, fmt).text, stem=True).replace(GAP, gap, 1)
     explanation = conv.block(general, fmt)
-    conv.fail_if_errors()
-    if conv.had_html:
-        conv.warn(DiagCode.GIFT_HTML, span)
-    for src in conv.images:
-        conv.warn(DiagCode.GIFT_IMAGE, span, src=src[:80])
+    conv.finish(span)
     parts = [f"::: question cloze id={conv.question_id(title, unit)}\n{stem}"]
     if explanation:
         parts.append(quote(explanation, ""))
@@ -164,7 +156,7 @@ def embedded_gap(conv: Converter, block: Span, kind: str) -> str:
         if text == "*":  # Moodle's catch-all for every other answer
             if feedback is not None and feedback:
                 conv.warn(DiagCode.GIFT_OTHER_FEEDBACK, feedback,
-                          text=_short(_plain(conv, feedback)), type=QuestionType.CLOZE.value)
+                          text=short(_plain(conv, feedback)), type=QuestionType.CLOZE.value)
             continue
         if not text:
             conv.warn(DiagCode.GIFT_EMPTY_ANSWER, part)
@@ -176,12 +168,12 @@ def embedded_gap(conv: Converter, block: Span, kind: str) -> str:
         if kind in NUMBER_TYPES:
             parsed = _number(text)
             if parsed is None:
-                raise conv.error(DiagCode.GIFT_BAD_NUMBER, part, text=_short(text))
+                raise conv.error(DiagCode.GIFT_BAD_NUMBER, part, text=short(text))
             value, tolerance = parsed
-            answer = f"= {value}" + (f" ± {tolerance}" if tolerance != "0" else "")
+            answer = number_answer(value, tolerance)
         else:
             if "*" in text:
-                conv.warn(DiagCode.GIFT_WILDCARD, part, text=_short(text))
+                conv.warn(DiagCode.GIFT_WILDCARD, part, text=short(text))
             answer = gap_text(text)
         if answer not in answers:
             answers.append(answer)
@@ -227,11 +219,7 @@ def embedded_question(conv: Converter, head: Span, title: str, unit: Unit) -> st
         raise conv.error(DiagCode.GIFT_CLOZE_MIXED, head)
     for gap in gaps:
         stem = stem.replace(GAP, gap, 1)
-    conv.fail_if_errors()
-    if conv.had_html:
-        conv.warn(DiagCode.GIFT_HTML, head)
-    for src in conv.images:
-        conv.warn(DiagCode.GIFT_IMAGE, head, src=src[:80])
+    conv.finish(head)
     points = sum(weights)
     if len(set(weights)) > 1:
         conv.warn(DiagCode.GIFT_CLOZE_WEIGHTS, head,

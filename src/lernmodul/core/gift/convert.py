@@ -172,11 +172,7 @@ def question(conv: Converter, span: Span, unit: Unit) -> str:
             raise conv.error(DiagCode.GIFT_NO_TEXT, span)
         stem = escape_line(title)
     explanation = conv.block(general, fmt)
-    conv.fail_if_errors()
-    if conv.had_html:
-        conv.warn(DiagCode.GIFT_HTML, span)
-    for src in conv.images:
-        conv.warn(DiagCode.GIFT_IMAGE, span, src=src[:80])
+    conv.finish(span)
 
     header = f"::: question {qtype.value} id={conv.question_id(title, unit)}"
     if qtype is QuestionType.MULTIPLE and conv.partial:

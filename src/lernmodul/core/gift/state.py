@@ -71,6 +71,15 @@ class Converter:
         if any(d.is_error for d in self.notes):
             raise Skip()
 
+    def finish(self, at: Span) -> None:
+        """Ends a question: raises Skip when it has an error, else warns (at `at`) that it had
+        HTML and of each image that could not be carried over."""
+        self.fail_if_errors()
+        if self.had_html:
+            self.warn(DiagCode.GIFT_HTML, at)
+        for src in self.images:
+            self.warn(DiagCode.GIFT_IMAGE, at, src=src[:80])
+
     # --- ids -------------------------------------------------------------------------------
 
     def unit_id(self, base: str) -> str:

@@ -50,6 +50,11 @@ def answer_item(line: str, feedback: str) -> str:
     return f"- {line}" + ("\n" + quote(feedback, "  ") if feedback else "")
 
 
+def number_answer(value: str, tolerance: str) -> str:
+    """A number answer as '= value', with ' ± tolerance' unless the tolerance is "0"."""
+    return f"= {value}" + (f" ± {tolerance}" if tolerance != "0" else "")
+
+
 def quote(markdown: str, indent: str) -> str:
     """Markdown as a block quote ('> ' before each line), indented by `indent`."""
     return "\n".join(f"{indent}> {line}".rstrip() for line in markdown.split("\n"))
