@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from lernmodul.core.gift import slugify
-from lernmodul.core.gift.convert import ID_PATTERN
+from lernmodul.core.gift.ids import ID_PATTERN
 
 from .notes import Note
 from .qti_read import NAMESPACES, Unconvertible, children, line_of, local, read_item

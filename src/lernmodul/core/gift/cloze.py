@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..diagnostics import DiagCode
 from ..model import QuestionType
+from .answers import FALSE, TRUE, leave_out, numeric, read_weight, short_answer
 from .numbers import parse_gift_number as _number
 from .reader import Span
+from .state import Converter, Unit, one_line, percent, short
 from .text import RAW_TAG, as_block, split_format
-
-if TYPE_CHECKING:
-    from .convert import _Converter, _Unit
+from .writer import number_answer, quote
 
 #: where a gap stands in the stem while the text around it becomes Markdown
 GAP = "\ue011"
@@ -32,25 +31,21 @@ def gap_text(text: str) -> str:
     return _GAP_SPECIAL.sub(r"\\\1", text)
 
 
-def _plain(conv: _Converter, span: Span) -> str:
+def _plain(conv: Converter, span: Span) -> str:
     text = split_format(span.text, "plain")[0]
     if RAW_TAG.search(text):
         conv.had_html = True
         text = RAW_TAG.sub(" ", text)
-    return re.sub(r"\s+", " ", text.replace("\ue008", " ")).strip()
+    return one_line(text)
 
 
-def _feedback_dropped(conv: _Converter, feedback: Span | None, answer: str) -> None:
+def _feedback_dropped(conv: Converter, feedback: Span | None, answer: str) -> None:
     if feedback is not None and feedback:
-        conv.warn(DiagCode.GIFT_GAP_FEEDBACK, feedback, text=_short(_plain(conv, feedback)),
-                  answer=_short(answer))
+        conv.warn(DiagCode.GIFT_GAP_FEEDBACK, feedback, text=short(_plain(conv, feedback)),
+                  answer=short(answer))
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def choice_gap(conv: _Converter, answers: Span, *, lossless: bool = False) -> str | None:
+def choice_gap(conv: Converter, answers: Span, *, lossless: bool = False) -> str | None:
     """`=right ~wrong ~wrong` as `[[*right|wrong|wrong]]`; None when no answer is marked
     fully right (answers by weights only: no gap has several right answers) and, with
     `lossless`, when an answer has feedback or partial credit (a gap has neither)."""
@@ -59,7 +54,7 @@ def choice_gap(conv: _Converter, answers: Span, *, lossless: bool = False) -> st
     for part in answers.split_before("~="):
         marker = part.raw[0] if part.raw[0] in "~=" else ""
         body = part.sub(1).strip() if marker else part.strip()
-        weight, body = conv.weight(body)
+        weight, body = read_weight(conv, body)
         right = (marker == "=" and weight is None) or weight == 100
         text, feedback = body.partition("#")
         label = _plain(conv, text)
@@ -71,8 +66,8 @@ def choice_gap(conv: _Converter, answers: Span, *, lossless: bool = False) -> st
         if lossless and (partial or (feedback is not None and feedback)):
             return None
         if partial:
-            conv.warn(DiagCode.GIFT_PARTIAL_CREDIT, part, text=_short(label),
-                      weight=f"{round(weight or 0, 2):g}", type=QuestionType.CLOZE.value)
+            conv.warn(DiagCode.GIFT_PARTIAL_CREDIT, part, text=short(label),
+                      weight=percent(weight or 0), type=QuestionType.CLOZE.value)
         _feedback_dropped(conv, feedback, label)
         has_right = has_right or right
         options.append((label, right))
@@ -101,25 +96,38 @@ def _from_items(items: list[str], number: bool) -> str | None:
     return "[[= " + answers[0] + "]]" if number else "[[" + "|".join(answers) + "]]"
 
 
-def missing_word_gap(conv: _Converter, answers: Span, fmt: str) -> str | None:
+def missing_word_gap(conv: Converter, answers: Span, fmt: str) -> str | None:
     """The gap for the answers of a missing-word question, or None where no gap fits:
     answers with feedback or partial credit in a choice, several right answers by weights,
     true/false, matching. Those convert as before (the blank shown as ___)."""
     raw = answers.raw
     if raw.startswith("#"):
-        _kind, items = conv.numeric(answers, fmt)
+        _kind, items = numeric(conv, answers, fmt)
         return _from_items(items, number=True)
     if "~" in raw:
         return choice_gap(conv, answers, lossless=True)
     if "=" in raw and "->" in raw:
         return None
-    if raw.split("#", 1)[0].strip() in ("T", "TRUE", "F", "FALSE"):
+    if raw.split("#", 1)[0].strip() in TRUE + FALSE:
         return None
-    _kind, items = conv.short_answer(answers, fmt)
+    _kind, items = short_answer(conv, answers, fmt)
     return _from_items(items, number=False)
 
 
-def _parts(conv: _Converter, block: Span) -> Iterator[tuple[Span, bool, float | None, str,
+def missing_word_question(conv: Converter, source: str, gap: str, general: Span | None,
+                          title: str, unit: Unit, span: Span) -> str:
+    """A missing-word question as a cloze with one gap where the answers stood."""
+    stem_text, fmt = split_format(source.strip(), "moodle")
+    stem = as_block(conv.markdown(stem_text, fmt).text, stem=True).replace(GAP, gap, 1)
+    explanation = conv.block(general, fmt)
+    conv.finish(span)
+    parts = [f"::: question cloze id={conv.question_id(title, unit)}\n{stem}"]
+    if explanation:
+        parts.append(quote(explanation, ""))
+    return "\n\n".join(parts) + "\n:::"
+
+
+def _parts(conv: Converter, block: Span) -> Iterator[tuple[Span, bool, float | None, str,
                                                              Span | None]]:
     """The answers of an embedded answer, separated by '~': (place, fully right, weight,
     plain text, feedback). '=' or %100% is fully right."""
@@ -128,12 +136,12 @@ def _parts(conv: _Converter, block: Span) -> Iterator[tuple[Span, bool, float | 
         if not body:
             continue
         full = body.raw.startswith("=")
-        weight, rest = conv.weight(body.sub(1).strip() if full else body)
+        weight, rest = read_weight(conv, body.sub(1).strip() if full else body)
         text, feedback = rest.partition("#")
         yield part, full or weight == 100, weight, _plain(conv, text), feedback
 
 
-def embedded_gap(conv: _Converter, block: Span, kind: str) -> str:
+def embedded_gap(conv: Converter, block: Span, kind: str) -> str:
     """One embedded answer's `{N:TYPE:answers}` body (after the second ':') as a gap."""
     if kind in CHOICE_TYPES:
         gap = choice_gap(conv, block.strip())
@@ -148,24 +156,24 @@ def embedded_gap(conv: _Converter, block: Span, kind: str) -> str:
         if text == "*":  # Moodle's catch-all for every other answer
             if feedback is not None and feedback:
                 conv.warn(DiagCode.GIFT_OTHER_FEEDBACK, feedback,
-                          text=_short(_plain(conv, feedback)), type=QuestionType.CLOZE.value)
+                          text=short(_plain(conv, feedback)), type=QuestionType.CLOZE.value)
             continue
         if not text:
             conv.warn(DiagCode.GIFT_EMPTY_ANSWER, part)
             continue
         if not full:
-            conv.leave_out(part, text, weight or 0.0, feedback, qtype)
+            leave_out(conv, part, text, weight or 0.0, feedback, qtype)
             continue
         _feedback_dropped(conv, feedback, text)
         if kind in NUMBER_TYPES:
             parsed = _number(text)
             if parsed is None:
-                raise conv.error(DiagCode.GIFT_BAD_NUMBER, part, text=_short(text))
+                raise conv.error(DiagCode.GIFT_BAD_NUMBER, part, text=short(text))
             value, tolerance = parsed
-            answer = f"= {value}" + (f" ± {tolerance}" if tolerance != "0" else "")
+            answer = number_answer(value, tolerance)
         else:
             if "*" in text:
-                conv.warn(DiagCode.GIFT_WILDCARD, part, text=_short(text))
+                conv.warn(DiagCode.GIFT_WILDCARD, part, text=short(text))
             answer = gap_text(text)
         if answer not in answers:
             answers.append(answer)
@@ -176,7 +184,7 @@ def embedded_gap(conv: _Converter, block: Span, kind: str) -> str:
     return "[[" + "|".join(answers) + "]]"
 
 
-def embedded_question(conv: _Converter, head: Span, title: str, unit: _Unit) -> str:
+def embedded_question(conv: Converter, head: Span, title: str, unit: Unit) -> str:
     """A question with embedded answers as one cloze question (scoring=partial, as Moodle
     grades each gap on its own; points = the sum of the gaps' weights)."""
     stem_parts: list[str] = []
@@ -211,11 +219,7 @@ def embedded_question(conv: _Converter, head: Span, title: str, unit: _Unit) -> 
         raise conv.error(DiagCode.GIFT_CLOZE_MIXED, head)
     for gap in gaps:
         stem = stem.replace(GAP, gap, 1)
-    conv.fail_if_errors()
-    if conv.had_html:
-        conv.warn(DiagCode.GIFT_HTML, head)
-    for src in conv.images:
-        conv.warn(DiagCode.GIFT_IMAGE, head, src=src[:80])
+    conv.finish(head)
     points = sum(weights)
     if len(set(weights)) > 1:
         conv.warn(DiagCode.GIFT_CLOZE_WEIGHTS, head,
