@@ -16,7 +16,7 @@ from .answers import FALSE, TRUE, choice, matching, numeric, short_answer, truef
 from .cloze import GAP, embedded_question, is_embedded, missing_word_gap, missing_word_question
 from .ids import ID_PATTERN, slugify
 from .reader import Span, read_blocks
-from .state import Converter, Skip, Unit, as_markdown_once, one_line
+from .state import Converter, Skip, Unit, one_line
 from .text import BLANK, as_block, escape_line, split_format
 from .writer import quote, unit_file
 
@@ -152,7 +152,7 @@ def question(conv: Converter, span: Span, unit: Unit) -> str:
                                          gap, general, title, unit, span)
         del conv.notes[notes:]  # the question converts as before, and warns again
     # the marker is read once: text after it that looks like one ("[html] …") is text
-    stem = as_block(as_markdown_once(conv, stem_text, fmt), stem=True)
+    stem = as_block(conv.converted(stem_text, fmt).text, stem=True)
 
     raw = answers.raw
     if not raw:

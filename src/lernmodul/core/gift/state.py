@@ -25,7 +25,6 @@ class Unit:
     id: str
     title: str
     line: int = 0
-    name: str = ""
     blocks: int = 0
     questions: list[str] = field(default_factory=list)
 
@@ -97,7 +96,10 @@ class Converter:
 
     def markdown(self, text: str, fmt: str) -> Markdown:
         """GIFT text (a format marker first taken off) as Markdown, HTML and images noted."""
-        text, fmt = split_format(text, fmt)
+        return self.converted(*split_format(text, fmt))
+
+    def converted(self, text: str, fmt: str) -> Markdown:
+        """Text whose format marker is already taken off as Markdown, HTML and images noted."""
         converted = to_markdown(text, fmt)
         self.had_html = self.had_html or converted.had_html
         self.images.extend(converted.images)
@@ -112,14 +114,6 @@ class Converter:
         if span is None or not span:
             return ""
         return as_block(self.markdown(span.text, fmt).text, stem=False)
-
-
-def as_markdown_once(conv: Converter, text: str, fmt: str) -> str:
-    """The Markdown of text whose format marker is already taken off."""
-    converted = to_markdown(text, fmt)
-    conv.had_html = conv.had_html or converted.had_html
-    conv.images.extend(converted.images)
-    return converted.text
 
 
 # --- text quoted in diagnostics ----------------------------------------------------------
