@@ -30,8 +30,8 @@ class RetentionReport:
     cutoff: datetime
     attempts: int
     results: int
+    deliveries: int
     dry_run: bool
-    deliveries: int = 0
 
 
 def retention_cutoff(now: datetime, days: int) -> datetime:
@@ -69,5 +69,5 @@ def delete_expired_attempts(session: Session, *, now: datetime, days: int,
                      detail={"cutoff": cutoff.isoformat(), "attempts": attempts,
                              "results": results, "deliveries": deliveries, "days": days})
     session.flush()
-    return RetentionReport(cutoff=cutoff, attempts=attempts, results=results, dry_run=dry_run,
-                           deliveries=deliveries)
+    return RetentionReport(cutoff=cutoff, attempts=attempts, results=results,
+                           deliveries=deliveries, dry_run=dry_run)
